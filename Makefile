@@ -1,0 +1,64 @@
+# doghouse: `make run` builds the otelcol-doghouse distribution and runs it on config/default.yaml;
+# `make test` is what CI runs (.ci/run). Everything is installed from pinned versions in
+# internal/tools/go.mod; nothing is assumed on PATH but Go.
+
+GO       ?= go
+BUILDER  := build/bin/builder
+MDATAGEN := build/bin/mdatagen
+DIST     := build/otelcol-doghouse/otelcol-doghouse
+CONFIGS  := $(wildcard config/*.yaml examples/*.yaml)
+FUZZTIME ?= 20s
+
+.PHONY: all build run test vet unit e2e validate bench fuzz generate tools clean
+
+all: build
+
+tools: $(BUILDER) $(MDATAGEN)
+
+$(BUILDER): internal/tools/go.mod internal/tools/go.sum
+	$(GO) build -C internal/tools -o ../../$(BUILDER) go.opentelemetry.io/collector/cmd/builder
+
+$(MDATAGEN): internal/tools/go.mod internal/tools/go.sum
+	$(GO) build -C internal/tools -o ../../$(MDATAGEN) go.opentelemetry.io/collector/cmd/mdatagen
+
+# The builder regenerates the distribution's sources and runs `go mod tidy` every time, so local
+# component changes are always picked up (a warm rebuild takes seconds).
+build: $(BUILDER)
+	./$(BUILDER) --config builder-config.yaml
+
+run: build
+	mkdir -p data run
+	./$(DIST) --config config/default.yaml
+
+vet:
+	$(GO) vet ./...
+
+# Unit, component and end-to-end tests. DOGHOUSE_E2E=require makes the end-to-end test fail
+# (instead of skip) when the built binary is missing.
+unit: build
+	DOGHOUSE_E2E=require DOGHOUSE_OTELCOL=$(CURDIR)/$(DIST) $(GO) test -race -count=1 ./...
+	cd standins/statusutil && $(GO) test -count=1 ./...
+
+validate: build
+	@for c in $(CONFIGS); do \
+		echo "validate $$c"; \
+		./$(DIST) validate --config $$c || exit 1; \
+	done
+
+test: vet unit validate
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# A short bounded run of every fuzz target in the module.
+fuzz:
+	./scripts/fuzz.sh $(FUZZTIME)
+
+# Regenerate the components' metadata packages from their metadata.yaml.
+generate: $(MDATAGEN)
+	@for m in $$(find receiver processor exporter -name metadata.yaml -not -path '*/testdata/*'); do \
+		echo "mdatagen $$m"; ./$(MDATAGEN) $$m || exit 1; \
+	done
+
+clean:
+	rm -rf build
