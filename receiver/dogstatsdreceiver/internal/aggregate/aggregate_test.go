@@ -1,0 +1,273 @@
+package aggregate
+
+import (
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/goleak"
+
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var (
+	t0 = time.Unix(1_700_000_000, 0)
+	t1 = t0.Add(time.Second)
+)
+
+func testConfig() Config {
+	return Config{
+		MaxContexts: 1000, MaxTimestamped: 100, MaxBuckets: 160,
+		ExplicitBounds:   []float64{10, 100},
+		SummaryQuantiles: []float64{0.5, 0.99},
+		ScopeName:        "test", ScopeVersion: "v1",
+	}
+}
+
+func smp(name string, typ parse.MetricType, v float64, tags ...string) parse.Sample {
+	return parse.Sample{Name: name, Type: typ, Value: v, SampleRate: 1, Tags: tags}
+}
+
+// points indexes the flushed output by metric name and rendered attributes.
+func points(t *testing.T, md pmetric.Metrics) map[string]pmetric.Metric {
+	t.Helper()
+	out := map[string]pmetric.Metric{}
+	rms := md.ResourceMetrics()
+	for i := range rms.Len() {
+		sms := rms.At(i).ScopeMetrics()
+		for j := range sms.Len() {
+			ms := sms.At(j).Metrics()
+			for k := range ms.Len() {
+				m := ms.At(k)
+				if _, dup := out[m.Name()+"/"+m.Type().String()]; dup {
+					t.Fatalf("metric %s emitted twice in one resource scope", m.Name())
+				}
+				out[m.Name()+"/"+m.Type().String()] = m
+			}
+		}
+	}
+	return out
+}
+
+func TestCountersGaugesSets(t *testing.T) {
+	a := New(testConfig(), 1)
+	s := a.Shard(0)
+	c := smp("hits", parse.Counter, 2, "env:prod")
+	c.SampleRate = 0.5
+	batch := []parse.Sample{
+		c, smp("hits", parse.Counter, 1, "env:prod"),
+		smp("temp", parse.Gauge, 1), smp("temp", parse.Gauge, 7),
+		{Name: "users", Type: parse.Set, SetValue: "a", SampleRate: 1},
+		{Name: "users", Type: parse.Set, SetValue: "b", SampleRate: 1},
+		{Name: "users", Type: parse.Set, SetValue: "a", SampleRate: 1},
+	}
+	s.Add(batch, 1)
+	got := points(t, a.Flush(t0, t1))
+	if len(got) != 3 {
+		t.Fatalf("got %d metrics, want 3", len(got))
+	}
+	sum := got["hits/Sum"].Sum()
+	if sum.AggregationTemporality() != pmetric.AggregationTemporalityDelta || sum.DataPoints().Len() != 1 {
+		t.Fatalf("hits: %v temporality, %d points", sum.AggregationTemporality(), sum.DataPoints().Len())
+	}
+	dp := sum.DataPoints().At(0)
+	if dp.DoubleValue() != 5 { // 2/0.5 + 1
+		t.Errorf("hits = %v, want 5", dp.DoubleValue())
+	}
+	if dp.StartTimestamp() != pcommon.NewTimestampFromTime(t0) || dp.Timestamp() != pcommon.NewTimestampFromTime(t1) {
+		t.Errorf("hits interval (%v, %v]", dp.StartTimestamp(), dp.Timestamp())
+	}
+	if v, _ := dp.Attributes().Get("env"); v.Str() != "prod" {
+		t.Errorf("hits attributes %v", dp.Attributes().AsRaw())
+	}
+	if v := got["temp/Gauge"].Gauge().DataPoints().At(0).DoubleValue(); v != 7 {
+		t.Errorf("temp = %v, want the last value 7", v)
+	}
+	if v := got["users/Gauge"].Gauge().DataPoints().At(0).IntValue(); v != 2 {
+		t.Errorf("users = %v distinct, want 2", v)
+	}
+}
+
+func TestTagOrderAndDuplicatesNameOneContext(t *testing.T) {
+	a := New(testConfig(), 1)
+	a.Shard(0).Add([]parse.Sample{
+		smp("x", parse.Counter, 1, "b:2", "a:1"),
+		smp("x", parse.Counter, 1, "a:1", "b:2", "a:1"),
+		smp("x", parse.Counter, 1, "team:web", "team:api", "bare"),
+	}, 1)
+	if n := a.Stats.Contexts.Load(); n != 2 {
+		t.Fatalf("%d contexts, want 2", n)
+	}
+	dps := points(t, a.Flush(t0, t1))["x/Sum"].Sum().DataPoints()
+	if dps.Len() != 2 {
+		t.Fatalf("%d points, want 2", dps.Len())
+	}
+	for i := range dps.Len() {
+		dp := dps.At(i)
+		raw := dp.Attributes().AsRaw()
+		switch _, isTeam := raw["team"]; {
+		case !isTeam: // a:1,b:2 seen twice
+			if dp.DoubleValue() != 2 || raw["a"] != "1" || raw["b"] != "2" {
+				t.Errorf("got %v = %v", raw, dp.DoubleValue())
+			}
+		default:
+			team, _ := dp.Attributes().Get("team")
+			bare, ok := dp.Attributes().Get("bare")
+			if team.Type() != pcommon.ValueTypeSlice || team.Slice().Len() != 2 ||
+				team.Slice().At(0).Str() != "api" || !ok || bare.Str() != "" {
+				t.Errorf("repeated key and bare tag: %v", raw)
+			}
+		}
+	}
+}
+
+func TestHostAndContainerBecomeResources(t *testing.T) {
+	a := New(testConfig(), 1)
+	x := smp("m", parse.Gauge, 1)
+	x.Host, x.ContainerID = "web-1", "abc"
+	y := smp("m", parse.Gauge, 2)
+	a.Shard(0).Add([]parse.Sample{x, y}, 1)
+	md := a.Flush(t0, t1)
+	if md.ResourceMetrics().Len() != 2 {
+		t.Fatalf("%d resources, want 2", md.ResourceMetrics().Len())
+	}
+	found := false
+	for i := range md.ResourceMetrics().Len() {
+		attrs := md.ResourceMetrics().At(i).Resource().Attributes().AsRaw()
+		if attrs["host.name"] == "web-1" && attrs["container.id"] == "abc" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no resource with host.name=web-1 and container.id=abc")
+	}
+}
+
+func TestShardsMergeAtFlush(t *testing.T) {
+	a := New(testConfig(), 2)
+	a.Shard(0).Add([]parse.Sample{
+		smp("c", parse.Counter, 3), smp("g", parse.Gauge, 1), smp("d", parse.Distribution, 1),
+		{Name: "s", Type: parse.Set, SetValue: "x", SampleRate: 1},
+	}, 10)
+	a.Shard(1).Add([]parse.Sample{
+		smp("c", parse.Counter, 4), smp("g", parse.Gauge, 2), smp("d", parse.Distribution, 100),
+		{Name: "s", Type: parse.Set, SetValue: "y", SampleRate: 1},
+	}, 5) // older stamp: shard 0's gauge is the last write
+	got := points(t, a.Flush(t0, t1))
+	if v := got["c/Sum"].Sum().DataPoints().At(0).DoubleValue(); v != 7 {
+		t.Errorf("c = %v, want 7", v)
+	}
+	if v := got["g/Gauge"].Gauge().DataPoints().At(0).DoubleValue(); v != 1 {
+		t.Errorf("g = %v, want 1 (latest stamp)", v)
+	}
+	if v := got["s/Gauge"].Gauge().DataPoints().At(0).IntValue(); v != 2 {
+		t.Errorf("s = %v, want 2", v)
+	}
+	h := got["d/ExponentialHistogram"].ExponentialHistogram().DataPoints().At(0)
+	if h.Count() != 2 || h.Sum() != 101 || h.Min() != 1 || h.Max() != 100 {
+		t.Errorf("d: count %d sum %v min %v max %v", h.Count(), h.Sum(), h.Min(), h.Max())
+	}
+}
+
+func TestIdleContextsAreForgotten(t *testing.T) {
+	a := New(testConfig(), 1)
+	a.Shard(0).Add([]parse.Sample{smp("a", parse.Counter, 1), smp("b", parse.Counter, 1)}, 1)
+	a.Flush(t0, t1)
+	a.Shard(0).Add([]parse.Sample{smp("a", parse.Counter, 1)}, 2)
+	md := a.Flush(t1, t1.Add(time.Second))
+	if md.MetricCount() != 1 {
+		t.Fatalf("second interval: %d metrics, want only a", md.MetricCount())
+	}
+	a.Flush(t1, t1.Add(2*time.Second))
+	if n := a.Stats.Contexts.Load(); n != 0 {
+		t.Fatalf("%d contexts tracked after everything went idle, want 0", n)
+	}
+	if md := a.Flush(t1, t1.Add(3*time.Second)); md.MetricCount() != 0 {
+		t.Fatalf("empty interval produced %d metrics", md.MetricCount())
+	}
+}
+
+func TestMaxContextsDropsAndCounts(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxContexts = 2
+	a := New(cfg, 2)
+	a.Shard(0).Add([]parse.Sample{smp("a", parse.Counter, 1), smp("b", parse.Counter, 1)}, 1)
+	a.Shard(1).Add([]parse.Sample{smp("c", parse.Counter, 1), smp("a", parse.Counter, 1)}, 1)
+	if got := a.Stats.ContextsDropped.Load(); got != 2 {
+		t.Fatalf("dropped %d, want 2 (c and shard 1's a)", got)
+	}
+	if md := a.Flush(t0, t1); md.DataPointCount() != 2 {
+		t.Fatalf("%d points, want 2", md.DataPointCount())
+	}
+}
+
+func TestTimestampedSamplesKeepTheirTime(t *testing.T) {
+	a := New(testConfig(), 1)
+	c := smp("jobs", parse.Counter, 5)
+	c.Timestamp, c.SampleRate = 1_600_000_000, 0.5
+	g := smp("jobs", parse.Counter, 1) // same name, aggregated
+	a.Shard(0).Add([]parse.Sample{c, g}, 1)
+	md := a.Flush(t0, t1)
+	if md.DataPointCount() != 2 {
+		t.Fatalf("%d points, want 2", md.DataPointCount())
+	}
+	var sawTS bool
+	ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	for i := range ms.Len() {
+		dp := ms.At(i).Sum().DataPoints().At(0)
+		if dp.Timestamp() == pcommon.Timestamp(1_600_000_000*uint64(time.Second)) {
+			sawTS = true
+			if dp.DoubleValue() != 10 {
+				t.Errorf("timestamped counter = %v, want 10", dp.DoubleValue())
+			}
+		}
+	}
+	if !sawTS {
+		t.Fatal("timestamped point lost its timestamp")
+	}
+}
+
+func TestTimerMappings(t *testing.T) {
+	for _, tc := range []struct {
+		mapping Mapping
+		want    pmetric.MetricType
+	}{
+		{MappingExponentialHistogram, pmetric.MetricTypeExponentialHistogram},
+		{MappingHistogram, pmetric.MetricTypeHistogram},
+		{MappingSummary, pmetric.MetricTypeSummary},
+	} {
+		cfg := testConfig()
+		cfg.TimerMapping = tc.mapping
+		a := New(cfg, 1)
+		batch := []parse.Sample{smp("lat", parse.Timer, 5), smp("lat", parse.Timer, 50)}
+		batch[1].SampleRate = 0.25 // weighs 4
+		a.Shard(0).Add(batch, 1)
+		m := points(t, a.Flush(t0, t1))["lat/"+tc.want.String()]
+		if m.Type() != tc.want {
+			t.Fatalf("mapping %v: got type %v", tc.mapping, m.Type())
+		}
+		switch tc.want {
+		case pmetric.MetricTypeHistogram:
+			dp := m.Histogram().DataPoints().At(0)
+			if dp.Count() != 5 || dp.Sum() != 205 || dp.BucketCounts().AsRaw()[0] != 1 || dp.BucketCounts().AsRaw()[1] != 4 {
+				t.Errorf("histogram count %d sum %v buckets %v", dp.Count(), dp.Sum(), dp.BucketCounts().AsRaw())
+			}
+		case pmetric.MetricTypeSummary:
+			dp := m.Summary().DataPoints().At(0)
+			if dp.Count() != 5 || dp.Sum() != 205 || dp.QuantileValues().Len() != 2 {
+				t.Errorf("summary count %d sum %v", dp.Count(), dp.Sum())
+			}
+			if q := dp.QuantileValues().At(0).Value(); q < 49 || q > 50 {
+				t.Errorf("median %v, want about 50 (4 of 5 weights are 50)", q)
+			}
+		default:
+			dp := m.ExponentialHistogram().DataPoints().At(0)
+			if dp.Count() != 5 || dp.Sum() != 205 {
+				t.Errorf("exponential histogram count %d sum %v", dp.Count(), dp.Sum())
+			}
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package aggregate
+
+import (
+	"math"
+
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
+)
+
+// state is what one context accumulates during an interval.
+type state struct {
+	samples float64 // samples seen this interval (unweighted); zero means idle
+
+	// Counter: sum of value/rate. Gauge: last value and the arrival stamp that orders gauges
+	// across shards.
+	value float64
+	stamp int64
+
+	members map[string]struct{} // Set
+	hist    *expHist            // Timer, Histogram, Distribution in exponential/summary mode
+	bounded *explicitHist       // Timer, Histogram in explicit mode
+}
+
+// explicitHist is a histogram with fixed upper-inclusive bounds, weighted by 1/rate.
+type explicitHist struct {
+	counts   []float64 // len(bounds)+1
+	count    float64
+	sum      float64
+	min, max float64
+}
+
+func (e *explicitHist) add(bounds []float64, v, w float64) {
+	i := 0
+	for i < len(bounds) && v > bounds[i] {
+		i++
+	}
+	if e.count == 0 {
+		e.min, e.max = v, v
+	} else {
+		e.min, e.max = math.Min(e.min, v), math.Max(e.max, v)
+	}
+	e.counts[i] += w
+	e.count += w
+	e.sum += v * w
+}
+
+func (e *explicitHist) merge(o *explicitHist) {
+	if o.count == 0 {
+		return
+	}
+	if e.count == 0 {
+		e.min, e.max = o.min, o.max
+	} else {
+		e.min, e.max = math.Min(e.min, o.min), math.Max(e.max, o.max)
+	}
+	for i, c := range o.counts {
+		e.counts[i] += c
+	}
+	e.count += o.count
+	e.sum += o.sum
+}
+
+func (e *explicitHist) reset() {
+	clear(e.counts)
+	e.count, e.sum, e.min, e.max = 0, 0, 0, 0
+}
+
+// newState prepares the accumulator a context of type t needs under cfg.
+func newState(t parse.MetricType, cfg *Config) *state {
+	st := &state{}
+	switch {
+	case t == parse.Set:
+		st.members = make(map[string]struct{})
+	case t == parse.Distribution:
+		st.hist = newExpHist()
+	case t == parse.Timer || t == parse.Histogram:
+		if cfg.TimerMapping == MappingHistogram {
+			st.bounded = &explicitHist{counts: make([]float64, len(cfg.ExplicitBounds)+1)}
+		} else {
+			st.hist = newExpHist()
+		}
+	}
+	return st
+}
+
+// add folds one sample in. stamp orders gauge writes.
+func (st *state) add(s *parse.Sample, stamp int64, cfg *Config) {
+	w := 1 / s.SampleRate
+	st.samples++
+	switch s.Type {
+	case parse.Counter:
+		st.value += s.Value * w
+	case parse.Gauge:
+		st.value, st.stamp = s.Value, stamp
+	case parse.Set:
+		st.members[s.SetValue] = struct{}{}
+	default:
+		if st.bounded != nil {
+			st.bounded.add(cfg.ExplicitBounds, s.Value, w)
+		} else {
+			st.hist.add(s.Value, w, cfg.MaxBuckets)
+		}
+	}
+}
+
+// merge folds o (the same context from another shard) into st.
+func (st *state) merge(t parse.MetricType, o *state, cfg *Config) {
+	if o.samples == 0 {
+		return
+	}
+	switch t {
+	case parse.Counter:
+		st.value += o.value
+	case parse.Gauge:
+		if st.samples == 0 || o.stamp >= st.stamp {
+			st.value, st.stamp = o.value, o.stamp
+		}
+	case parse.Set:
+		for m := range o.members {
+			st.members[m] = struct{}{}
+		}
+	default:
+		if st.bounded != nil {
+			st.bounded.merge(o.bounded)
+		} else {
+			st.hist.merge(o.hist, cfg.MaxBuckets)
+		}
+	}
+	st.samples += o.samples
+}
+
+// reset empties st for the next interval, keeping its allocations.
+func (st *state) reset() {
+	st.samples, st.value, st.stamp = 0, 0, 0
+	clear(st.members)
+	if st.hist != nil {
+		st.hist.reset()
+	}
+	if st.bounded != nil {
+		st.bounded.reset()
+	}
+}
