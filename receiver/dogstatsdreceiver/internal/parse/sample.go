@@ -45,7 +45,8 @@ type Sample struct {
 	Name string
 	// Value is the numeric value; unused for sets.
 	Value float64
-	// SetValue is the raw member of a set (interned); empty for other types.
+	// SetValue is the raw member of a set, colons included; empty for other types. It is a fresh
+	// string, not interned: set members are usually high-cardinality and would flush the interner.
 	SetValue string
 	// Type is the DogStatsD type.
 	Type MetricType
