@@ -1,0 +1,181 @@
+// Package worker is the receiver's parsing stage: a worker takes batches of packets off the
+// queue, splits them into lines, parses each with its own parser and interner, and feeds
+// metric samples through its Batcher to its aggregator shard and events and service checks to
+// the log sink.
+//
+// Concurrency: one goroutine runs a Worker. Packets received from the queue belong to the
+// worker, which gives each back to the pool once every line of it is parsed; nothing parsed
+// aliases a packet (the parser interns or copies every string).
+package worker
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/aggregate"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/intern"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/packets"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
+)
+
+// LogSink takes the events and service checks the workers parse. origin is the container id
+// of the sender found by origin detection, empty when none. It must be safe for concurrent use.
+type LogSink interface {
+	AddEvent(ev *parse.Event, origin string)
+	AddServiceCheck(sc *parse.ServiceCheck, origin string)
+}
+
+// Config configures every worker of a receiver.
+type Config struct {
+	// BatchSize is the Batcher's size in samples.
+	BatchSize int
+	// InternerSize and InternerMaxLen bound each worker's interner.
+	InternerSize, InternerMaxLen int
+	// ClientOrigin honours the client-sent `|c:` container id; when false it is ignored.
+	ClientOrigin bool
+}
+
+// Stats are counters shared by all workers; each worker publishes its local counts once per
+// queue batch so the hot loop touches no shared cache line.
+type Stats struct {
+	Lines         atomic.Uint64 // non-empty lines read
+	Samples       atomic.Uint64 // metric samples handed to the aggregator
+	Events        atomic.Uint64
+	ServiceChecks atomic.Uint64
+	Rejected      [32]atomic.Uint64 // indexed by parse.Reason
+	InternHits    atomic.Uint64
+	InternMisses  atomic.Uint64
+	InternResets  atomic.Uint64
+}
+
+// Worker parses packets for one aggregator shard.
+type Worker struct {
+	cfg      Config
+	pool     *packets.Pool
+	interner *intern.Interner
+	parser   *parse.Parser
+	batcher  *Batcher
+	logs     LogSink
+	stats    *Stats
+	epoch    time.Time
+
+	// Counts not yet published to stats.
+	lines, samples, events, checks uint64
+	rejected                       [32]uint64
+	published                      struct{ hits, misses, resets uint64 }
+}
+
+// New returns a worker feeding shard and logs, giving packets back to pool.
+func New(cfg Config, pool *packets.Pool, shard *aggregate.Shard, logs LogSink, stats *Stats, epoch time.Time) *Worker {
+	in := intern.New(cfg.InternerSize, cfg.InternerMaxLen)
+	return &Worker{
+		cfg: cfg, pool: pool, interner: in, parser: parse.New(in),
+		batcher: NewBatcher(cfg.BatchSize, shard), logs: logs, stats: stats, epoch: epoch,
+	}
+}
+
+// Run processes batches until queue is closed and drained.
+func (w *Worker) Run(queue <-chan packets.Packets) {
+	for batch := range queue {
+		w.Process(batch)
+	}
+}
+
+// Process parses every packet of batch, gives the packets back to the pool and hands every
+// sample to the aggregator before returning.
+func (w *Worker) Process(batch packets.Packets) {
+	w.batcher.SetStamp(int64(time.Since(w.epoch)))
+	for _, p := range batch {
+		w.processPacket(p)
+		w.pool.Put(p)
+	}
+	w.batcher.Flush()
+	w.publish()
+}
+
+func (w *Worker) processPacket(p *packets.Packet) {
+	rest := p.Contents
+	for len(rest) > 0 {
+		var line []byte
+		line, rest = parse.NextLine(rest)
+		if len(line) == 0 {
+			continue
+		}
+		w.lines++
+		switch parse.LineKind(line) {
+		case parse.KindMetric:
+			w.parseMetric(line, p.Origin)
+		case parse.KindEvent:
+			ev, err := w.parser.ParseEvent(line)
+			if err != nil {
+				w.reject(err)
+				continue
+			}
+			w.events++
+			w.logs.AddEvent(&ev, w.origin(ev.ContainerID, p.Origin))
+		case parse.KindServiceCheck:
+			sc, err := w.parser.ParseServiceCheck(line)
+			if err != nil {
+				w.reject(err)
+				continue
+			}
+			w.checks++
+			w.logs.AddServiceCheck(&sc, w.origin(sc.ContainerID, p.Origin))
+		}
+	}
+}
+
+func (w *Worker) parseMetric(line []byte, packetOrigin string) {
+	b := w.batcher
+	n := len(b.samples)
+	samples, tags, err := w.parser.AppendSamples(b.samples, b.tags, line)
+	if err != nil {
+		w.reject(err)
+		return
+	}
+	b.samples, b.tags = samples, tags
+	for i := n; i < len(samples); i++ {
+		s := &samples[i]
+		s.ContainerID = w.origin(s.ContainerID, packetOrigin)
+		s.ExternalData = ""
+	}
+	w.samples += uint64(len(samples) - n)
+	if b.full() {
+		b.Flush()
+	}
+}
+
+// origin picks the container id of a line: the client's `|c:` field when honoured, else what
+// origin detection found for the packet.
+func (w *Worker) origin(client, packetOrigin string) string {
+	if w.cfg.ClientOrigin && client != "" {
+		if id := parse.ParseLocalData(client).ContainerID; id != "" {
+			return id
+		}
+	}
+	return packetOrigin
+}
+
+func (w *Worker) reject(err error) {
+	w.rejected[parse.ReasonOf(err)%32]++
+}
+
+func (w *Worker) publish() {
+	s := w.stats
+	s.Lines.Add(w.lines)
+	s.Samples.Add(w.samples)
+	s.Events.Add(w.events)
+	s.ServiceChecks.Add(w.checks)
+	w.lines, w.samples, w.events, w.checks = 0, 0, 0, 0
+	for r, n := range w.rejected {
+		if n != 0 {
+			s.Rejected[r].Add(n)
+			w.rejected[r] = 0
+		}
+	}
+	h, m, r := w.interner.Hits(), w.interner.Misses(), w.interner.Resets()
+	s.InternHits.Add(h - w.published.hits)
+	s.InternMisses.Add(m - w.published.misses)
+	s.InternResets.Add(r - w.published.resets)
+	w.published.hits, w.published.misses, w.published.resets = h, m, r
+}
