@@ -1,0 +1,576 @@
+package chunkfile
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+
+	"github.com/doghouse-otel/doghouse/chunkfile/internal/enc"
+)
+
+// blockHead is the fixed start of a BLOCK payload, readable without decoding the columns.
+type blockHead struct {
+	minT, maxT int64
+	nSeries    int
+	nPoints    int
+}
+
+func readBlockHead(d *enc.Decbuf) blockHead {
+	var h blockHead
+	h.minT = enc.Unzig(d.Uvarint())
+	h.maxT = h.minT + int64(d.Uvarint())
+	h.nSeries = int(min(d.Uvarint(), 1<<62))
+	h.nPoints = int(min(d.Uvarint(), 1<<62))
+	return h
+}
+
+// span locates one series' points in a decodedBlock.
+type span struct {
+	id       uint64
+	kind     Kind
+	off, n   int
+	kidx     int // index of the first point in the kind's slice (hist, exp, sum)
+	hasStart bool
+}
+
+// decodedBlock is one decoded block. Its slices are reused by the next decode.
+type decodedBlock struct {
+	head  blockHead
+	spans []span
+	t     []int64
+	start []int64
+	num   []Number
+	hist  []Histogram
+	exp   []ExpHistogram
+	sum   []Summary
+}
+
+// blockDecoder decodes BLOCK payloads; it keeps scratch buffers between blocks.
+type blockDecoder struct {
+	sd      enc.StreamDecoder
+	hv      [10][]uint64
+	hscr    []byte
+	toks    [][]byte
+	c       colDecoder
+	ints    [16][]int64
+	floats  [8][]float64
+	scratch []int64
+	out     decodedBlock
+}
+
+var errStructure = errors.New("block structure invalid")
+
+// decode decodes payload given the kinds of the series defined so far. budget caps the values.
+func (bd *blockDecoder) decode(payload []byte, kinds []Kind, budget int) (*decodedBlock, error) {
+	d := enc.NewDecbuf(payload)
+	h := readBlockHead(&d)
+	if d.E != nil {
+		return nil, d.E
+	}
+	if h.nSeries < 1 || h.nSeries > h.nPoints || h.nPoints > budget {
+		return nil, fmt.Errorf("%w: %d series, %d points", errStructure, h.nSeries, h.nPoints)
+	}
+	// Header columns of per-series values: ids, counts, flags, ts modes, ts bases.
+	for i := range 5 {
+		bd.hv[i] = enc.ReadHcol(&d, &bd.sd, bd.hv[i], h.nSeries, &bd.hscr)
+	}
+	if d.E != nil {
+		return nil, d.E
+	}
+	ids, counts, flags, tsModes := bd.hv[0], bd.hv[1], bd.hv[2], bd.hv[3]
+	out := &bd.out
+	out.head = h
+	out.spans = out.spans[:0]
+	var id uint64
+	total, nSteps, nCols := 0, 0, 0
+	for i := range h.nSeries {
+		if i == 0 {
+			id = ids[0]
+		} else {
+			id += ids[i] + 1
+			if id <= ids[i] {
+				return nil, fmt.Errorf("%w: series id overflow", errStructure)
+			}
+		}
+		if id >= uint64(len(kinds)) {
+			return nil, fmt.Errorf("%w: series %d is not defined", errStructure, id)
+		}
+		n := counts[i]
+		if n == 0 || n > uint64(h.nPoints) || flags[i] > 5 || tsModes[i] > tsDod {
+			return nil, fmt.Errorf("%w: series %d has count %d, flags %d, ts mode %d", errStructure, id, n, flags[i], tsModes[i])
+		}
+		if n > 1 && tsModes[i] != tsDelta {
+			nSteps++
+		}
+		k := kinds[id]
+		numType := flags[i] >> 1
+		if numType > numMixed || (!k.isNumber() && numType != 0) {
+			return nil, fmt.Errorf("%w: series %d flags %d", errStructure, id, flags[i])
+		}
+		nCols += int(flags[i] & 1)
+		switch {
+		case k.isNumber() && numType == numMixed:
+			nCols += 3
+		case k.isNumber():
+			nCols++
+		default:
+			nCols += len(schemas[k])
+		}
+		out.spans = append(out.spans, span{id: id, kind: k, off: total, n: int(n), hasStart: flags[i]&1 != 0})
+		total += int(n)
+	}
+	if total != h.nPoints {
+		return nil, fmt.Errorf("%w: counts add up to %d, header says %d", errStructure, total, h.nPoints)
+	}
+	if nCols > budget {
+		return nil, enc.ErrBudget
+	}
+	bd.hv[5] = enc.ReadHcol(&d, &bd.sd, bd.hv[5], nSteps, &bd.hscr)
+
+	bd.hv[6] = enc.ReadHcol(&d, &bd.sd, bd.hv[6], nCols, &bd.hscr)
+	if d.E != nil {
+		return nil, d.E
+	}
+	nFirst, nSecond, nCluster := 0, 0, 0
+	for _, m := range tsModes {
+		if m != tsConst {
+			nCluster++ // timestamp residuals have their cluster entry too
+		}
+	}
+	for _, v := range bd.hv[6] {
+		switch v & colModeMask {
+		case colConst:
+			nFirst++
+		case colRaw:
+			nCluster++
+		case colDelta:
+			nFirst++
+			nCluster++
+		case colDod:
+			nFirst++
+			nSecond++
+			nCluster++
+		case colXor:
+			nFirst++
+			nCluster++
+		}
+	}
+	bd.hv[7] = enc.ReadHcol(&d, &bd.sd, bd.hv[7], nFirst, &bd.hscr)
+	bd.hv[8] = enc.ReadHcol(&d, &bd.sd, bd.hv[8], nSecond, &bd.hscr)
+	bd.hv[9] = enc.ReadHcol(&d, &bd.sd, bd.hv[9], nCluster, &bd.hscr)
+	nClusters := d.Uvarint()
+	if d.E != nil {
+		return nil, d.E
+	}
+	if nClusters > 256 {
+		return nil, fmt.Errorf("%w: %d clusters", errStructure, nClusters)
+	}
+	// Every residual is at most one token per value plus one per xor value: 2 * budget.
+	tokBudget := 2 * budget
+	for len(bd.toks) < int(nClusters) {
+		bd.toks = append(bd.toks, nil)
+	}
+	bd.toks = bd.toks[:nClusters]
+	for k := range bd.toks {
+		bd.toks[k] = bd.sd.ReadStream(&d, bd.toks[k], tokBudget)
+		tokBudget -= len(bd.toks[k])
+	}
+	extra := d.UvarintBytes()
+	c := &bd.c
+	*c = colDecoder{
+		info: bd.hv[6], first: bd.hv[7], second: bd.hv[8], cluster: bd.hv[9],
+		toks: bd.toks, tokPos: c.tokPos[:0], budget: budget - h.nPoints,
+		raw64: c.raw64, planes: c.planes,
+	}
+	for range bd.toks {
+		c.tokPos = append(c.tokPos, 0)
+	}
+	c.br.Reset(extra)
+	c.raw64 = bd.sd.ReadStream(&d, c.raw64, 8*budget)
+	for k := range c.planes {
+		c.planes[k] = bd.sd.ReadStream(&d, c.planes[k], budget)
+	}
+	if d.E != nil {
+		return nil, d.E
+	}
+	if d.Len() != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", errStructure, d.Len())
+	}
+	bd.decodeSeries(h)
+	if c.err != nil {
+		return nil, c.err
+	}
+	// Everything the header promised must be consumed exactly.
+	if c.ci != len(c.info) || c.fi != len(c.first) || c.si != len(c.second) || c.ki != len(c.cluster) ||
+		c.raw64Pos != len(c.raw64) || c.br.Overrun || c.br.Remaining() > 0 {
+		return nil, fmt.Errorf("%w: unused header entries or residuals", errStructure)
+	}
+	for k, toks := range bd.toks {
+		if c.tokPos[k] != len(toks) {
+			return nil, fmt.Errorf("%w: unused residuals in stream %d", errStructure, k)
+		}
+	}
+	for k := range c.planes {
+		if c.planePos != len(c.planes[k]) {
+			return nil, fmt.Errorf("%w: unused byte planes", errStructure)
+		}
+	}
+	return out, nil
+}
+
+// decodeSeries decodes every series of the block in emission order.
+func (bd *blockDecoder) decodeSeries(h blockHead) {
+	out := &bd.out
+	c := &bd.c
+	out.t = growInts(out.t[:0], h.nPoints)
+	out.start = out.start[:0]
+	out.num = out.num[:0]
+	out.hist, out.exp, out.sum = out.hist[:0], out.exp[:0], out.sum[:0]
+	modes, bases, steps := bd.hv[3], bd.hv[4], bd.hv[5]
+	si := 0
+	for i := range out.spans {
+		sp := &out.spans[i]
+		ts := out.t[sp.off : sp.off+sp.n]
+		step := int64(0)
+		if sp.n > 1 && modes[i] != tsDelta {
+			step = enc.Unzig(steps[si])
+			si++
+		}
+		bd.timestamps(ts, h.minT+enc.Unzig(bases[i]), step, int(modes[i]))
+		if sp.hasStart {
+			if len(out.start) < sp.off {
+				out.start = append(out.start, make([]int64, sp.off-len(out.start))...)
+			}
+			gaps := c.intCol(bd.ints[0][:0], sp.n)
+			bd.ints[0] = gaps
+			if c.err != nil {
+				return
+			}
+			for j, g := range gaps {
+				out.start = append(out.start, ts[j]-g)
+			}
+		}
+		switch sp.kind {
+		case KindGauge, KindSum:
+			sp.kidx = len(out.num)
+		case KindHistogram:
+			sp.kidx = len(out.hist)
+		case KindExpHistogram:
+			sp.kidx = len(out.exp)
+		case KindSummary:
+			sp.kidx = len(out.sum)
+		}
+		switch sp.kind {
+		case KindGauge, KindSum:
+			bd.numbers(sp, int(bd.hv[2][i]>>1))
+		case KindHistogram:
+			bd.histograms(sp)
+		case KindExpHistogram:
+			bd.expHistograms(sp)
+		case KindSummary:
+			bd.summaries(sp)
+		}
+		if c.err != nil {
+			return
+		}
+	}
+	if len(out.start) > 0 && len(out.start) < h.nPoints {
+		out.start = append(out.start, make([]int64, h.nPoints-len(out.start))...)
+	}
+}
+
+func (bd *blockDecoder) timestamps(ts []int64, base, step int64, mode int) {
+	c := &bd.c
+	n := len(ts)
+	switch mode {
+	case tsConst:
+		t := base
+		for j := range ts {
+			ts[j] = t
+			t += step
+		}
+	case tsGrid:
+		u := bd.resid(n)
+		c.readResidualsRaw(u)
+		t := base
+		for j := range ts {
+			ts[j] = t + int64(u[j])
+			t += step
+		}
+	case tsDelta:
+		ts[0] = base
+		d := bd.resid(n - 1)
+		c.readResidualsRaw(d)
+		t := base
+		for j := 1; j < n; j++ {
+			t += enc.Unzig(d[j-1])
+			ts[j] = t
+		}
+	case tsDod:
+		ts[0] = base
+		m := max(n-2, 0)
+		d := bd.resid(m)
+		c.readResidualsRaw(d)
+		if n == 1 {
+			return
+		}
+		t := base + step
+		ts[1] = t
+		for j := 2; j < n; j++ {
+			step += enc.Unzig(d[j-2])
+			t += step
+			ts[j] = t
+		}
+	}
+}
+
+// resid returns a residual scratch slice of length n.
+func (bd *blockDecoder) resid(n int) []uint64 {
+	if cap(bd.c.tmp) < n {
+		bd.c.tmp = make([]uint64, n)
+	}
+	return bd.c.tmp[:n]
+}
+
+// readResidualsRaw reads residuals for timestamps: the ts residuals have their own cluster entry.
+func (c *colDecoder) readResidualsRaw(dst []uint64) { c.readResiduals(dst) }
+
+func (bd *blockDecoder) numbers(sp *span, numType int) {
+	c := &bd.c
+	out := &bd.out
+	switch numType {
+	case numInt:
+		vs := c.intCol(bd.ints[0][:0], sp.n)
+		bd.ints[0] = vs
+		for _, v := range vs {
+			out.num = append(out.num, Number{Int: v, IsInt: true})
+		}
+	case numFloat:
+		vs := c.floatCol(bd.floats[0][:0], sp.n, &bd.scratch)
+		bd.floats[0] = vs
+		for _, v := range vs {
+			out.num = append(out.num, Number{Float: v})
+		}
+	default:
+		isInt := c.intCol(bd.ints[0][:0], sp.n)
+		bd.ints[0] = isInt
+		nInt := 0
+		for _, v := range isInt {
+			if v != 0 && v != 1 {
+				c.fail(errMode)
+				return
+			}
+			nInt += int(v)
+		}
+		ints := c.intCol(bd.ints[1][:0], nInt)
+		bd.ints[1] = ints
+		fs := c.floatCol(bd.floats[0][:0], sp.n-nInt, &bd.scratch)
+		bd.floats[0] = fs
+		if c.err != nil {
+			return
+		}
+		ii, fi := 0, 0
+		for _, v := range isInt {
+			if v == 1 {
+				out.num = append(out.num, Number{Int: ints[ii], IsInt: true})
+				ii++
+			} else {
+				out.num = append(out.num, Number{Float: fs[fi]})
+				fi++
+			}
+		}
+	}
+}
+
+// sumLens adds up non-negative lengths, failing on negative ones or past the budget.
+func (c *colDecoder) sumLens(vs []int64) int {
+	s := 0
+	for _, v := range vs {
+		if v < 0 || v > int64(c.budget) {
+			c.fail(enc.ErrBudget)
+			return 0
+		}
+		s += int(v)
+		if s > c.budget {
+			c.fail(enc.ErrBudget)
+			return 0
+		}
+	}
+	return s
+}
+
+func countFlag(flags []int64, f int64) int {
+	n := 0
+	for _, v := range flags {
+		if v&f != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func (bd *blockDecoder) opt(flags []int64) (sum, mn, mx []float64) {
+	c := &bd.c
+	bd.floats[0] = c.floatCol(bd.floats[0][:0], countFlag(flags, flagSum), &bd.scratch)
+	bd.floats[1] = c.floatCol(bd.floats[1][:0], countFlag(flags, flagMin), &bd.scratch)
+	bd.floats[2] = c.floatCol(bd.floats[2][:0], countFlag(flags, flagMax), &bd.scratch)
+	return bd.floats[0], bd.floats[1], bd.floats[2]
+}
+
+func toCounts(vs []int64) []uint64 {
+	out := make([]uint64, len(vs))
+	for i, v := range vs {
+		out[i] = uint64(v)
+	}
+	return out
+}
+
+func (bd *blockDecoder) histograms(sp *span) {
+	c := &bd.c
+	flags := c.intCol(bd.ints[0][:0], sp.n)
+	bd.ints[0] = flags
+	for _, f := range flags {
+		if f < 0 || f > 15 {
+			c.fail(errMode)
+			return
+		}
+	}
+	count := c.intCol(bd.ints[1][:0], sp.n)
+	bd.ints[1] = count
+	sum, mn, mx := bd.opt(flags)
+	nb := c.intCol(bd.ints[2][:0], countFlag(flags, flagBounds))
+	bd.ints[2] = nb
+	bounds := c.floatCol(bd.floats[3][:0], c.sumLens(nb), &bd.scratch)
+	bd.floats[3] = bounds
+	nc := c.intCol(bd.ints[3][:0], sp.n)
+	bd.ints[3] = nc
+	counts := c.intCol(bd.ints[4][:0], c.sumLens(nc))
+	bd.ints[4] = counts
+	if c.err != nil {
+		return
+	}
+	if sp.n > 0 && flags[0]&flagBounds == 0 {
+		c.fail(fmt.Errorf("%w: first histogram point without bounds", errStructure))
+		return
+	}
+	allBounds := append([]float64(nil), bounds...)
+	allCounts := toCounts(counts)
+	var cur []float64
+	si, mi, xi, bi, bo, co := 0, 0, 0, 0, 0, 0
+	for j := range sp.n {
+		f := flags[j]
+		h := Histogram{Count: uint64(count[j])}
+		if f&flagSum != 0 {
+			h.Sum, h.HasSum = sum[si], true
+			si++
+		}
+		if f&flagMin != 0 {
+			h.Min, h.HasMin = mn[mi], true
+			mi++
+		}
+		if f&flagMax != 0 {
+			h.Max, h.HasMax = mx[xi], true
+			xi++
+		}
+		if f&flagBounds != 0 {
+			cur = allBounds[bo : bo+int(nb[bi]) : bo+int(nb[bi])]
+			bo += int(nb[bi])
+			bi++
+		}
+		h.Bounds = cur
+		h.Counts = allCounts[co : co+int(nc[j]) : co+int(nc[j])]
+		co += int(nc[j])
+		bd.out.hist = append(bd.out.hist, h)
+	}
+}
+
+func (bd *blockDecoder) expHistograms(sp *span) {
+	c := &bd.c
+	n := sp.n
+	flags := c.intCol(bd.ints[0][:0], n)
+	bd.ints[0] = flags
+	for _, f := range flags {
+		if f < 0 || f > 7 {
+			c.fail(errMode)
+			return
+		}
+	}
+	count := c.intCol(bd.ints[1][:0], n)
+	bd.ints[1] = count
+	sum, mn, mx := bd.opt(flags)
+	scale := c.intCol(bd.ints[2][:0], n)
+	bd.ints[2] = scale
+	zc := c.intCol(bd.ints[3][:0], n)
+	bd.ints[3] = zc
+	zt := c.floatCol(bd.floats[3][:0], n, &bd.scratch)
+	bd.floats[3] = zt
+	posOff := c.intCol(bd.ints[4][:0], n)
+	bd.ints[4] = posOff
+	nPos := c.intCol(bd.ints[5][:0], n)
+	bd.ints[5] = nPos
+	pos := c.intCol(bd.ints[6][:0], c.sumLens(nPos))
+	bd.ints[6] = pos
+	negOff := c.intCol(bd.ints[7][:0], n)
+	bd.ints[7] = negOff
+	nNeg := c.intCol(bd.ints[8][:0], n)
+	bd.ints[8] = nNeg
+	neg := c.intCol(bd.ints[9][:0], c.sumLens(nNeg))
+	bd.ints[9] = neg
+	if c.err != nil {
+		return
+	}
+	posC, negC := toCounts(pos), toCounts(neg)
+	si, mi, xi, po, no := 0, 0, 0, 0, 0
+	for j := range n {
+		f := flags[j]
+		h := ExpHistogram{Count: uint64(count[j]), Scale: int32(scale[j]), ZeroCount: uint64(zc[j]), ZeroThreshold: zt[j]}
+		if f&flagSum != 0 {
+			h.Sum, h.HasSum = sum[si], true
+			si++
+		}
+		if f&flagMin != 0 {
+			h.Min, h.HasMin = mn[mi], true
+			mi++
+		}
+		if f&flagMax != 0 {
+			h.Max, h.HasMax = mx[xi], true
+			xi++
+		}
+		h.Positive = Buckets{Offset: int32(posOff[j]), Counts: posC[po : po+int(nPos[j]) : po+int(nPos[j])]}
+		po += int(nPos[j])
+		h.Negative = Buckets{Offset: int32(negOff[j]), Counts: negC[no : no+int(nNeg[j]) : no+int(nNeg[j])]}
+		no += int(nNeg[j])
+		bd.out.exp = append(bd.out.exp, h)
+	}
+}
+
+func (bd *blockDecoder) summaries(sp *span) {
+	c := &bd.c
+	n := sp.n
+	count := c.intCol(bd.ints[0][:0], n)
+	bd.ints[0] = count
+	sum := c.floatCol(bd.floats[0][:0], n, &bd.scratch)
+	bd.floats[0] = sum
+	nq := c.intCol(bd.ints[1][:0], n)
+	bd.ints[1] = nq
+	total := c.sumLens(nq)
+	qs := c.floatCol(bd.floats[1][:0], total, &bd.scratch)
+	bd.floats[1] = qs
+	vs := c.floatCol(bd.floats[2][:0], total, &bd.scratch)
+	bd.floats[2] = vs
+	if c.err != nil {
+		return
+	}
+	all := make([]Quantile, total)
+	for i := range all {
+		all[i] = Quantile{Q: qs[i], V: vs[i]}
+	}
+	o := 0
+	for j := range n {
+		k := int(nq[j])
+		bd.out.sum = append(bd.out.sum, Summary{Count: uint64(count[j]), Sum: sum[j], Quantiles: all[o : o+k : o+k]})
+		o += k
+	}
+}
+
+var _ = bits.Len64

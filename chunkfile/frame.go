@@ -1,0 +1,222 @@
+package chunkfile
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+
+	"github.com/doghouse-otel/doghouse/chunkfile/internal/enc"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Format constants (docs/chunk-format.md sections 1 and 2).
+const (
+	magic        = "DHCK"
+	versionMajor = 1
+	versionMinor = 0
+	headerSize   = 12
+
+	frameSeries  = 1
+	frameBlock   = 2
+	frameFooter  = 3
+	frameTrailer = 4
+
+	frameKindMask   = 0x3f
+	frameCompressed = 0x40
+	frameOptional   = 0x80
+
+	// trailerSize is the whole TRAILER frame: type, length 8, 8-byte offset, CRC.
+	trailerSize = 14
+	// maxWriteFrame keeps frames a writer produces well under what any reader accepts.
+	maxWriteFrame = 1 << 30
+	// DefaultMaxFrameSize bounds the memory one frame can make a reader allocate.
+	DefaultMaxFrameSize = 256 << 20
+	// DefaultMaxBlockValues bounds the values one block can make a reader decode (2^26: about
+	// 1.5 GiB of decoded points at most, far above what writers cut).
+	DefaultMaxBlockValues = 1 << 26
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func appendHeader(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, magic...)
+	dst = append(dst, versionMajor, versionMinor, 0, 0)
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+func checkHeader(h []byte) error {
+	if len(h) < headerSize || string(h[:4]) != magic {
+		return corrupt(0, "header", ErrNotChunkFile)
+	}
+	if crc32.Checksum(h[:8], castagnoli) != binary.LittleEndian.Uint32(h[8:12]) {
+		return corrupt(0, "header checksum mismatch", nil)
+	}
+	if h[4] != versionMajor {
+		return fmt.Errorf("%w: chunk file major version %d is not supported (this reader reads %d)",
+			ErrUnsupportedVersion, h[4], versionMajor)
+	}
+	return nil
+}
+
+// appendFrame appends a frame of the given type around payload.
+func appendFrame(dst []byte, typ byte, payload []byte) []byte {
+	start := len(dst)
+	dst = append(dst, typ)
+	dst = enc.AppendUvarint(dst, uint64(len(payload)))
+	dst = append(dst, payload...)
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+func appendU64(dst []byte, v uint64) []byte { return binary.LittleEndian.AppendUint64(dst, v) }
+
+// frameCompressor zstd-compresses frame payloads when that pays.
+type frameCompressor struct {
+	enc *zstd.Encoder
+	buf []byte
+}
+
+// appendMaybeCompressed appends a frame holding payload, compressed if that is smaller.
+func (c *frameCompressor) appendMaybeCompressed(dst []byte, typ byte, payload []byte, try bool) []byte {
+	if try && len(payload) > 64 {
+		if c.enc == nil {
+			c.enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault),
+				zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+		}
+		c.buf = enc.AppendUvarint(c.buf[:0], uint64(len(payload)))
+		c.buf = c.enc.EncodeAll(payload, c.buf)
+		if len(c.buf) < len(payload) {
+			return appendFrame(dst, typ|frameCompressed, c.buf)
+		}
+	}
+	return appendFrame(dst, typ, payload)
+}
+
+// frame is one frame read from a file.
+type frame struct {
+	off     int64 // offset of the type byte
+	size    int64 // whole frame length
+	typ     byte
+	payload []byte // decompressed payload
+}
+
+// frameReader reads frames one after another from an io.Reader.
+type frameReader struct {
+	r        io.Reader
+	off      int64
+	maxFrame int
+	buf      []byte
+	zbuf     []byte
+	zdec     *zstd.Decoder
+	peek     [binary.MaxVarintLen64 + 1]byte
+}
+
+var errEOF = io.EOF
+
+// next reads the next frame. It returns io.EOF at a clean end, a *CorruptionError for a torn or
+// damaged frame, or the reader's own error.
+func (fr *frameReader) next() (frame, error) {
+	f := frame{off: fr.off}
+	// Type byte and length varint, read one byte at a time: the length decides how much to read.
+	var hdr [binary.MaxVarintLen64 + 1]byte
+	n, err := io.ReadFull(fr.r, hdr[:1])
+	if n == 0 && (err == io.EOF) {
+		return f, errEOF
+	}
+	if err != nil {
+		return f, fr.readErr(err, "frame type")
+	}
+	hl := 1
+	var length uint64
+	for shift := uint(0); ; shift += 7 {
+		if hl == len(hdr) {
+			return f, corrupt(f.off, "frame length varint too long", nil)
+		}
+		if _, err := io.ReadFull(fr.r, hdr[hl:hl+1]); err != nil {
+			return f, fr.readErr(err, "frame length")
+		}
+		c := hdr[hl]
+		hl++
+		length |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			break
+		}
+	}
+	if length > uint64(fr.maxFrame) {
+		return f, corrupt(f.off, fmt.Sprintf("frame length %d exceeds the limit %d", length, fr.maxFrame), nil)
+	}
+	total := hl + int(length) + 4
+	// Grow the buffer as bytes arrive so a hostile length on a short stream costs no memory.
+	fr.buf = append(fr.buf[:0], hdr[:hl]...)
+	for len(fr.buf) < total {
+		chunk := min(total-len(fr.buf), 1<<20)
+		start := len(fr.buf)
+		fr.buf = append(fr.buf, make([]byte, chunk)...)
+		if _, err := io.ReadFull(fr.r, fr.buf[start:]); err != nil {
+			return f, fr.readErr(err, "frame payload")
+		}
+	}
+	body := fr.buf[:total-4]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(fr.buf[total-4:]) {
+		return f, corrupt(f.off, "frame checksum mismatch", nil)
+	}
+	f.typ = hdr[0]
+	f.size = int64(total)
+	f.payload = body[hl:]
+	fr.off += int64(total)
+	if f.typ&frameCompressed != 0 {
+		p, err := fr.decompress(f.payload)
+		if err != nil {
+			return f, corrupt(f.off, "compressed frame", err)
+		}
+		f.payload = p
+	}
+	return f, nil
+}
+
+func (fr *frameReader) readErr(err error, what string) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return corrupt(fr.off, "truncated "+what, io.ErrUnexpectedEOF)
+	}
+	return err
+}
+
+func (fr *frameReader) decompress(p []byte) ([]byte, error) {
+	d := enc.NewDecbuf(p)
+	raw := d.Uvarint()
+	if d.E != nil {
+		return nil, d.E
+	}
+	if raw > uint64(fr.maxFrame) {
+		return nil, fmt.Errorf("decompressed length %d exceeds the limit %d", raw, fr.maxFrame)
+	}
+	if fr.zdec == nil {
+		var err error
+		fr.zdec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderMaxMemory(uint64(fr.maxFrame)), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cap(fr.zbuf) < int(raw) {
+		fr.zbuf = make([]byte, 0, raw)
+	}
+	out, err := fr.zdec.DecodeAll(p[d.Pos:], fr.zbuf[:0])
+	if err != nil {
+		return nil, err
+	}
+	fr.zbuf = out
+	if uint64(len(out)) != raw {
+		return nil, fmt.Errorf("decompressed %d bytes, frame says %d", len(out), raw)
+	}
+	return out, nil
+}
+
+func (fr *frameReader) close() {
+	if fr.zdec != nil {
+		fr.zdec.Close()
+		fr.zdec = nil
+	}
+}
