@@ -196,7 +196,7 @@ func (b *builder) addTimestamped(p *timestampedPoint) {
 		dp = m.Gauge().DataPoints().AppendEmpty()
 	}
 	dp.SetTimestamp(ts)
-	putTags(dp.Attributes(), p.key.tags)
+	PutTags(dp.Attributes(), p.key.tags)
 	dp.SetDoubleValue(p.value)
 }
 
@@ -212,12 +212,12 @@ func (b *builder) stamp(dp pointWithAttrs, k *contextKey) {
 		dp.SetStartTimestamp(b.start)
 	}
 	dp.SetTimestamp(b.end)
-	putTags(dp.Attributes(), k.tags)
+	PutTags(dp.Attributes(), k.tags)
 }
 
-// putTags maps tags to attributes: `k:v` splits at the first colon, a bare tag gets an empty
-// value, and a key given several values (tags sorted, so values in order) becomes a string slice.
-func putTags(attrs pcommon.Map, tags []string) {
+// PutTags maps sorted tags to attributes: `k:v` splits at the first colon, a bare tag gets an
+// empty value, and a key given several values becomes a string slice of them in order.
+func PutTags(attrs pcommon.Map, tags []string) {
 	attrs.EnsureCapacity(len(tags))
 	for i := 0; i < len(tags); {
 		key, val, _ := strings.Cut(tags[i], ":")

@@ -1,0 +1,98 @@
+package dogstatsdreceiver
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/metadata"
+)
+
+// Defaults: the Datadog Agent's values where it has one.
+const (
+	defaultUDPEndpoint      = "localhost:8125"
+	defaultBufferSize       = 8192 // one packet: the largest datagram Datadog clients send over UDS
+	defaultPacketBufferSize = 32
+	defaultFlushTimeout     = 100 * time.Millisecond
+	defaultQueueSize        = 1024 // batches; 1024 * 32 * 8 KiB = 256 MiB worst case
+	defaultInternerSize     = 4096
+	defaultBatchSize        = 32
+	defaultInterval         = time.Second
+	// 100k contexts cost about 35 MB of aggregator state (see README), far below the queue's bound.
+	defaultMaxContexts    = 100_000
+	defaultMaxTimestamped = 100_000
+	defaultMaxBuckets     = 160 // the OpenTelemetry SDK's default exponential histogram size
+	defaultMaxPendingLogs = 10_000
+	// Each stream connection holds about 3 * buffer_size bytes: 1024 of them about 24 MiB.
+	defaultMaxConnections = 1024
+)
+
+// NewFactory returns the factory of the dogstatsd receiver.
+func NewFactory() receiver.Factory {
+	return receiver.NewFactory(
+		metadata.Type,
+		createDefaultConfig,
+		receiver.WithMetrics(createMetrics, metadata.MetricsStability),
+		receiver.WithLogs(createLogs, metadata.LogsStability),
+	)
+}
+
+func createDefaultConfig() component.Config {
+	return &Config{
+		UDP:                      UDPConfig{Endpoint: defaultUDPEndpoint, Readers: 1},
+		UnixStream:               UnixStreamConfig{MaxConnections: defaultMaxConnections},
+		TCP:                      TCPConfig{MaxConnections: defaultMaxConnections},
+		BufferSize:               defaultBufferSize,
+		PacketBufferSize:         defaultPacketBufferSize,
+		PacketBufferFlushTimeout: defaultFlushTimeout,
+		QueueSize:                defaultQueueSize,
+		StringInternerSize:       defaultInternerSize,
+		BatchSize:                defaultBatchSize,
+		AggregationInterval:      defaultInterval,
+		MaxContexts:              defaultMaxContexts,
+		MaxTimestamped:           defaultMaxTimestamped,
+		TimerHistogramMapping:    "exponential_histogram",
+		ExplicitBuckets:          []float64{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000},
+		SummaryQuantiles:         []float64{0.5, 0.9, 0.95, 0.99},
+		MaxHistogramBuckets:      defaultMaxBuckets,
+		MaxPendingLogs:           defaultMaxPendingLogs,
+	}
+}
+
+// receivers holds one receiver per configuration, shared by the metrics and logs pipelines that
+// name it: both signals come off the same sockets.
+var receivers = struct {
+	sync.Mutex
+	m map[*Config]*dogstatsdReceiver
+}{m: map[*Config]*dogstatsdReceiver{}}
+
+func shared(cfg *Config, set receiver.Settings) *dogstatsdReceiver {
+	receivers.Lock()
+	defer receivers.Unlock()
+	r, ok := receivers.m[cfg]
+	if !ok {
+		r = newReceiver(cfg, set, func() {
+			receivers.Lock()
+			delete(receivers.m, cfg)
+			receivers.Unlock()
+		})
+		receivers.m[cfg] = r
+	}
+	return r
+}
+
+func createMetrics(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
+	r := shared(cfg.(*Config), set)
+	r.metrics = next
+	return r, nil
+}
+
+func createLogs(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+	r := shared(cfg.(*Config), set)
+	r.logs = next
+	return r, nil
+}

@@ -1,0 +1,230 @@
+package dogstatsdreceiver
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
+
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/aggregate"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/intern"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/listener"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/metadata"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/packets"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/worker"
+)
+
+// dogstatsdReceiver runs the pipeline: listeners -> packet buffers -> bounded queue -> workers
+// (parser, interner, batcher) -> aggregator shards, flushed every interval to the metrics
+// consumer; events and service checks are held in a log buffer flushed at the same time.
+type dogstatsdReceiver struct {
+	cfg     *Config
+	set     receiver.Settings
+	metrics consumer.Metrics
+	logs    consumer.Logs
+	release func() // forgets the shared instance
+
+	startOnce, stopOnce sync.Once
+	started             bool
+
+	obsMetrics, obsLogs *receiverhelper.ObsReport
+	telemetry           *metadata.TelemetryBuilder
+	pool                *packets.Pool
+	queue               chan packets.Packets
+	agg                 *aggregate.Aggregator
+	logBuf              *logBuffer
+	workerStats         worker.Stats
+	listeners           []listener.Listener
+	workersDone         sync.WaitGroup
+	flushStop           chan struct{}
+	flushDone           chan struct{}
+	lastFlush           time.Time
+}
+
+func newReceiver(cfg *Config, set receiver.Settings, release func()) *dogstatsdReceiver {
+	return &dogstatsdReceiver{cfg: cfg, set: set, release: release}
+}
+
+func workerCount(configured int) int {
+	if configured > 0 {
+		return configured
+	}
+	return max(2, runtime.NumCPU()-2)
+}
+
+// Start binds every enabled transport before it returns, so a bad address fails the collector's
+// start. The metrics and logs pipelines share one instance; only the first Start runs.
+func (r *dogstatsdReceiver) Start(_ context.Context, _ component.Host) error {
+	var err error
+	r.startOnce.Do(func() { err = r.start() })
+	return err
+}
+
+func (r *dogstatsdReceiver) start() error {
+	cfg := r.cfg
+	var err error
+	transports := strings.Join(enabledTransports(cfg), ",")
+	if r.obsMetrics, err = receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID: r.set.ID, Transport: transports, ReceiverCreateSettings: r.set,
+	}); err != nil {
+		return err
+	}
+	if r.obsLogs, err = receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID: r.set.ID, Transport: transports, ReceiverCreateSettings: r.set,
+	}); err != nil {
+		return err
+	}
+	workers := workerCount(cfg.Workers)
+	r.pool = packets.NewPool(cfg.BufferSize)
+	r.queue = make(chan packets.Packets, cfg.QueueSize)
+	r.agg = aggregate.New(aggregateConfig(cfg, r.set.BuildInfo.Version), workers)
+	r.logBuf = newLogBuffer(cfg.MaxPendingLogs, metadata.ScopeName, r.set.BuildInfo.Version)
+	var sink worker.LogSink = r.logBuf
+	if r.logs == nil {
+		sink = discardLogs{}
+		r.set.Logger.Info("events and service checks are counted and discarded: the receiver is in no logs pipeline")
+	}
+	wcfg := worker.Config{
+		BatchSize: cfg.BatchSize, InternerSize: cfg.StringInternerSize, InternerMaxLen: intern.DefaultMaxLen,
+		ClientOrigin: cfg.OriginDetection.ClientContainerID,
+	}
+	epoch := time.Now()
+	for i := range workers {
+		w := worker.New(wcfg, r.pool, r.agg.Shard(i), sink, &r.workerStats, epoch)
+		r.workersDone.Go(func() { w.Run(r.queue) })
+	}
+
+	r.listeners = newListeners(cfg, listener.Settings{
+		Pool: r.pool, Out: r.queue, Logger: r.set.Logger,
+		Buffer: packets.BufferConfig{
+			Size: cfg.PacketBufferSize, FlushTimeout: cfg.PacketBufferFlushTimeout, BlockWhenFull: cfg.BlockWhenQueueFull,
+		},
+	})
+	for i, l := range r.listeners {
+		if err := l.Start(); err != nil {
+			r.listeners = r.listeners[:i]
+			r.started = true
+			r.stop(context.Background())
+			return err
+		}
+		r.set.Logger.Info("DogStatsD listener started", zap.String("transport", l.Stats().Transport.String()), zap.Stringer("address", l.Addr()))
+	}
+	if r.telemetry, err = newTelemetry(r); err != nil {
+		r.started = true
+		r.stop(context.Background())
+		return err
+	}
+
+	r.lastFlush = time.Now()
+	r.flushStop = make(chan struct{})
+	r.flushDone = make(chan struct{})
+	go r.flushLoop()
+	r.started = true
+	return nil
+}
+
+func aggregateConfig(cfg *Config, version string) aggregate.Config {
+	mapping := map[string]aggregate.Mapping{
+		"exponential_histogram": aggregate.MappingExponentialHistogram,
+		"histogram":             aggregate.MappingHistogram,
+		"summary":               aggregate.MappingSummary,
+	}[cfg.TimerHistogramMapping]
+	return aggregate.Config{
+		MaxContexts: cfg.MaxContexts, MaxTimestamped: cfg.MaxTimestamped, TimerMapping: mapping,
+		ExplicitBounds: cfg.ExplicitBuckets, SummaryQuantiles: cfg.SummaryQuantiles,
+		MaxBuckets: cfg.MaxHistogramBuckets, MonotonicCounters: cfg.MonotonicCounters,
+		ScopeName: metadata.ScopeName, ScopeVersion: version,
+	}
+}
+
+// flushLoop emits at every wall-clock multiple of the aggregation interval.
+func (r *dogstatsdReceiver) flushLoop() {
+	defer close(r.flushDone)
+	iv := r.cfg.AggregationInterval
+	timer := time.NewTimer(time.Until(time.Now().Truncate(iv).Add(iv)))
+	defer timer.Stop()
+	for {
+		select {
+		case <-r.flushStop:
+			return
+		case now := <-timer.C:
+			r.flush(context.Background(), now)
+			timer.Reset(time.Until(now.Truncate(iv).Add(iv)))
+		}
+	}
+}
+
+// flush emits what the aggregator and the log buffer hold. Data the next consumer refuses is
+// counted by the obsreport as refused and logged: a push receiver cannot ask for it again.
+func (r *dogstatsdReceiver) flush(ctx context.Context, now time.Time) {
+	md := r.agg.Flush(r.lastFlush, now)
+	r.lastFlush = now
+	if n := md.DataPointCount(); n > 0 && r.metrics != nil {
+		octx := r.obsMetrics.StartMetricsOp(ctx)
+		err := r.metrics.ConsumeMetrics(octx, md)
+		r.obsMetrics.EndMetricsOp(octx, metadata.Type.String(), n, err)
+		if err != nil {
+			r.set.Logger.Error("next consumer refused metrics", zap.Int("data_points", n), zap.Error(err))
+		}
+	}
+	if ld, n := r.logBuf.take(); n > 0 && r.logs != nil {
+		octx := r.obsLogs.StartLogsOp(ctx)
+		err := r.logs.ConsumeLogs(octx, ld)
+		r.obsLogs.EndLogsOp(octx, metadata.Type.String(), n, err)
+		if err != nil {
+			r.set.Logger.Error("next consumer refused logs", zap.Int("log_records", n), zap.Error(err))
+		}
+	}
+}
+
+// Shutdown stops the listeners (they flush what they read into the queue), lets the workers
+// drain the queue, and emits everything aggregated before it returns. It is safe without Start.
+func (r *dogstatsdReceiver) Shutdown(ctx context.Context) error {
+	var err error
+	r.stopOnce.Do(func() {
+		err = r.stop(ctx)
+		r.release()
+	})
+	return err
+}
+
+func (r *dogstatsdReceiver) stop(ctx context.Context) error {
+	if !r.started {
+		return nil
+	}
+	for _, l := range r.listeners {
+		l.Stop()
+	}
+	if r.flushStop != nil {
+		close(r.flushStop)
+		<-r.flushDone
+	}
+	close(r.queue)
+	drained := make(chan struct{})
+	go func() { r.workersDone.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		return errors.Join(errors.New("dogstatsd: shutdown timed out before the workers drained the queue"), ctx.Err())
+	}
+	r.flush(ctx, time.Now())
+	if r.telemetry != nil {
+		r.telemetry.Shutdown()
+	}
+	return nil
+}
+
+// discardLogs is the log sink when no logs pipeline uses the receiver.
+type discardLogs struct{}
+
+func (discardLogs) AddEvent(*parse.Event, string)               {}
+func (discardLogs) AddServiceCheck(*parse.ServiceCheck, string) {}
