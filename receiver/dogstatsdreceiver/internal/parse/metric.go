@@ -135,8 +135,6 @@ func (p *Parser) AppendSamples(dst []Sample, tagBuf []string, line []byte) ([]Sa
 	return dst, tagBuf, nil
 }
 
-var cardinalityPrefix = []byte("card:")
-
 // appendValues appends one Sample holding only a Value per ':'-separated value of raw. Empty
 // values ("1::2", "1:2:") are skipped as the agent does; a line with no value at all, or with
 // any bad value, is rejected as a whole.
@@ -158,65 +156,4 @@ func appendValues(dst []Sample, raw []byte) ([]Sample, Reason) {
 		return dst, ReasonNoValue
 	}
 	return dst, 0
-}
-
-func parseType(b []byte) MetricType {
-	switch len(b) {
-	case 1:
-		switch b[0] {
-		case 'c':
-			return Counter
-		case 'g':
-			return Gauge
-		case 'h':
-			return Histogram
-		case 's':
-			return Set
-		case 'd':
-			return Distribution
-		}
-	case 2:
-		if b[0] == 'm' && b[1] == 's' {
-			return Timer
-		}
-	}
-	return 0
-}
-
-// appendTags appends the interned tags of raw (the `#` field without '#') to dst. Empty tags
-// are skipped. `host:` tags are not appended; the value of the last one is returned.
-func (p *Parser) appendTags(dst []string, raw []byte) ([]string, string) {
-	var host string
-	for len(raw) > 0 {
-		var tag []byte
-		tag, raw = cutShort(raw, ',')
-		if len(tag) == 0 {
-			continue
-		}
-		if len(tag) >= 5 && string(tag[:5]) == "host:" {
-			host = p.in.Get(tag[5:])
-			continue
-		}
-		dst = append(dst, p.in.Get(tag))
-	}
-	return dst, host
-}
-
-// cut splits b around the first sep. found is false, and after nil, when sep is absent.
-func cut(b []byte, sep byte) (before, after []byte, found bool) {
-	if i := bytes.IndexByte(b, sep); i >= 0 {
-		return b[:i], b[i+1:], true
-	}
-	return b, nil, false
-}
-
-// cutShort is cut for the short pieces inside a field (values, tags): a plain loop beats
-// bytes.IndexByte's call and setup on a dozen bytes.
-func cutShort(b []byte, sep byte) (before, after []byte) {
-	for i, c := range b {
-		if c == sep {
-			return b[:i], b[i+1:]
-		}
-	}
-	return b, nil
 }
