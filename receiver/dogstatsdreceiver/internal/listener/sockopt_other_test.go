@@ -1,0 +1,5 @@
+//go:build !linux
+
+package listener
+
+const udpDropCounterSupported = false

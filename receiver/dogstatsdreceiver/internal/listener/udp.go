@@ -1,0 +1,202 @@
+package listener
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/packets"
+)
+
+// DefaultEndpoint is where the UDP and TCP listeners bind when no endpoint is configured:
+// localhost only, the DogStatsD port.
+const DefaultEndpoint = "localhost:8125"
+
+// UDPConfig configures the UDP listener.
+type UDPConfig struct {
+	// Endpoint is host:port to bind; "" means DefaultEndpoint, port 0 picks a free port.
+	Endpoint string
+	// SoRcvbuf is the socket receive buffer in bytes (so_rcvbuf); 0 keeps the system default.
+	// It is what absorbs bursts while the reader is busy: the kernel drops datagrams when it
+	// is full.
+	SoRcvbuf int
+	// Readers is the number of goroutines reading the socket, each with its own assembler;
+	// <= 0 means 1.
+	Readers int
+}
+
+// UDP reads datagrams, packs them with one packets.Assembler per reader and batches the
+// packets with one packets.Buffer.
+type UDP struct {
+	cfg   UDPConfig
+	set   Settings
+	stats Stats
+
+	conn   *net.UDPConn
+	inode  atomic.Uint64 // read by Stats, which may run before Start
+	buffer *packets.Buffer
+	wg     sync.WaitGroup
+	stop   sync.Once
+
+	procMu   sync.Mutex
+	procRead time.Time
+}
+
+// NewUDP returns a UDP listener; nothing is bound until Start.
+func NewUDP(cfg UDPConfig, set Settings) *UDP {
+	if cfg.Endpoint == "" {
+		cfg.Endpoint = DefaultEndpoint
+	}
+	if cfg.Readers <= 0 {
+		cfg.Readers = 1
+	}
+	l := &UDP{cfg: cfg, set: set}
+	l.stats.Transport = packets.SourceUDP
+	return l
+}
+
+// Start binds the socket and starts the readers.
+func (l *UDP) Start() error {
+	if err := l.set.check(); err != nil {
+		return err
+	}
+	pc, err := (&net.ListenConfig{}).ListenPacket(context.Background(), "udp", l.cfg.Endpoint)
+	if err != nil {
+		return fmt.Errorf("dogstatsd udp: listen on %q: %w", l.cfg.Endpoint, err)
+	}
+	conn := pc.(*net.UDPConn)
+	if err := l.setup(conn); err != nil {
+		_ = conn.Close()
+		return err
+	}
+	l.conn = conn
+	l.buffer = packets.NewBuffer(l.set.Buffer, l.set.Out, l.set.Pool, &l.stats.Buffer)
+	for range l.cfg.Readers {
+		asm := packets.NewAssembler(l.set.Buffer.FlushTimeout, l.set.Pool, l.buffer, packets.SourceUDP, &l.stats.Assembler)
+		l.wg.Go(func() { l.read(asm) })
+	}
+	l.set.Logger.Debug("dogstatsd udp listening", zap.Stringer("addr", conn.LocalAddr()))
+	return nil
+}
+
+func (l *UDP) setup(conn *net.UDPConn) error {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	if l.cfg.SoRcvbuf > 0 {
+		if err := conn.SetReadBuffer(l.cfg.SoRcvbuf); err != nil {
+			return fmt.Errorf("dogstatsd udp: so_rcvbuf %d: %w", l.cfg.SoRcvbuf, err)
+		}
+	}
+	got, err := tuneRcvbuf(rc, l.cfg.SoRcvbuf)
+	if err != nil {
+		return fmt.Errorf("dogstatsd udp: so_rcvbuf %d: %w", l.cfg.SoRcvbuf, err)
+	}
+	l.stats.ReceiveBuffer.Store(int64(got))
+	if got > 0 && got < l.cfg.SoRcvbuf {
+		l.set.Logger.Warn("dogstatsd udp: the kernel capped so_rcvbuf; raise net.core.rmem_max",
+			zap.Int("requested", l.cfg.SoRcvbuf), zap.Int("effective", got))
+	}
+	if err := enableDropCounter(rc); err != nil {
+		l.set.Logger.Debug("dogstatsd udp: no kernel drop counter", zap.Error(err))
+	}
+	l.inode.Store(socketInode(rc))
+	return nil
+}
+
+// read is one reader goroutine. Its buffer is one byte longer than a packet so the assembler
+// can tell an oversized datagram from one that fits exactly.
+func (l *UDP) read(asm *packets.Assembler) {
+	defer asm.Close()
+	size := l.set.Pool.BufferSize()
+	buf := make([]byte, size+1)
+	var oob []byte
+	if udpOOBSize > 0 {
+		oob = make([]byte, udpOOBSize)
+	}
+	errs := 0
+	for {
+		n, oobn, _, _, err := l.conn.ReadMsgUDPAddrPort(buf, oob)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			l.stats.ReadErrors.Add(1)
+			errs = backoff(errs, err, l.set.Logger)
+			continue
+		}
+		errs = 0
+		l.stats.Packets.Add(1)
+		l.stats.Bytes.Add(uint64(n))
+		if oobn > 0 {
+			if d, ok := dropsFromOOB(oob[:oobn]); ok {
+				raiseTo(&l.stats.KernelDrops, d)
+			}
+		}
+		if n > size {
+			l.stats.Oversized.Add(1)
+		}
+		asm.Add(buf[:n])
+	}
+}
+
+// backoff logs a read error and, after a run of them, sleeps briefly so a persistent error
+// does not spin a core. It returns the new run length.
+func backoff(run int, err error, log *zap.Logger) int {
+	run++
+	log.Debug("dogstatsd: read error", zap.Error(err))
+	if run >= 100 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return run
+}
+
+// Stop closes the socket, waits for the readers and flushes their assemblers and the buffer.
+func (l *UDP) Stop() {
+	if l.conn == nil {
+		return // never started: nothing to stop, and a later Start still works
+	}
+	l.stop.Do(func() {
+		l.refreshDrops(true)
+		_ = l.conn.Close()
+		l.wg.Wait() // each reader closes its assembler, flushing into the buffer
+		l.buffer.Close()
+	})
+}
+
+// Addr returns the bound address.
+func (l *UDP) Addr() net.Addr {
+	if l.conn == nil {
+		return nil
+	}
+	return l.conn.LocalAddr()
+}
+
+// Stats returns the listener's counters; on Linux it first refreshes KernelDrops from
+// /proc/net/udp (at most once a second), which sees drops no later datagram reported.
+func (l *UDP) Stats() *Stats {
+	l.refreshDrops(false)
+	return &l.stats
+}
+
+func (l *UDP) refreshDrops(force bool) {
+	inode := l.inode.Load()
+	if inode == 0 {
+		return
+	}
+	l.procMu.Lock()
+	defer l.procMu.Unlock()
+	if now := time.Now(); force || now.Sub(l.procRead) >= time.Second {
+		l.procRead = now
+		if d, ok := procUDPDrops(inode); ok {
+			raiseTo(&l.stats.KernelDrops, d)
+		}
+	}
+}
