@@ -49,6 +49,7 @@ func (w *Writer) encodeBlock() blockIndex {
 		}
 		return 1
 	})
+	w.sortNumbers()
 	minT, maxT := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, b := range w.active {
 		for _, t := range b.ts {
@@ -118,6 +119,79 @@ func (w *Writer) encodeBlock() blockIndex {
 		minID: w.active[0].id, maxID: w.active[len(w.active)-1].id,
 		nSeries: len(w.active), nPoints: w.points,
 	}
+}
+
+// sortNumbers distributes the logged number points into per-series columns (a stable
+// counting sort by series, in block order) and points the series buffers at them.
+func (w *Writer) sortNumbers() {
+	n := len(w.log)
+	if n == 0 {
+		return
+	}
+	w.sortT = resize(w.sortT, n)
+	w.sortV = resize(w.sortV, n)
+	w.sortInt = resize(w.sortInt, n)
+	if w.anyStart {
+		w.sortStart = resize(w.sortStart, n)
+	}
+	off := int32(0)
+	for _, b := range w.active {
+		if !b.kind.isNumber() {
+			continue
+		}
+		c := w.cnt[b.id]
+		w.cnt[b.id] = off
+		end := off + c
+		b.ts, b.num, b.numInt = w.sortT[off:end:end], w.sortV[off:end:end], w.sortInt[off:end:end]
+		if b.hasStart {
+			b.start = w.sortStart[off:end:end]
+		}
+		off = end
+	}
+	cnt, ts, vs, ints := w.cnt, w.sortT, w.sortV, w.sortInt
+	if w.anyStart {
+		k := 0
+		for i := range w.log {
+			e := &w.log[i]
+			p := cnt[e.ref]
+			cnt[e.ref] = p + 1
+			if e.flags&logStart != 0 {
+				w.sortStart[p] = w.starts[k]
+				k++
+			} else {
+				w.sortStart[p] = 0
+			}
+		}
+		for _, b := range w.active {
+			if b.kind.isNumber() {
+				w.cnt[b.id] -= int32(len(b.ts))
+			}
+		}
+	}
+	for i := range w.log {
+		e := &w.log[i]
+		p := cnt[e.ref]
+		cnt[e.ref] = p + 1
+		ts[p], vs[p], ints[p] = e.t, e.v, e.flags&logInt != 0
+	}
+	for _, b := range w.active {
+		if b.kind.isNumber() {
+			w.cnt[b.id] = int32(len(b.ts)) // counts again, so a failed flush can be retried
+			b.nInt = 0
+			for _, isInt := range b.numInt {
+				if isInt {
+					b.nInt++
+				}
+			}
+		}
+	}
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // encodeNumbers encodes the value column(s) of a gauge or sum and returns its number type.

@@ -67,6 +67,7 @@ func (s *Segment) Close() error {
 // points are lost). Recover seals such a file.
 func (s *Segment) Abandon() error {
 	s.Writer.closed = true
+	s.Writer.releaseScratch()
 	return s.f.Close()
 }
 

@@ -41,7 +41,6 @@ func columnCounts(k Kind) (ints, floats int) {
 type seriesBuf struct {
 	id       uint64
 	kind     Kind
-	active   bool
 	ts       []int64
 	start    []int64 // used once hasStart: a point of the block has a start time
 	hasStart bool
@@ -56,7 +55,6 @@ type seriesBuf struct {
 }
 
 func (b *seriesBuf) reset() {
-	b.active = false
 	b.ts = b.ts[:0]
 	b.start, b.hasStart = b.start[:0], false
 	b.num, b.numInt, b.nInt = b.num[:0], b.numInt[:0], 0
@@ -81,39 +79,30 @@ func (b *seriesBuf) addTime(t, start int64) {
 	}
 }
 
-func (b *seriesBuf) addPoint(p *Point) error {
-	switch b.kind {
-	case KindGauge, KindSum:
-		b.addTime(p.T, p.Start)
-		if p.Num.IsInt {
-			b.num = append(b.num, uint64(p.Num.Int))
-			b.nInt++
-		} else {
-			b.num = append(b.num, math.Float64bits(p.Num.Float))
-		}
-		b.numInt = append(b.numInt, p.Num.IsInt)
-		b.nValues++
-		return nil
-	case KindHistogram:
-		if p.Hist == nil {
-			return fmt.Errorf("series %d is a histogram: point has no Hist", b.id)
-		}
-		b.addTime(p.T, p.Start)
-		b.addHist(p.Hist)
-	case KindExpHistogram:
-		if p.Exp == nil {
-			return fmt.Errorf("series %d is an exponential histogram: point has no Exp", b.id)
-		}
-		b.addTime(p.T, p.Start)
-		b.addExp(p.Exp)
-	case KindSummary:
-		if p.Summary == nil {
-			return fmt.Errorf("series %d is a summary: point has no Summary", b.id)
-		}
-		b.addTime(p.T, p.Start)
-		b.addSummary(p.Summary)
+// check reports a point that does not fit the (non-number) series kind.
+func (b *seriesBuf) check(p *Point) error {
+	switch {
+	case b.kind == KindHistogram && p.Hist == nil:
+		return fmt.Errorf("series %d is a histogram: point has no Hist", b.id)
+	case b.kind == KindExpHistogram && p.Exp == nil:
+		return fmt.Errorf("series %d is an exponential histogram: point has no Exp", b.id)
+	case b.kind == KindSummary && p.Summary == nil:
+		return fmt.Errorf("series %d is a summary: point has no Summary", b.id)
 	}
 	return nil
+}
+
+// addPoint buffers a histogram, exponential histogram or summary point (checked by check).
+func (b *seriesBuf) addPoint(p *Point) {
+	b.addTime(p.T, p.Start)
+	switch b.kind {
+	case KindHistogram:
+		b.addHist(p.Hist)
+	case KindExpHistogram:
+		b.addExp(p.Exp)
+	case KindSummary:
+		b.addSummary(p.Summary)
+	}
 }
 
 func (b *seriesBuf) ensureCols() {

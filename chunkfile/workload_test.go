@@ -3,7 +3,6 @@ package chunkfile
 import (
 	"bytes"
 	"testing"
-	"time"
 
 	"github.com/doghouse-otel/doghouse/chunkfile/workload"
 )
@@ -67,24 +66,4 @@ func filterKind(ss []workload.Series, k workload.Kind) []workload.Series {
 		}
 	}
 	return out
-}
-
-func TestWorkloadSizeReport(t *testing.T) {
-	if testing.Short() {
-		t.Skip()
-	}
-	for _, v := range []struct {
-		name   string
-		jitter bool
-		dur    time.Duration
-	}{{"60s", false, time.Minute}, {"10s", false, 10 * time.Second}, {"60s-jitter", true, time.Minute}} {
-		ss := workload.Generate(workload.Options{Jitter: v.jitter})
-		b := encodeWorkload(t, ss, Options{BlockDuration: v.dur})
-		t.Logf("%s: total %.3f B/event", v.name, float64(len(b))/float64(workload.Events(ss)))
-		for k := workload.Counter; k <= workload.Latency; k++ {
-			sub := filterKind(ss, k)
-			b := encodeWorkload(t, sub, Options{BlockDuration: v.dur})
-			t.Logf("  %s: %.3f", k, float64(len(b))/float64(workload.Events(sub)))
-		}
-	}
 }

@@ -1,0 +1,118 @@
+package chunkfile
+
+import (
+	"bytes"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/doghouse-otel/doghouse/chunkfile/workload"
+)
+
+// Reference-workload benchmarks (shared/workloads/chunk-reference.md). Each iteration encodes
+// or decodes all 3.6 M events; the metrics are events per second and bytes per event.
+
+var benchVariants = []struct {
+	name   string
+	jitter bool
+	dur    time.Duration
+}{
+	{"60s", false, time.Minute},
+	{"10s", false, 10 * time.Second},
+	{"60s-jitter", true, time.Minute},
+}
+
+func BenchmarkEncodeReference(b *testing.B) {
+	for _, v := range benchVariants {
+		b.Run(v.name, func(b *testing.B) {
+			ss := workload.Generate(workload.Options{Jitter: v.jitter})
+			events := workload.Events(ss)
+			evs := arrivalOrder(ss)
+			var buf bytes.Buffer
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				buf.Reset()
+				w, err := NewWriter(&buf, Options{BlockDuration: v.dur})
+				if err != nil {
+					b.Fatal(err)
+				}
+				refs := addWorkloadSeries(b, w, ss)
+				for _, e := range evs {
+					if e.isInt {
+						err = w.AppendInt(refs[e.ref], e.t, int64(e.v))
+					} else {
+						err = w.AppendFloat(refs[e.ref], e.t, math.Float64frombits(e.v))
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Close(); err != nil {
+					b.Fatal(err)
+				}
+				if w.Stats().Points != int64(events) {
+					b.Fatalf("wrote %d points, want %d", w.Stats().Points, events)
+				}
+			}
+			b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+			b.ReportMetric(float64(buf.Len())/float64(events), "B/event")
+		})
+	}
+}
+
+// event is one pre-generated input point in the order an exporter receives them.
+type event struct {
+	t     int64
+	v     uint64
+	ref   int32
+	isInt bool
+}
+
+// arrivalOrder flattens the workload into arrival order: second by second, every series.
+func arrivalOrder(ss []workload.Series) []event {
+	evs := make([]event, 0, workload.Events(ss))
+	for j := range ss[0].T {
+		for i := range ss {
+			if ss[i].Ints != nil {
+				evs = append(evs, event{ss[i].T[j], uint64(ss[i].Ints[j]), int32(i), true})
+			} else {
+				evs = append(evs, event{ss[i].T[j], math.Float64bits(ss[i].Floats[j]), int32(i), false})
+			}
+		}
+	}
+	return evs
+}
+
+func BenchmarkDecodeReference(b *testing.B) {
+	for _, v := range benchVariants {
+		b.Run(v.name, func(b *testing.B) {
+			ss := workload.Generate(workload.Options{Jitter: v.jitter})
+			events := workload.Events(ss)
+			data := encodeWorkload(b, ss, Options{BlockDuration: v.dur})
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				r, err := NewReader(bytes.NewReader(data), ReaderOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				var sum int64
+				for r.Next() {
+					bt := r.Batch()
+					n += bt.Len()
+					sum += bt.T[len(bt.T)-1]
+				}
+				if err := r.Err(); err != nil {
+					b.Fatal(err)
+				}
+				if n != events || sum == 0 {
+					b.Fatalf("read %d points, want %d", n, events)
+				}
+			}
+			b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+		})
+	}
+}
