@@ -201,6 +201,7 @@ func (r *dogstatsdReceiver) stop(ctx context.Context) error {
 	if !r.started {
 		return nil
 	}
+	r.started = false
 	for _, l := range r.listeners {
 		l.Stop()
 	}
