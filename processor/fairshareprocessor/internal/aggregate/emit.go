@@ -1,0 +1,188 @@
+package aggregate
+
+import (
+	"math"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// Parts of a gauge row: the gauge itself and, with GaugeStats, its companions.
+const (
+	partMain uint8 = iota
+	partMin
+	partMax
+	partCount
+)
+
+type metricSlot struct {
+	res, metric uint32
+	part        uint8
+}
+
+// emitter groups output rows by resource, scope and metric. Its maps are reused between flushes.
+type emitter struct {
+	rms     map[uint32]pmetric.ResourceMetrics
+	sms     map[uint64]pmetric.ScopeMetrics
+	metrics map[metricSlot]pmetric.Metric
+	keys    map[string]string
+}
+
+// Emit appends the rows of refs whose factor is above zero to dst, their counts and sums
+// multiplied by the factor (min, max and gauge values unchanged).
+func (s *Store) Emit(dst pmetric.Metrics, refs []RowRef, factors []float64) {
+	e := &s.emit
+	if e.rms == nil {
+		e.rms, e.sms = map[uint32]pmetric.ResourceMetrics{}, map[uint64]pmetric.ScopeMetrics{}
+		e.metrics, e.keys = map[metricSlot]pmetric.Metric{}, map[string]string{}
+	}
+	clear(e.rms)
+	clear(e.sms)
+	clear(e.metrics)
+	if len(e.keys) > 4096 {
+		clear(e.keys)
+	}
+	for i, ref := range refs {
+		if factors[i] > 0 {
+			s.emitRow(dst, ref, factors[i])
+		}
+	}
+}
+
+func (s *Store) internKey(b []byte) string {
+	if k, ok := s.emit.keys[string(b)]; ok {
+		return k
+	}
+	k := string(b)
+	s.emit.keys[k] = k
+	return k
+}
+
+func (s *Store) slot(dst pmetric.Metrics, r *Row, part uint8) pmetric.Metric {
+	sl := metricSlot{res: r.res, metric: r.metric, part: part}
+	if m, ok := s.emit.metrics[sl]; ok {
+		return m
+	}
+	rm, ok := s.emit.rms[r.res]
+	if !ok {
+		rm = dst.ResourceMetrics().AppendEmpty()
+		s.resources[r.res].attrs.CopyTo(rm.Resource().Attributes())
+		s.emit.rms[r.res] = rm
+	}
+	ms := s.metrics[r.metric]
+	sk := uint64(r.res)<<32 | uint64(ms.scope)
+	sm, ok := s.emit.sms[sk]
+	if !ok {
+		sm = rm.ScopeMetrics().AppendEmpty()
+		sm.Scope().SetName(s.scopes[ms.scope][0])
+		sm.Scope().SetVersion(s.scopes[ms.scope][1])
+		s.emit.sms[sk] = sm
+	}
+	m := sm.Metrics().AppendEmpty()
+	m.SetName(ms.Name)
+	m.SetUnit(ms.Unit)
+	m.SetDescription(ms.Description)
+	switch {
+	case part == partMin || part == partMax:
+		suffix := map[uint8]string{partMin: ".min", partMax: ".max"}[part]
+		m.SetName(ms.Name + suffix)
+		m.SetDescription("The " + suffix[1:] + " of " + ms.Name + " over the window")
+		m.SetEmptyGauge()
+	case part == partCount:
+		m.SetName(ms.Name + ".count")
+		m.SetUnit("{point}")
+		m.SetDescription("The number of points of " + ms.Name + " merged into the window")
+		sum := m.SetEmptySum()
+		sum.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+		sum.SetIsMonotonic(true)
+	case ms.kind == kindSum:
+		sum := m.SetEmptySum()
+		sum.SetAggregationTemporality(ms.Temporality)
+		sum.SetIsMonotonic(ms.Monotonic)
+	case ms.kind == kindGauge:
+		m.SetEmptyGauge()
+	case ms.kind == kindHistogram:
+		m.SetEmptyHistogram().SetAggregationTemporality(ms.Temporality)
+	case ms.kind == kindExpHistogram:
+		m.SetEmptyExponentialHistogram().SetAggregationTemporality(ms.Temporality)
+	case ms.kind == kindSummary:
+		m.SetEmptySummary()
+	}
+	s.emit.metrics[sl] = m
+	return m
+}
+
+func (s *Store) attrs(dst pcommon.Map, w *Window, r *Row) {
+	key := w.key(r)
+	dst.EnsureCapacity(countFields(key) + 1)
+	decodeKey(dst, key, s.internKey)
+	if r.maxHost != "" && s.opt.MaxHostAttribute != "" {
+		dst.PutStr(MaxHostOutput, r.maxHost)
+	}
+}
+
+func (s *Store) emitRow(dst pmetric.Metrics, ref RowRef, factor float64) {
+	w := ref.W
+	r := &w.rows[ref.I]
+	start, end := pcommon.Timestamp(w.Start), pcommon.Timestamp(w.End())
+	rng := s.opt.Rand
+	switch s.metrics[r.metric].kind {
+	case kindSum:
+		dp := s.slot(dst, r, partMain).Sum().DataPoints().AppendEmpty()
+		s.attrs(dp.Attributes(), w, r)
+		dp.SetStartTimestamp(start)
+		dp.SetTimestamp(end)
+		switch {
+		case r.flags&rowAllInt != 0 && factor == math.Trunc(factor):
+			dp.SetIntValue(r.isum * int64(factor))
+		case r.flags&rowAllInt != 0:
+			dp.SetDoubleValue(float64(r.isum) * factor)
+		default:
+			dp.SetDoubleValue(r.sum * factor)
+		}
+	case kindGauge:
+		dp := s.slot(dst, r, partMain).Gauge().DataPoints().AppendEmpty()
+		s.attrs(dp.Attributes(), w, r)
+		dp.SetTimestamp(end)
+		if r.flags&rowLastInt != 0 {
+			dp.SetIntValue(r.isum)
+		} else {
+			dp.SetDoubleValue(r.last)
+		}
+		if !s.opt.GaugeStats {
+			return
+		}
+		for _, p := range [2]struct {
+			part uint8
+			v    float64
+		}{{partMin, r.min}, {partMax, r.max}} {
+			dp := s.slot(dst, r, p.part).Gauge().DataPoints().AppendEmpty()
+			s.attrs(dp.Attributes(), w, r)
+			dp.SetTimestamp(end)
+			dp.SetDoubleValue(p.v)
+		}
+		cp := s.slot(dst, r, partCount).Sum().DataPoints().AppendEmpty()
+		s.attrs(cp.Attributes(), w, r)
+		cp.SetStartTimestamp(start)
+		cp.SetTimestamp(end)
+		cp.SetIntValue(int64(scaleCount(uint64(r.points), factor, rng)))
+	case kindHistogram:
+		dp := s.slot(dst, r, partMain).Histogram().DataPoints().AppendEmpty()
+		s.attrs(dp.Attributes(), w, r)
+		dp.SetStartTimestamp(start)
+		dp.SetTimestamp(end)
+		w.hists[r.ext].emit(dp, factor, rng)
+	case kindExpHistogram:
+		dp := s.slot(dst, r, partMain).ExponentialHistogram().DataPoints().AppendEmpty()
+		s.attrs(dp.Attributes(), w, r)
+		dp.SetStartTimestamp(start)
+		dp.SetTimestamp(end)
+		w.exps[r.ext].emit(dp, factor, rng)
+	case kindSummary:
+		dp := s.slot(dst, r, partMain).Summary().DataPoints().AppendEmpty()
+		s.attrs(dp.Attributes(), w, r)
+		dp.SetStartTimestamp(start)
+		dp.SetTimestamp(end)
+		w.summaries[r.ext].emit(dp, r.points == 1, factor, rng)
+	}
+}

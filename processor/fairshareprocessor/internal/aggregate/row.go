@@ -1,0 +1,79 @@
+package aggregate
+
+import "math"
+
+// kind is how a metric's points merge.
+type kind uint8
+
+const (
+	kindSum kind = iota
+	kindGauge
+	kindHistogram
+	kindExpHistogram
+	kindSummary
+)
+
+const (
+	rowAllInt   uint8 = 1 << iota // every value merged so far was an int: the sum stays an int
+	rowLastInt                    // the gauge's last value was an int
+	rowOverflow                   // the row collects points over max_rows
+)
+
+// Row is the aggregate of one (metric, resource, attribute set) in one window: StatsHouse's
+// count, sum, min, max (and last, for gauges). Histogram-like kinds keep their buckets in the
+// window's side tables at index ext.
+type Row struct {
+	hash     uint64
+	keyOff   uint32
+	keyLen   uint32
+	metric   uint32
+	res      uint32
+	next     int32 // next row in the same index chain, -1 at the end
+	ext      int32 // index into the window's histogram table of the metric's kind, -1 if none
+	points   uint32
+	flags    uint8
+	sum      float64
+	isum     int64 // exact int sum (sums) or last int value (gauges)
+	min      float64
+	max      float64
+	last     float64
+	lastTs   int64
+	maxHost  string
+	maxHostW float64
+}
+
+func (r *Row) addSum(v float64, iv int64, isInt bool) {
+	if r.points == 0 && isInt {
+		r.flags |= rowAllInt
+	} else if !isInt {
+		r.flags &^= rowAllInt
+	}
+	r.sum += v
+	r.isum += iv
+	r.points++
+}
+
+func (r *Row) addGauge(v float64, iv int64, isInt bool, ts int64) {
+	if r.points == 0 {
+		r.min, r.max = v, v
+	}
+	if r.points == 0 || ts >= r.lastTs {
+		r.last, r.isum, r.lastTs = v, iv, ts
+		if isInt {
+			r.flags |= rowLastInt
+		} else {
+			r.flags &^= rowLastInt
+		}
+	}
+	r.min = math.Min(r.min, v)
+	r.max = math.Max(r.max, v)
+	r.sum += v
+	r.points++
+}
+
+// contributor records host as the row's top contributor when weight beats the current one.
+func (r *Row) contributor(host string, weight float64) {
+	if r.maxHost == "" || weight > r.maxHostW {
+		r.maxHost, r.maxHostW = host, weight
+	}
+}

@@ -1,0 +1,323 @@
+// Package aggregate merges metric points into rows keyed by metric identity and attribute set,
+// one set of rows per wall-clock window of the metric's resolution, and hands closed windows out
+// for sampling and export (StatsHouse's aggregation between time and between hosts).
+//
+// A Store is not safe for concurrent use: the processor serialises Add and Flush with its lock.
+package aggregate
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/doghouse-otel/doghouse/processor/fairshareprocessor/internal/cardinality"
+)
+
+// OverflowAttribute marks the row that collects a metric's points beyond max_rows.
+const OverflowAttribute = "otel.metric.overflow"
+
+// MaxHostOutput is the attribute that names a merged row's top contributor.
+const MaxHostOutput = "fairshare.max_host"
+
+// Class is what configuration says about one metric name.
+type Class struct {
+	Resolution time.Duration
+	Weight     float64
+	Round      bool
+}
+
+// Options configures a Store.
+type Options struct {
+	// Classify returns the resolution, weight and rounding for a metric name.
+	Classify func(name string) Class
+	// MergeAttributes are removed from every key, so rows of many sources merge.
+	MergeAttributes []string
+	// MaxHostAttribute (one of MergeAttributes) names a row's top contributor; "" disables it.
+	MaxHostAttribute string
+	// KeyResourceAttributes are the resource attributes kept in the key; "*" keeps all.
+	KeyResourceAttributes []string
+	// MaxDelay is how old a point may be and still count (in the open window when its own has closed).
+	MaxDelay time.Duration
+	// Grace is how long after its end a window still takes points before it is flushed.
+	Grace time.Duration
+	// SpreadFlush sends a window of R seconds as R shards over R seconds.
+	SpreadFlush bool
+	// MaxRows bounds the rows held in all windows; MaxRowsPerMetric the rows of one metric in one window.
+	MaxRows          int
+	MaxRowsPerMetric int
+	// GaugeStats emits <name>.min, <name>.max and <name>.count next to each gauge.
+	GaugeStats bool
+	// Rand drives the random rounding of scaled counts.
+	Rand *rand.Rand
+}
+
+// Stats counts what happened to incoming points. Fields only grow.
+type Stats struct {
+	Points        uint64 // merged into a row
+	PassThrough   uint64 // forwarded unchanged: cumulative or unspecified temporality
+	Unmergeable   uint64 // forwarded unchanged: histogram bounds differ from the row's
+	Late          uint64 // their window had closed: merged into the open window
+	TooLate       uint64 // older than max_delay: dropped
+	FutureClamped uint64 // timestamp after now: clamped to now
+	Invalid       uint64 // NaN or no recorded value: dropped
+	Overflow      uint64 // merged into an overflow row
+}
+
+// Metric is the state of one metric identity (name, type, unit, temporality, monotonicity).
+type Metric struct {
+	ID          uint32
+	Name        string
+	Unit        string
+	Description string
+	Type        pmetric.MetricType
+	Temporality pmetric.AggregationTemporality
+	Monotonic   bool
+	Class       Class
+	Cardinality cardinality.Hourly
+
+	kind     kind
+	resNs    int64
+	scope    uint32
+	lastWin  *Window
+	lastSeen int64
+}
+
+type metricKey struct {
+	name, unit string
+	typ        pmetric.MetricType
+	temp       pmetric.AggregationTemporality
+	mono       bool
+}
+
+type resource struct {
+	attrs    pcommon.Map // the kept attributes, for output
+	key      string
+	lastSeen int64
+}
+
+// source is what a ResourceMetrics gives its points: the kept resource id and the max-host
+// value the resource carries (a point's own attribute wins over it).
+type source struct {
+	res     uint32
+	host    string
+	hasHost bool
+}
+
+// Store holds the open and flushing windows and the metric and resource tables.
+type Store struct {
+	opt Options
+	enc keyEncoder
+
+	metrics    []*Metric
+	metricIdx  map[metricKey]uint32
+	freeMetric []uint32
+	resources  []*resource
+	resIdx     map[string]uint32
+	freeRes    []uint32
+	scopes     [][2]string
+	scopeIdx   map[[2]string]uint32
+	hosts      map[string]string
+
+	open    []*Window // taking points
+	closing []*Window // closed, shards still to flush
+	pool    []*Window
+	rows    int // rows held in open and closing windows
+
+	win         *Window // the window of the point being placed
+	keyBuf      []byte
+	overflowKey []byte
+	lastPurge   int64
+	emit        emitter
+	stats       Stats
+}
+
+// New returns an empty Store.
+func New(opt Options) *Store {
+	if opt.Classify == nil {
+		opt.Classify = func(string) Class { return Class{Resolution: time.Second, Weight: 1} }
+	}
+	if opt.Rand == nil {
+		opt.Rand = rand.New(rand.NewPCG(1, 2))
+	}
+	s := &Store{
+		opt:       opt,
+		enc:       keyEncoder{drop: opt.MergeAttributes, maxHost: opt.MaxHostAttribute},
+		metricIdx: map[metricKey]uint32{},
+		resIdx:    map[string]uint32{},
+		scopeIdx:  map[[2]string]uint32{},
+		hosts:     map[string]string{},
+	}
+	s.overflowKey = appendKV(nil, OverflowAttribute, pcommon.NewValueBool(true))
+	return s
+}
+
+// Stats returns the point counters so far.
+func (s *Store) Stats() Stats { return s.stats }
+
+// Rows returns the number of rows held in all windows.
+func (s *Store) Rows() int { return s.rows }
+
+// Metric returns the metric with the given id.
+func (s *Store) Metric(id uint32) *Metric { return s.metrics[id] }
+
+// ResourceAttrs returns the kept attributes of resource id.
+func (s *Store) ResourceAttrs(id uint32) pcommon.Map { return s.resources[id].attrs }
+
+// Add merges the points of md into windows, as of now (unix ns). Merged and dropped points are
+// removed from md; what is left (cumulative data, kinds that cannot merge) is to be forwarded
+// unchanged.
+func (s *Store) Add(md pmetric.Metrics, now int64) {
+	md.ResourceMetrics().RemoveIf(func(rm pmetric.ResourceMetrics) bool {
+		src := s.resource(rm.Resource(), now)
+		rm.ScopeMetrics().RemoveIf(func(sm pmetric.ScopeMetrics) bool {
+			sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
+				return s.addMetric(m, sm.Scope(), src, now)
+			})
+			return sm.Metrics().Len() == 0
+		})
+		return rm.ScopeMetrics().Len() == 0
+	})
+	if now-s.lastPurge >= int64(time.Minute) {
+		s.purge(now)
+	}
+}
+
+// resource returns the id of the resource's kept attributes and its max-host value.
+func (s *Store) resource(r pcommon.Resource, now int64) source {
+	attrs := r.Attributes()
+	buf := s.keyBuf[:0]
+	var host string
+	var hasHost bool
+	if all := len(s.opt.KeyResourceAttributes) == 1 && s.opt.KeyResourceAttributes[0] == "*"; all {
+		buf, host, hasHost = s.enc.encode(buf, attrs)
+	} else {
+		s.enc.kvs = s.enc.kvs[:0]
+		for _, k := range s.opt.KeyResourceAttributes {
+			if v, ok := attrs.Get(k); ok && !s.enc.dropped(k) {
+				s.enc.kvs = append(s.enc.kvs, kv{k, v})
+			}
+		}
+		if s.opt.MaxHostAttribute != "" {
+			if v, ok := attrs.Get(s.opt.MaxHostAttribute); ok {
+				host, hasHost = v.AsString(), true
+			}
+		}
+		sortKVs(s.enc.kvs)
+		for _, p := range s.enc.kvs {
+			buf = appendKV(buf, p.k, p.v)
+		}
+	}
+	s.keyBuf = buf
+	src := source{hasHost: hasHost}
+	if hasHost {
+		src.host = s.intern(host)
+	}
+	if id, ok := s.resIdx[string(buf)]; ok {
+		s.resources[id].lastSeen = now
+		src.res = id
+		return src
+	}
+	rs := &resource{attrs: pcommon.NewMap(), key: string(buf), lastSeen: now}
+	decodeKey(rs.attrs, buf, func(b []byte) string { return string(b) })
+	var id uint32
+	if n := len(s.freeRes); n > 0 {
+		id, s.freeRes = s.freeRes[n-1], s.freeRes[:n-1]
+		s.resources[id] = rs
+	} else {
+		id = uint32(len(s.resources))
+		s.resources = append(s.resources, rs)
+	}
+	s.resIdx[rs.key] = id
+	src.res = id
+	return src
+}
+
+func sortKVs(kvs []kv) {
+	for i := 1; i < len(kvs); i++ {
+		for j := i; j > 0 && kvs[j].k < kvs[j-1].k; j-- {
+			kvs[j], kvs[j-1] = kvs[j-1], kvs[j]
+		}
+	}
+}
+
+// intern returns a stored copy of a host name, so rows do not keep input buffers alive.
+func (s *Store) intern(h string) string {
+	if v, ok := s.hosts[h]; ok {
+		return v
+	}
+	if len(s.hosts) >= 4096 {
+		clear(s.hosts)
+	}
+	v := string(append([]byte(nil), h...))
+	s.hosts[v] = v
+	return v
+}
+
+// metric returns the state of m's identity, creating it on first sight.
+func (s *Store) metric(m pmetric.Metric, scope pcommon.InstrumentationScope, k kind, temp pmetric.AggregationTemporality, mono bool, now int64) *Metric {
+	key := metricKey{name: m.Name(), unit: m.Unit(), typ: m.Type(), temp: temp, mono: mono}
+	if id, ok := s.metricIdx[key]; ok {
+		ms := s.metrics[id]
+		ms.lastSeen = now
+		return ms
+	}
+	cls := s.opt.Classify(m.Name())
+	if cls.Weight <= 0 {
+		cls.Weight = 1
+	}
+	if cls.Resolution <= 0 {
+		cls.Resolution = time.Second
+	}
+	sk := [2]string{scope.Name(), scope.Version()}
+	sid, ok := s.scopeIdx[sk]
+	if !ok {
+		sid = uint32(len(s.scopes))
+		s.scopes = append(s.scopes, sk)
+		s.scopeIdx[sk] = sid
+	}
+	ms := &Metric{
+		Name: key.name, Unit: key.unit, Description: m.Description(), Type: key.typ,
+		Temporality: temp, Monotonic: mono, Class: cls,
+		kind: k, resNs: int64(cls.Resolution), scope: sid, lastSeen: now,
+	}
+	if n := len(s.freeMetric); n > 0 {
+		ms.ID, s.freeMetric = s.freeMetric[n-1], s.freeMetric[:n-1]
+		s.metrics[ms.ID] = ms
+	} else {
+		ms.ID = uint32(len(s.metrics))
+		s.metrics = append(s.metrics, ms)
+	}
+	s.metricIdx[key] = ms.ID
+	return ms
+}
+
+// purge forgets metrics and resources unseen for two hours: no window can still hold their
+// rows (resolutions are at most 60 s), and their hourly cardinality has rolled over.
+func (s *Store) purge(now int64) {
+	s.lastPurge = now
+	const idle = int64(2 * time.Hour)
+	for key, id := range s.metricIdx {
+		if now-s.metrics[id].lastSeen > idle {
+			delete(s.metricIdx, key)
+			s.metrics[id] = nil
+			s.freeMetric = append(s.freeMetric, id)
+		}
+	}
+	for key, id := range s.resIdx {
+		if now-s.resources[id].lastSeen > idle {
+			delete(s.resIdx, key)
+			s.resources[id] = nil
+			s.freeRes = append(s.freeRes, id)
+		}
+	}
+}
+
+// rowHash mixes the metric and resource ids into the attribute key's hash.
+func rowHash(key []byte, metric, res uint32) uint64 {
+	h := xxhash.Sum64(key) ^ (uint64(metric)<<32 | uint64(res))
+	h *= 0x9e3779b97f4a7c15
+	return h ^ h>>31
+}

@@ -1,0 +1,241 @@
+package aggregate
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+func TestKeyIgnoresAttributeOrderAndKeepsTypes(t *testing.T) {
+	enc := keyEncoder{drop: []string{"host.name"}}
+	a := pcommon.NewMap()
+	a.PutStr("b", "x")
+	a.PutInt("a", 1)
+	a.PutStr("host.name", "h1")
+	b := pcommon.NewMap()
+	b.PutStr("host.name", "h2")
+	b.PutInt("a", 1)
+	b.PutStr("b", "x")
+	ka, _, _ := enc.encode(nil, a)
+	kb, _, _ := enc.encode(nil, b)
+	if !bytes.Equal(ka, kb) {
+		t.Fatalf("same set in another order (and another merged host) encodes differently: %q vs %q", ka, kb)
+	}
+	c := pcommon.NewMap()
+	c.PutStr("a", "1") // a string "1" is not the int 1
+	c.PutStr("b", "x")
+	if kc, _, _ := enc.encode(nil, c); bytes.Equal(ka, kc) {
+		t.Fatalf("int and string values encode the same")
+	}
+
+	all := pcommon.NewMap()
+	all.PutStr("s", "v")
+	all.PutInt("i", -7)
+	all.PutDouble("d", 2.5)
+	all.PutBool("t", true)
+	all.PutEmptyBytes("y").FromRaw([]byte{1, 2})
+	key, _, _ := (&keyEncoder{}).encode(nil, all)
+	back := pcommon.NewMap()
+	decodeKey(back, key, func(b []byte) string { return string(b) })
+	if !back.Equal(all) && fmt.Sprint(back.AsRaw()) != fmt.Sprint(all.AsRaw()) {
+		t.Fatalf("decoded %v, want %v", back.AsRaw(), all.AsRaw())
+	}
+	if v, ok := LookupAttr(key, "s"); !ok || string(v) != "v" {
+		t.Fatalf("lookup s = %q %v", v, ok)
+	}
+	if _, ok := LookupAttr(key, "missing"); ok {
+		t.Fatalf("lookup of a missing attribute succeeded")
+	}
+}
+
+// deltaSums returns one resource with a delta sum "m" holding one point per attribute value.
+func deltaSums(n int, ts int64, val int64) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "svc")
+	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("m")
+	sum := m.SetEmptySum()
+	sum.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+	for i := range n {
+		dp := sum.DataPoints().AppendEmpty()
+		dp.SetTimestamp(pcommon.Timestamp(ts))
+		dp.SetIntValue(val)
+		dp.Attributes().PutInt("id", int64(i))
+	}
+	return md
+}
+
+// TestSpreadFlush: a 5 s window closes grace after its end and goes out as 5 shards, one per
+// second, each row exactly once; nothing goes out before the window closes.
+func TestSpreadFlush(t *testing.T) {
+	opt := baseOptions()
+	opt.Classify = classifier(map[string]time.Duration{"m": 5 * time.Second})
+	opt.SpreadFlush = true
+	s := New(opt)
+	s.Add(deltaSums(200, at(1), 1), at(1))
+	seen := map[int32]int{}
+	var b Batch
+	nonEmpty := 0
+	for sec := 2; sec <= 14; sec++ {
+		s.Flush(at(float64(sec)), false, &b)
+		if sec < 6 && len(b.Rows) > 0 {
+			t.Fatalf("rows flushed at +%ds, before the window (t0, t0+5] closed at +6s", sec)
+		}
+		if len(b.Rows) > 0 {
+			nonEmpty++
+			if b.Slots != 1 {
+				t.Fatalf("a timely tick covers %d slots, want 1", b.Slots)
+			}
+		}
+		for _, r := range b.Rows {
+			seen[r.I]++
+		}
+		s.Release(&b)
+	}
+	if len(seen) != 200 || nonEmpty != 5 {
+		t.Fatalf("%d distinct rows in %d flushes, want 200 in 5", len(seen), nonEmpty)
+	}
+	for i, n := range seen {
+		if n != 1 {
+			t.Fatalf("row %d flushed %d times", i, n)
+		}
+	}
+	if s.Rows() != 0 {
+		t.Fatalf("%d rows held after the last shard", s.Rows())
+	}
+}
+
+// TestFlushAllAtShutdown: with all set, open windows close at once and every shard goes out.
+func TestFlushAllAtShutdown(t *testing.T) {
+	opt := baseOptions()
+	opt.Classify = classifier(map[string]time.Duration{"m": 60 * time.Second})
+	opt.SpreadFlush = true
+	s := New(opt)
+	s.Add(deltaSums(100, at(1), 1), at(1))
+	var b Batch
+	s.Flush(at(1.5), true, &b)
+	if len(b.Rows) != 100 || len(b.Closed) != 1 || b.Slots != 60 {
+		t.Fatalf("shutdown flush: %d rows, %d closed windows, %d slots; want 100, 1, 60", len(b.Rows), len(b.Closed), b.Slots)
+	}
+	s.Release(&b)
+	if s.Rows() != 0 {
+		t.Fatalf("%d rows held", s.Rows())
+	}
+}
+
+// TestEmitScales checks the factor: int sums stay ints under an integer factor and become
+// doubles otherwise; histogram bucket counts are randomly rounded with the right mean.
+func TestEmitScales(t *testing.T) {
+	s := New(baseOptions())
+	s.Add(deltaSums(2, at(0.5), 3), at(0.5))
+	var b Batch
+	s.Flush(at(5), false, &b)
+	out := pmetric.NewMetrics()
+	s.Emit(out, b.Rows, []float64{2, 2.5})
+	s.Release(&b)
+	dps := out.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints()
+	got := map[pmetric.NumberDataPointValueType]float64{}
+	for i := range dps.Len() {
+		dp := dps.At(i)
+		got[dp.ValueType()] = dp.DoubleValue() + float64(dp.IntValue())
+	}
+	if got[pmetric.NumberDataPointValueTypeInt] != 6 || got[pmetric.NumberDataPointValueTypeDouble] != 7.5 {
+		t.Fatalf("scaled values %v, want int 6 and double 7.5", got)
+	}
+
+	// 3 * 1.5 = 4.5: over 20,000 draws the mean of the rounded count is 4.5 within 4 SE
+	// (sd 0.5, SE 0.0035).
+	rng := rand.New(rand.NewPCG(3, 3))
+	var sum float64
+	const n = 20000
+	for range n {
+		c := scaleCount(3, 1.5, rng)
+		if c != 4 && c != 5 {
+			t.Fatalf("3*1.5 rounded to %d", c)
+		}
+		sum += float64(c)
+	}
+	if mean := sum / n; math.Abs(mean-4.5) > 4*0.5/math.Sqrt(n) {
+		t.Fatalf("mean rounded count %v, want 4.5", mean)
+	}
+}
+
+// TestCardinality: rows per metric per window and the hourly estimate.
+func TestCardinality(t *testing.T) {
+	s := New(baseOptions())
+	for sec := range 3 {
+		// 100 ids every second, 50 of them new each second: 200 distinct in the hour.
+		md := deltaSums(100, at(float64(sec)+0.5), 1)
+		dps := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints()
+		for i := range dps.Len() {
+			dps.At(i).Attributes().PutInt("id", int64(i+50*sec))
+		}
+		s.Add(md, at(float64(sec)+0.5))
+	}
+	var b Batch
+	s.Flush(at(10), false, &b)
+	if len(b.Closed) != 3 {
+		t.Fatalf("%d windows closed, want 3", len(b.Closed))
+	}
+	for _, w := range b.Closed {
+		w.EachMetric(func(id uint32, rows int, overflow uint64) {
+			if rows != 100 || overflow != 0 {
+				t.Fatalf("window %d: %d rows, %d overflow points; want 100, 0", w.Start, rows, overflow)
+			}
+			est := s.Metric(id).Cardinality.Estimate(w.Start / int64(time.Hour))
+			if math.Abs(float64(est)-200) > 4*0.0163*200+1 {
+				t.Fatalf("hourly estimate %d, want about 200", est)
+			}
+		})
+	}
+	s.Release(&b)
+}
+
+// TestWindowsAreReused: after the first windows are recycled, aggregating and flushing the same
+// shape of data again does not allocate per row.
+func TestWindowsAreReused(t *testing.T) {
+	s := New(baseOptions())
+	inputs := make([]pmetric.Metrics, 16)
+	for i := range inputs {
+		inputs[i] = deltaSums(1000, at(float64(i)+0.5), 1)
+	}
+	var b Batch
+	round := func(i int) {
+		s.Add(inputs[i], at(float64(i)+0.5))
+		s.Flush(at(float64(i)+0.5), false, &b)
+		s.Release(&b)
+	}
+	for i := range 4 {
+		round(i)
+	}
+	i := 4
+	allocs := testing.AllocsPerRun(8, func() { round(i); i++ })
+	// Rows, keys and the index are reused; what is left is the hourly HyperLogLog's sparse
+	// representation compacting itself (about 70 per window here) and the shard bookkeeping of
+	// a closing window: well under one allocation per row.
+	if allocs > 100 {
+		t.Fatalf("%v allocations per 1000-row window, want under 100", allocs)
+	}
+}
+
+func TestPurgeForgetsIdleMetrics(t *testing.T) {
+	s := New(baseOptions())
+	s.Add(deltaSums(1, at(0.5), 1), at(0.5))
+	var b Batch
+	s.Flush(at(5), false, &b)
+	s.Release(&b)
+	later := at(0.5) + int64(3*time.Hour)
+	md := pmetric.NewMetrics()
+	md.ResourceMetrics().AppendEmpty().Resource().Attributes().PutStr("service.name", "other")
+	s.Add(md, later)
+	if len(s.metricIdx) != 0 || len(s.resIdx) != 1 {
+		t.Fatalf("after 3 idle hours: %d metrics, %d resources; want 0 and 1 (the new one)", len(s.metricIdx), len(s.resIdx))
+	}
+}
