@@ -35,7 +35,8 @@ func (n Number) Equal(o Number) bool {
 }
 
 // Histogram is an explicit-bounds histogram point. Counts has one entry per bucket
-// (normally len(Bounds)+1).
+// (normally len(Bounds)+1). Sum, Min and Max are stored only when their Has flag is set; a
+// reader returns 0 otherwise.
 type Histogram struct {
 	Count          uint64
 	Sum            float64

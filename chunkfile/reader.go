@@ -170,7 +170,7 @@ func OpenFile(path string, opts ReaderOptions) (*Reader, error) {
 		f.Close()
 		return nil, err
 	}
-	foot, _, err := readSealedFooter(f, st.Size(), opts.MaxFrameSize)
+	foot, _, err := readSealedFooter(f, st.Size(), r.opts.MaxFrameSize)
 	if err != nil || foot == nil {
 		return r, nil // not sealed (or footer unusable): a forward scan still reads everything
 	}

@@ -2,10 +2,10 @@ package chunkfile
 
 import (
 	"errors"
-	"sync"
 	"fmt"
 	"io"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/doghouse-otel/doghouse/chunkfile/internal/enc"
@@ -211,6 +211,9 @@ func (w *Writer) logNumber(ref SeriesRef, t, start int64, v uint64, isInt bool) 
 	}
 	w.touch(ref)
 	w.cnt[ref]++
+	if w.log == nil {
+		w.takeScratch()
+	}
 	var flags uint32
 	if isInt {
 		flags = logInt
@@ -220,9 +223,6 @@ func (w *Writer) logNumber(ref SeriesRef, t, start int64, v uint64, isInt bool) 
 		w.series[ref].hasStart = true
 		w.starts = append(w.starts, start)
 		flags |= logStart
-	}
-	if w.log == nil {
-		w.takeScratch()
 	}
 	w.log = append(w.log, logEntry{t: t, v: v, ref: uint32(ref), flags: flags})
 	w.points++

@@ -1,0 +1,103 @@
+package chunkfile
+
+import (
+	"bytes"
+	"os"
+	"testing"
+)
+
+// FuzzReader feeds arbitrary bytes to the reader: it must return an error or data, never panic,
+// and the limits keep memory bounded whatever lengths the input claims.
+func FuzzReader(f *testing.F) {
+	golden, err := os.ReadFile(goldenV1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(golden)
+	f.Add(golden[:len(golden)/2])
+	f.Add(smallFile(f))
+	data, _, _ := randomFile(f, 3)
+	f.Add(data)
+	f.Add([]byte("DHCK"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := NewReader(bytes.NewReader(data), ReaderOptions{MaxFrameSize: 1 << 20, MaxBlockValues: 1 << 16})
+		if err != nil {
+			return
+		}
+		n := 0
+		for r.Next() && n < 1<<20 {
+			b := r.Batch()
+			for i := range b.Len() {
+				_ = b.Point(i)
+				n++
+			}
+			if _, ok := r.Series(b.Ref); !ok || b.Series == nil {
+				t.Fatalf("batch of undefined series %d", b.Ref)
+			}
+		}
+		_ = r.Err()
+		r.Close()
+	})
+}
+
+// FuzzBlockPayload fuzzes the block decoder behind the CRC, which random bytes rarely pass:
+// seeds are the real block payloads of the golden file, decoded with its dictionary.
+func FuzzBlockPayload(f *testing.F) {
+	golden, err := os.ReadFile(goldenV1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	r, err := NewReader(bytes.NewReader(golden), ReaderOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for {
+		fr, err := r.fr.next()
+		if err != nil {
+			break
+		}
+		switch fr.typ & frameKindMask {
+		case frameSeries:
+			if err := r.addSeries(fr); err != nil {
+				f.Fatal(err)
+			}
+		case frameBlock:
+			f.Add(bytes.Clone(fr.payload))
+		}
+	}
+	r.Close()
+	kinds := r.kinds
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		var bd blockDecoder
+		blk, err := bd.decode(payload, kinds, 1<<16)
+		if err != nil {
+			return
+		}
+		n := 0
+		for _, sp := range blk.spans {
+			n += sp.n
+		}
+		if n != blk.head.nPoints || len(blk.t) != n {
+			t.Fatalf("decoded %d points in spans, %d timestamps, header says %d", n, len(blk.t), blk.head.nPoints)
+		}
+	})
+}
+
+// FuzzSeriesFrame fuzzes dictionary frame parsing.
+func FuzzSeriesFrame(f *testing.F) {
+	for _, s := range []Series{{Name: "a", Kind: KindGauge}, {Name: "b", Kind: KindSum, Attrs: []Attr{{Key: "k", Value: Value{Type: ValueBytes, Bytes: []byte("v")}}}}} {
+		p := []byte{0, 1}
+		f.Add(appendSeries(p, &s))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		r := newReader(bytes.NewReader(nil), ReaderOptions{})
+		if err := r.addSeries(frame{payload: payload}); err != nil {
+			return
+		}
+		for _, s := range r.series {
+			if s.Kind < KindGauge || s.Kind > KindSummary {
+				t.Fatalf("accepted kind %d", s.Kind)
+			}
+		}
+	})
+}
