@@ -1,0 +1,142 @@
+package fairshareprocessor
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor"
+	"go.uber.org/zap"
+
+	"github.com/doghouse-otel/doghouse/processor/fairshareprocessor/internal/metadata"
+)
+
+// tickOffset puts the flush tick just after each whole second, so that the window ending on
+// that second plus its grace is due when the tick looks.
+const tickOffset = 5 * time.Millisecond
+
+// fairshareProcessor aggregates points into windows and, once a second from its own goroutine,
+// sends the rows that are due, sampled to the budget. ConsumeMetrics forwards at once only what
+// cannot be aggregated (cumulative data, shapes that do not merge).
+type fairshareProcessor struct {
+	logger *zap.Logger
+	next   consumer.Metrics
+	tel    *metadata.TelemetryBuilder
+	now    func() time.Time
+
+	mu     sync.Mutex
+	engine *engine
+
+	stateMu sync.Mutex // guards the lifecycle fields below
+	stop    chan struct{}
+	done    chan struct{}
+	closed  bool
+}
+
+func newProcessor(set processor.Settings, cfg *Config, next consumer.Metrics) (*fairshareProcessor, error) {
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	seed := uint64(time.Now().UnixNano())
+	return &fairshareProcessor{
+		logger: set.Logger,
+		next:   next,
+		tel:    tel,
+		now:    time.Now,
+		engine: newEngine(cfg, rand.New(rand.NewPCG(seed, seed>>32|1))),
+	}, nil
+}
+
+// Start begins the flush ticker.
+func (p *fairshareProcessor) Start(context.Context, component.Host) error {
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
+	if p.stop != nil || p.closed {
+		return nil
+	}
+	p.stop, p.done = make(chan struct{}), make(chan struct{})
+	go p.run(p.stop, p.done)
+	return nil
+}
+
+func (p *fairshareProcessor) run(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	timer := time.NewTimer(untilTick(p.now()))
+	defer timer.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-timer.C:
+			if err := p.flush(context.Background(), false); err != nil {
+				p.logger.Warn("Sending aggregated metrics failed", zap.Error(err))
+			}
+			timer.Reset(untilTick(p.now()))
+		}
+	}
+}
+
+// untilTick returns the time from now to the next whole second plus tickOffset.
+func untilTick(now time.Time) time.Duration {
+	return now.Truncate(time.Second).Add(time.Second + tickOffset).Sub(now)
+}
+
+// Shutdown stops the ticker and flushes every open window, whether or not Start ran.
+func (p *fairshareProcessor) Shutdown(ctx context.Context) error {
+	p.stateMu.Lock()
+	stop, done, closed := p.stop, p.done, p.closed
+	p.closed = true
+	p.stateMu.Unlock()
+	if closed {
+		return nil
+	}
+	if stop != nil {
+		close(stop)
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	err := p.flush(ctx, true)
+	p.tel.Shutdown()
+	return err
+}
+
+// Capabilities says the processor changes its input: it removes what it aggregates.
+func (*fairshareProcessor) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: true}
+}
+
+// ConsumeMetrics aggregates md and forwards what is left of it.
+func (p *fairshareProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	p.mu.Lock()
+	before, rowsBefore := p.engine.store.Stats(), p.engine.store.Rows()
+	p.engine.store.Add(md, p.now().UnixNano())
+	after, rowsAfter := p.engine.store.Stats(), p.engine.store.Rows()
+	p.mu.Unlock()
+	p.recordPoints(ctx, before, after, rowsAfter-rowsBefore)
+	if md.ResourceMetrics().Len() == 0 {
+		return nil
+	}
+	return p.next.ConsumeMetrics(ctx, md)
+}
+
+// flush sends the rows due now (every row when all is set).
+func (p *fairshareProcessor) flush(ctx context.Context, all bool) error {
+	p.mu.Lock()
+	rowsBefore := p.engine.store.Rows()
+	out, fs := p.engine.flush(p.now(), all)
+	rowsAfter := p.engine.store.Rows()
+	p.mu.Unlock()
+	p.recordFlush(ctx, fs, rowsAfter-rowsBefore)
+	if out.ResourceMetrics().Len() == 0 {
+		return nil
+	}
+	return p.next.ConsumeMetrics(ctx, out)
+}

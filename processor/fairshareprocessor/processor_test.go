@@ -1,0 +1,302 @@
+package fairshareprocessor
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+
+	"github.com/doghouse-otel/doghouse/processor/fairshareprocessor/internal/metadata"
+	"github.com/doghouse-otel/doghouse/processor/fairshareprocessor/internal/metadatatest"
+)
+
+// t0 is a whole minute, so windows of every resolution start on it.
+var t0 = time.Unix(1699999980, 0)
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+func newTestProcessor(t *testing.T, cfg *Config, next *consumertest.MetricsSink, clock *fakeClock) *fairshareProcessor {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
+	p, err := newProcessor(processortest.NewNopSettings(metadata.Type), cfg, next)
+	require.NoError(t, err)
+	if clock != nil {
+		p.now = clock.Now
+	}
+	return p
+}
+
+// counters builds delta int sums: for each name, n points with attribute id=0..n-1 and value v(i).
+func counters(ts time.Time, n int, v func(i int) int64, names ...string) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	sm := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
+	for _, name := range names {
+		m := sm.Metrics().AppendEmpty()
+		m.SetName(name)
+		s := m.SetEmptySum()
+		s.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+		s.SetIsMonotonic(true)
+		for i := range n {
+			dp := s.DataPoints().AppendEmpty()
+			dp.SetTimestamp(pcommon.NewTimestampFromTime(ts))
+			dp.SetIntValue(v(i))
+			dp.Attributes().PutInt("id", int64(i))
+		}
+	}
+	return md
+}
+
+// collected sums the int points of each metric over everything the sink received, and returns
+// the metametric points by name (with their metric.name attribute).
+func collected(sink *consumertest.MetricsSink) (sums map[string]float64, rows map[string]int, meta map[string]map[string]float64) {
+	sums, rows, meta = map[string]float64{}, map[string]int{}, map[string]map[string]float64{}
+	for _, md := range sink.AllMetrics() {
+		rms := md.ResourceMetrics()
+		for i := range rms.Len() {
+			sms := rms.At(i).ScopeMetrics()
+			for j := range sms.Len() {
+				ms := sms.At(j).Metrics()
+				for k := range ms.Len() {
+					m := ms.At(k)
+					var dps pmetric.NumberDataPointSlice
+					switch m.Type() {
+					case pmetric.MetricTypeSum:
+						dps = m.Sum().DataPoints()
+					case pmetric.MetricTypeGauge:
+						dps = m.Gauge().DataPoints()
+					default:
+						continue
+					}
+					for d := range dps.Len() {
+						dp := dps.At(d)
+						v := float64(dp.IntValue()) + dp.DoubleValue()
+						if sms.At(j).Scope().Name() == metadata.ScopeName {
+							if meta[m.Name()] == nil {
+								meta[m.Name()] = map[string]float64{}
+							}
+							key := ""
+							if n, ok := dp.Attributes().Get("metric.name"); ok {
+								key = n.Str()
+							}
+							if o, ok := dp.Attributes().Get("fairshare.outcome"); ok {
+								key += "/" + o.Str()
+							}
+							meta[m.Name()][key] += v
+							continue
+						}
+						sums[m.Name()] += v
+						rows[m.Name()]++
+					}
+				}
+			}
+		}
+	}
+	return sums, rows, meta
+}
+
+func TestShutdownWithoutStartFlushes(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	clock := &fakeClock{t: t0.Add(500 * time.Millisecond)}
+	p := newTestProcessor(t, createDefaultConfig().(*Config), sink, clock)
+	require.NoError(t, p.ConsumeMetrics(context.Background(), counters(clock.Now(), 3, func(int) int64 { return 2 }, "hits")))
+	assert.Empty(t, sink.AllMetrics(), "aggregated points must wait for their window")
+	require.NoError(t, p.Shutdown(context.Background()))
+	sums, rows, _ := collected(sink)
+	assert.Equal(t, 6.0, sums["hits"])
+	assert.Equal(t, 3, rows["hits"])
+	require.NoError(t, p.Shutdown(context.Background()), "a second Shutdown is a no-op")
+}
+
+func TestShutdownFlushesOpenWindows(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Resolution = time.Minute // the window cannot close on its own during the test
+	p := newTestProcessor(t, cfg, sink, nil)
+	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, p.ConsumeMetrics(context.Background(), counters(time.Now(), 10, func(i int) int64 { return int64(i) }, "jobs")))
+	require.NoError(t, p.Shutdown(context.Background()))
+	sums, rows, _ := collected(sink)
+	assert.Equal(t, 45.0, sums["jobs"])
+	assert.Equal(t, 10, rows["jobs"])
+}
+
+// TestTickerFlushes runs on the real clock: a point of the current second must come out within
+// a few seconds (window end + 1 s grace + the tick).
+func TestTickerFlushes(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	p := newTestProcessor(t, createDefaultConfig().(*Config), sink, nil)
+	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
+	require.NoError(t, p.ConsumeMetrics(context.Background(), counters(time.Now(), 1, func(int) int64 { return 7 }, "tick")))
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if sums, _, _ := collected(sink); sums["tick"] == 7 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the point was not flushed within 5 s")
+}
+
+func TestForwardsCumulativeAtOnce(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	tt := componenttest.NewTelemetry()
+	defer func() { require.NoError(t, tt.Shutdown(context.Background())) }()
+	p, err := newProcessor(metadatatest.NewSettings(tt), createDefaultConfig().(*Config), sink)
+	require.NoError(t, err)
+	md := counters(time.Now(), 2, func(int) int64 { return 1 }, "total")
+	md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
+	require.Len(t, sink.AllMetrics(), 1)
+	assert.Equal(t, 2, sink.AllMetrics()[0].DataPointCount())
+	metadatatest.AssertEqualProcessorFairsharePointsForwarded(t, tt, []metricdata.DataPoint[int64]{
+		{Value: 2, Attributes: attribute.NewSet(attribute.String("reason", "cumulative"))},
+	}, metricdatatest.IgnoreTimestamp())
+	require.NoError(t, p.Shutdown(context.Background()))
+}
+
+func TestTelemetryCountsPoints(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	tt := componenttest.NewTelemetry()
+	defer func() { require.NoError(t, tt.Shutdown(context.Background())) }()
+	p, err := newProcessor(metadatatest.NewSettings(tt), createDefaultConfig().(*Config), sink)
+	require.NoError(t, err)
+	clock := &fakeClock{t: t0.Add(40 * time.Second)}
+	p.now = clock.Now
+	ctx := context.Background()
+	require.NoError(t, p.ConsumeMetrics(ctx, counters(t0.Add(39500*time.Millisecond), 4, func(int) int64 { return 1 }, "ok")))
+	require.NoError(t, p.ConsumeMetrics(ctx, counters(t0.Add(20*time.Second), 1, func(int) int64 { return 1 }, "late")))
+	require.NoError(t, p.ConsumeMetrics(ctx, counters(t0, 2, func(int) int64 { return 1 }, "stale")))
+	require.NoError(t, p.ConsumeMetrics(ctx, counters(t0.Add(time.Hour), 1, func(int) int64 { return 1 }, "future")))
+	ignore := metricdatatest.IgnoreTimestamp()
+	metadatatest.AssertEqualProcessorFairsharePointsAggregated(t, tt, []metricdata.DataPoint[int64]{{Value: 6}}, ignore)
+	metadatatest.AssertEqualProcessorFairsharePointsLate(t, tt, []metricdata.DataPoint[int64]{{Value: 1}}, ignore)
+	metadatatest.AssertEqualProcessorFairsharePointsClamped(t, tt, []metricdata.DataPoint[int64]{{Value: 1}}, ignore)
+	metadatatest.AssertEqualProcessorFairsharePointsDropped(t, tt, []metricdata.DataPoint[int64]{
+		{Value: 2, Attributes: attribute.NewSet(attribute.String("reason", "too_late"))},
+	}, ignore)
+	metadatatest.AssertEqualProcessorFairshareRows(t, tt, []metricdata.DataPoint[int64]{{Value: 6}}, ignore)
+
+	clock.Set(t0.Add(45 * time.Second))
+	require.NoError(t, p.flush(ctx, false))
+	metadatatest.AssertEqualProcessorFairshareRows(t, tt, []metricdata.DataPoint[int64]{{Value: 0}}, ignore)
+	metadatatest.AssertEqualProcessorFairshareFlushRows(t, tt, []metricdata.DataPoint[int64]{
+		{Value: 6, Attributes: attribute.NewSet(attribute.String("outcome", "kept"))},
+	}, ignore)
+	require.NoError(t, p.Shutdown(ctx))
+}
+
+// TestFitsBudgetPassesUnchanged: below the budget every row comes out with its exact value and
+// no metric is reported as sampled.
+func TestFitsBudgetPassesUnchanged(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	clock := &fakeClock{t: t0.Add(500 * time.Millisecond)}
+	p := newTestProcessor(t, createDefaultConfig().(*Config), sink, clock)
+	ctx := context.Background()
+	require.NoError(t, p.ConsumeMetrics(ctx, counters(clock.Now(), 500, func(i int) int64 { return int64(i) }, "a", "b")))
+	clock.Set(t0.Add(2100 * time.Millisecond))
+	require.NoError(t, p.flush(ctx, false))
+	sums, rows, meta := collected(sink)
+	assert.Equal(t, map[string]float64{"a": 124750, "b": 124750}, sums)
+	assert.Equal(t, map[string]int{"a": 500, "b": 500}, rows)
+	assert.Empty(t, meta["fairshare.sampling.factor"])
+	assert.Equal(t, 1000.0, meta["fairshare.rows"]["/kept"])
+	assert.Equal(t, 0.0, meta["fairshare.rows"]["/dropped"])
+	assert.Equal(t, float64(1<<20), meta["fairshare.budget"][""])
+	assert.Equal(t, 500.0, meta["fairshare.cardinality"]["a"])
+	require.NoError(t, p.Shutdown(ctx))
+}
+
+// TestFloodIsolationEndToEnd: metrics a and b with 10 rows and c with 100,000 rows of equal size
+// (29 bytes: 8 timestamp + 1 name + 12 key + 8 value) and a budget of 1,000 rows. a and b come
+// out whole; c's sampling factor is 100000/980 = 102.04 and strict mode keeps exactly 980 of its
+// rows, which also shows on the metametrics.
+func TestFloodIsolationEndToEnd(t *testing.T) {
+	const rowSize = 29
+	sink := new(consumertest.MetricsSink)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Budget.BytesPerSecond = 1000 * rowSize
+	clock := &fakeClock{t: t0.Add(500 * time.Millisecond)}
+	p := newTestProcessor(t, cfg, sink, clock)
+	ctx := context.Background()
+	one := func(int) int64 { return 1 }
+	require.NoError(t, p.ConsumeMetrics(ctx, counters(clock.Now(), 10, one, "a", "b")))
+	require.NoError(t, p.ConsumeMetrics(ctx, counters(clock.Now(), 100000, one, "c")))
+	clock.Set(t0.Add(2100 * time.Millisecond))
+	require.NoError(t, p.flush(ctx, false))
+	sums, rows, meta := collected(sink)
+	assert.Equal(t, 10, rows["a"])
+	assert.Equal(t, 10, rows["b"])
+	assert.Equal(t, 10.0, sums["a"])
+	assert.Equal(t, 980, rows["c"])
+	assert.InDelta(t, 100000.0/980, meta["fairshare.sampling.factor"]["c"], 1e-9)
+	assert.NotContains(t, meta["fairshare.sampling.factor"], "a")
+	assert.Equal(t, 980.0, meta["fairshare.sampled.rows"]["c/kept"])
+	assert.Equal(t, 99020.0, meta["fairshare.sampled.rows"]["c/dropped"])
+	assert.Equal(t, 1000.0*rowSize, meta["fairshare.rows"]["/kept"]*rowSize)
+	assert.Equal(t, 1000.0*rowSize, meta["fairshare.bytes"]["/kept"])
+	// All of c's counts are 1: mainstays keep 490 rows at factor 1, the other 490 stand for
+	// 99,510 rows at factor 99510/490 each, so the total is exact in strict mode.
+	assert.InDelta(t, 100000, sums["c"], 1e-6)
+	require.NoError(t, p.Shutdown(ctx))
+}
+
+// TestStrictNeverExceedsBudgetEndToEnd: across many flushes of a random mix, the estimated bytes
+// kept never exceed budget.bytes_per_second, and at least 95% of it is used when demand is
+// more than twice the budget (the sampler tests derive the bound: budget minus one row).
+func TestStrictNeverExceedsBudgetEndToEnd(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Budget.BytesPerSecond = 20000
+	cfg.FairShare.Levels = []string{"metric", "attribute.tenant"}
+	cfg.Metametrics = true
+	clock := &fakeClock{t: t0}
+	p := newTestProcessor(t, cfg, sink, clock)
+	ctx := context.Background()
+	for sec := range 30 {
+		now := t0.Add(time.Duration(sec)*time.Second + 500*time.Millisecond)
+		clock.Set(now)
+		md := counters(now, 300+sec*40, func(i int) int64 { return int64(i%17 + 1) }, "x", "y.longer.name")
+		ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+		for m := range ms.Len() {
+			dps := ms.At(m).Sum().DataPoints()
+			for i := range dps.Len() {
+				dps.At(i).Attributes().PutStr("tenant", []string{"a", "bb", "ccc"}[i%3])
+			}
+		}
+		require.NoError(t, p.ConsumeMetrics(ctx, md))
+		clock.Set(now.Add(1600 * time.Millisecond))
+		sink.Reset()
+		require.NoError(t, p.flush(ctx, false))
+		_, _, meta := collected(sink)
+		kept, dropped := meta["fairshare.bytes"]["/kept"], meta["fairshare.bytes"]["/dropped"]
+		require.LessOrEqual(t, kept, 20000.0, "second %d", sec)
+		if kept+dropped >= 2*20000 {
+			require.GreaterOrEqual(t, kept, 0.95*20000, "second %d", sec)
+		}
+	}
+	require.NoError(t, p.Shutdown(ctx))
+}
+
+func TestUntilTick(t *testing.T) {
+	now := time.Unix(100, 300*int64(time.Millisecond))
+	assert.Equal(t, 705*time.Millisecond, untilTick(now))
+	assert.Equal(t, time.Second+tickOffset, untilTick(time.Unix(100, 0)))
+}
