@@ -1,0 +1,59 @@
+package chunkfileexporter
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/doghouse-otel/doghouse/exporter/chunkfileexporter/internal/metadata"
+)
+
+const (
+	defaultFsyncInterval = time.Second
+	// 256 MiB: large enough that a segment holds hours of a busy agent's data at about one
+	// byte per point, small enough that retention deletes in reasonable steps.
+	defaultMaxSegmentBytes = 256 << 20
+	defaultMaxSegmentAge   = time.Hour
+	defaultBlockDuration   = time.Minute
+)
+
+// NewFactory returns the factory of the chunkfile exporter.
+func NewFactory() exporter.Factory {
+	return exporter.NewFactory(metadata.Type, createDefaultConfig,
+		exporter.WithMetrics(createMetrics, metadata.MetricsStability))
+}
+
+func createDefaultConfig() component.Config {
+	queue := exporterhelper.NewDefaultQueueConfig()
+	queue.NumConsumers = 1 // one writer per directory; more consumers would only wait on its lock
+	return &Config{
+		Fsync:           "interval",
+		FsyncInterval:   defaultFsyncInterval,
+		MaxSegmentBytes: defaultMaxSegmentBytes,
+		MaxSegmentAge:   defaultMaxSegmentAge,
+		BlockDuration:   defaultBlockDuration,
+		Compression:     "auto",
+		TimeoutConfig:   exporterhelper.NewDefaultTimeoutConfig(),
+		BackOff:         configretry.NewDefaultBackOffConfig(),
+		QueueConfig:     configoptional.Some(queue),
+	}
+}
+
+func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
+	c := cfg.(*Config)
+	e := newExporter(c, set)
+	return exporterhelper.NewMetrics(ctx, set, cfg, e.push,
+		exporterhelper.WithStart(e.start),
+		exporterhelper.WithShutdown(e.shutdown),
+		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
+		exporterhelper.WithTimeout(c.TimeoutConfig),
+		exporterhelper.WithRetry(c.BackOff),
+		exporterhelper.WithQueue(c.QueueConfig),
+	)
+}

@@ -1,0 +1,275 @@
+package chunkfileexporter
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/doghouse-otel/doghouse/chunkfile"
+)
+
+// Segment files: "<prefix><creation unix ms, 20 digits>-<sequence, 6 digits>" with suffix
+// openSuffix while written and sealedSuffix once sealed, so names sort by age.
+const (
+	segmentPrefix = "segment-"
+	openSuffix    = ".chunk.open"
+	sealedSuffix  = ".chunk"
+)
+
+// store owns the directory: at most one open segment, the sealed ones, and retention. It is
+// not safe for concurrent use; the exporter serialises calls.
+type store struct {
+	dir     string
+	opts    chunkfile.Options
+	cfg     *Config
+	log     *zap.Logger
+	now     func() time.Time
+	onSeal  func()
+	onBytes  func(int64)
+	onDelete func()
+
+	seg      *chunkfile.Segment
+	created  time.Time
+	written  int64 // bytes of seg already reported through onBytes
+	dirty    bool  // frames written since the last fsync
+	seq      int
+	lastSync time.Time
+}
+
+func openName(created time.Time, seq int) string {
+	return fmt.Sprintf("%s%020d-%06d%s", segmentPrefix, created.UnixMilli(), seq, openSuffix)
+}
+
+func sealedName(open string) string { return strings.TrimSuffix(open, openSuffix) + sealedSuffix }
+
+// recoverOpen seals every segment a crash left open: torn or corrupt tails are cut and every
+// frame before the cut stays readable. It returns the bytes cut.
+func (s *store) recoverOpen() (int64, error) {
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return 0, fmt.Errorf("chunkfile: creating directory: %w", err)
+	}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return 0, fmt.Errorf("chunkfile: reading directory: %w", err)
+	}
+	var dropped int64
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), segmentPrefix) || !strings.HasSuffix(e.Name(), openSuffix) {
+			continue
+		}
+		path := filepath.Join(s.dir, e.Name())
+		res, err := chunkfile.Recover(path)
+		if err != nil {
+			return dropped, fmt.Errorf("chunkfile: recovering %s: %w", path, err)
+		}
+		dropped += res.BytesDropped
+		s.log.Warn("recovered a segment left open by a crash",
+			zap.String("segment", path), zap.Int64("bytes_dropped", res.BytesDropped),
+			zap.String("cut_reason", res.CutReason), zap.Int("blocks_kept", res.Blocks), zap.Int64("points_kept", res.Points))
+		if err := s.publish(path); err != nil {
+			return dropped, err
+		}
+	}
+	return dropped, nil
+}
+
+// ensureOpen creates the open segment if there is none.
+func (s *store) ensureOpen() error {
+	if s.seg != nil {
+		return nil
+	}
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return fmt.Errorf("chunkfile: creating directory: %w", err)
+	}
+	now := s.now()
+	for range 1000 {
+		s.seq++
+		seg, err := chunkfile.Create(filepath.Join(s.dir, openName(now, s.seq)), s.opts)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("chunkfile: creating segment: %w", err)
+		}
+		s.seg, s.created, s.written, s.dirty = seg, now, 0, false
+		s.lastSync = now
+		s.reportBytes()
+		return nil
+	}
+	return errors.New("chunkfile: could not find a free segment name")
+}
+
+func (s *store) reportBytes() {
+	if size := s.seg.Size(); size > s.written {
+		s.onBytes(size - s.written)
+		s.written = size
+	}
+}
+
+// written reports that frames were appended: they are synced now or later per policy, and the
+// segment is sealed when it is full.
+func (s *store) afterWrite() error {
+	s.reportBytes()
+	s.dirty = true
+	if s.cfg.Fsync == "always" {
+		if err := s.sync(); err != nil {
+			return err
+		}
+	}
+	return s.tick()
+}
+
+// tick runs the time-driven duties: the interval fsync and sealing by size or age.
+func (s *store) tick() error {
+	if s.seg == nil {
+		return nil
+	}
+	now := s.now()
+	if s.dirty && s.cfg.Fsync == "interval" && now.Sub(s.lastSync) >= s.cfg.FsyncInterval {
+		if err := s.sync(); err != nil {
+			return err
+		}
+	}
+	if s.seg.Size() >= s.cfg.MaxSegmentBytes || now.Sub(s.created) >= s.cfg.MaxSegmentAge {
+		return s.seal()
+	}
+	return nil
+}
+
+func (s *store) sync() error {
+	if err := s.seg.Sync(); err != nil {
+		return fmt.Errorf("chunkfile: fsync %s: %w", s.seg.Path(), err)
+	}
+	s.dirty = false
+	s.lastSync = s.now()
+	return nil
+}
+
+// seal writes the open segment's footer, fsyncs it and renames it to its sealed name.
+func (s *store) seal() error {
+	if s.seg == nil {
+		return nil
+	}
+	seg := s.seg
+	s.seg = nil
+	err := seg.Close()
+	s.onBytesFinal(seg)
+	if err != nil {
+		return fmt.Errorf("chunkfile: sealing %s (it will be recovered at the next start): %w", seg.Path(), err)
+	}
+	if err := s.publish(seg.Path()); err != nil {
+		return err
+	}
+	return s.retain()
+}
+
+func (s *store) onBytesFinal(seg *chunkfile.Segment) {
+	if size := seg.Size(); size > s.written {
+		s.onBytes(size - s.written)
+	}
+	s.written = 0
+}
+
+// abandon drops the open segment after a failed write: the file keeps every complete frame,
+// is sealed by recovery, and the failed batch is retried into a new segment.
+func (s *store) abandon() {
+	if s.seg == nil {
+		return
+	}
+	seg := s.seg
+	s.seg = nil
+	s.written = 0
+	_ = seg.Abandon()
+	if _, err := chunkfile.Recover(seg.Path()); err != nil {
+		s.log.Error("segment left open after a write error; it will be recovered at the next start",
+			zap.String("segment", seg.Path()), zap.Error(err))
+		return
+	}
+	if err := s.publish(seg.Path()); err != nil {
+		s.log.Error("sealed segment could not be renamed", zap.String("segment", seg.Path()), zap.Error(err))
+	}
+}
+
+// publish renames a sealed open file to its final name and fsyncs the directory, so the
+// rename survives a crash.
+func (s *store) publish(openPath string) error {
+	if err := os.Rename(openPath, sealedName(openPath)); err != nil {
+		return fmt.Errorf("chunkfile: renaming sealed segment: %w", err)
+	}
+	s.onSeal()
+	return syncDir(s.dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}
+
+type sealedFile struct {
+	path string
+	size int64
+	mod  time.Time
+}
+
+// sealedFiles lists the sealed segments, oldest first.
+func (s *store) sealedFiles() ([]sealedFile, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []sealedFile
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), segmentPrefix) || !strings.HasSuffix(e.Name(), sealedSuffix) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // deleted meanwhile
+		}
+		out = append(out, sealedFile{filepath.Join(s.dir, e.Name()), info.Size(), info.ModTime()})
+	}
+	slices.SortFunc(out, func(a, b sealedFile) int { return strings.Compare(a.path, b.path) })
+	return out, nil
+}
+
+// retain deletes the oldest sealed segments beyond retention.max_age or max_total_bytes and
+// returns how many it deleted through onDelete.
+func (s *store) retain() error {
+	r := s.cfg.Retention
+	if r.MaxAge == 0 && r.MaxTotalBytes == 0 {
+		return nil
+	}
+	files, err := s.sealedFiles()
+	if err != nil {
+		return fmt.Errorf("chunkfile: listing segments for retention: %w", err)
+	}
+	var total int64
+	for _, f := range files {
+		total += f.size
+	}
+	now := s.now()
+	for _, f := range files {
+		tooOld := r.MaxAge > 0 && now.Sub(f.mod) > r.MaxAge
+		tooBig := r.MaxTotalBytes > 0 && total > r.MaxTotalBytes
+		if !tooOld && !tooBig {
+			break
+		}
+		if err := os.Remove(f.path); err != nil {
+			return fmt.Errorf("chunkfile: retention: %w", err)
+		}
+		total -= f.size
+		s.onDelete()
+		s.log.Debug("retention deleted a segment", zap.String("segment", f.path))
+	}
+	return nil
+}
