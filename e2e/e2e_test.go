@@ -29,6 +29,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.uber.org/goleak"
+
+	"github.com/doghouse-otel/doghouse/chunkfile"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -158,6 +160,8 @@ receivers:
     # Long enough that only the graceful stop flushes: every context then has exactly one point.
     aggregation_interval: 1h
 exporters:
+  chunkfile:
+    directory: %[1]s/chunks
   file/metrics:
     path: %[1]s/metrics.jsonl
   file/logs:
@@ -166,7 +170,7 @@ service:
   pipelines:
     metrics:
       receivers: [dogstatsd]
-      exporters: [file/metrics]
+      exporters: [file/metrics, chunkfile]
     logs:
       receivers: [dogstatsd]
       exporters: [file/logs]
@@ -236,6 +240,56 @@ func TestDogStatsDThroughTheBuiltCollector(t *testing.T) {
 		t.Run(prefix, func(t *testing.T) { checkMetrics(t, metrics, prefix) })
 	}
 	checkLogs(t, readLogs(t, filepath.Join(dir, "logs.jsonl")))
+	t.Run("chunkfiles", func(t *testing.T) { checkChunks(t, metrics, filepath.Join(dir, "chunks")) })
+}
+
+// checkChunks reads the chunk files the run left (all sealed by the graceful stop) and checks
+// they hold exactly what the file exporter got.
+func checkChunks(t *testing.T, metrics map[string][]point, dir string) {
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.NotEmpty(t, entries)
+	got := map[string][]chunkfile.Point{}
+	for _, e := range entries {
+		require.True(t, strings.HasSuffix(e.Name(), ".chunk"), "segment %s sealed by the graceful stop", e.Name())
+		r, err := chunkfile.OpenFile(filepath.Join(dir, e.Name()), chunkfile.ReaderOptions{})
+		require.NoError(t, err)
+		for r.Next() {
+			b := r.Batch().Clone()
+			for i := range b.Len() {
+				got[b.Series.Name] = append(got[b.Series.Name], b.Point(i))
+			}
+		}
+		require.NoError(t, r.Err())
+		require.True(t, r.Sealed(), "%s has its footer", e.Name())
+		require.NoError(t, r.Close())
+	}
+	require.Len(t, got, len(metrics), "metric names in chunk files")
+	for name, pts := range metrics {
+		require.Len(t, got[name], len(pts), name)
+		want, cp := pts[0].metric, got[name][0]
+		switch want.Type() {
+		case pmetric.MetricTypeSum:
+			dp := want.Sum().DataPoints().At(0)
+			assert.Equal(t, dp.DoubleValue(), cp.Num.Float64(), name)
+			assert.Equal(t, int64(dp.Timestamp())/1e6, cp.T, name)
+			assert.Equal(t, int64(dp.StartTimestamp())/1e6, cp.Start, name)
+		case pmetric.MetricTypeGauge:
+			dp := want.Gauge().DataPoints().At(0)
+			if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
+				assert.True(t, cp.Num.Equal(chunkfile.IntNumber(dp.IntValue())), name)
+			} else {
+				assert.True(t, cp.Num.Equal(chunkfile.FloatNumber(dp.DoubleValue())), name)
+			}
+		case pmetric.MetricTypeExponentialHistogram:
+			dp := want.ExponentialHistogram().DataPoints().At(0)
+			assert.Equal(t, [4]float64{float64(dp.Count()), dp.Sum(), dp.Min(), dp.Max()},
+				[4]float64{float64(cp.Exp.Count), cp.Exp.Sum, cp.Exp.Min, cp.Exp.Max}, name)
+			assert.Equal(t, dp.Scale(), cp.Exp.Scale, name)
+			assert.Equal(t, dp.Positive().Offset(), cp.Exp.Positive.Offset, name)
+			assert.Equal(t, dp.Positive().BucketCounts().AsRaw(), cp.Exp.Positive.Counts, name)
+		}
+	}
 }
 
 type point struct {
