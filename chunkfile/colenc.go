@@ -53,7 +53,8 @@ type colEncoder struct {
 	raw64   []byte
 	planes  [8][]byte
 	u       []uint64 // residual scratch
-	ints    []int64  // decimal scratch
+	est     estimator
+	ints    []int64 // decimal scratch
 }
 
 func (c *colEncoder) reset() {
@@ -158,48 +159,54 @@ func (c *colEncoder) intCol(vs []int64, exp int) {
 	}
 	x := uint64(exp) << 4
 	v0 := vs[0]
-	var (
-		rawU, rawZ, dU, dZ, ddZ int
-		rawNeg, dNeg            bool
-		equal                   = true
-		prevD                   int64
-	)
+	// Candidate residuals: raw (unsigned when no value is negative), delta (likewise), dod.
+	rawNeg, dNeg, equal := false, false, true
 	for j, v := range vs {
-		rawU += bits.Len64(uint64(v))
-		rawZ += bits.Len64(enc.Zig(v))
 		rawNeg = rawNeg || v < 0
-		if j == 0 {
-			continue
+		if j > 0 {
+			d := v - vs[j-1]
+			equal = equal && d == 0
+			dNeg = dNeg || d < 0
 		}
-		d := v - vs[j-1]
-		equal = equal && d == 0
-		dU += bits.Len64(uint64(d))
-		dZ += bits.Len64(enc.Zig(d))
-		dNeg = dNeg || d < 0
-		if j >= 2 {
-			ddZ += bits.Len64(enc.Zig(d - prevD))
-		}
-		prevD = d
 	}
 	if equal {
 		c.info = append(c.info, colConst|x)
 		c.first = append(c.first, enc.Zig(v0))
 		return
 	}
-	rawCost, rawZZ := rawU, false
-	if rawNeg || rawZ < rawU {
-		rawCost, rawZZ = rawZ, true
+	// One pass feeds the three estimators; the chosen residuals are rebuilt afterwards.
+	e := &c.est
+	e.start()
+	prev := int64(0)
+	for j, v := range vs {
+		r := uint64(v)
+		if rawNeg {
+			r = enc.Zig(v)
+		}
+		e.add(0, r)
+		if j == 0 {
+			continue
+		}
+		d := v - vs[j-1]
+		u := uint64(d)
+		if dNeg {
+			u = enc.Zig(d)
+		}
+		e.add(1, u)
+		if j >= 2 {
+			e.add(2, enc.Zig(d-prev))
+		}
+		prev = d
 	}
-	dCost, dZZ := dU, false
-	if dNeg || dZ < dU {
-		dCost, dZZ = dZ, true
+	rawCost := e.total(0)
+	dCost := e.total(1) + headerBits(enc.Zig(v0))
+	ddCost := math.Inf(1)
+	if n >= 3 {
+		ddCost = e.total(2) + headerBits(enc.Zig(v0)) + headerBits(enc.Zig(vs[1]-v0))
 	}
-	// A delta pays for its first value in the header, a dod for two; count them like residuals.
-	dCost += bits.Len64(enc.Zig(v0)) / 2
-	ddCost := ddZ + bits.Len64(enc.Zig(v0))/2 + bits.Len64(enc.Zig(vs[1]-v0))
 	c.u = c.u[:0]
 	switch {
-	case n >= 3 && ddCost < dCost && ddCost < rawCost:
+	case ddCost < dCost && ddCost < rawCost:
 		c.info = append(c.info, colDod|colZZ|x)
 		c.first = append(c.first, enc.Zig(v0))
 		c.second = append(c.second, enc.Zig(vs[1]-v0))
@@ -211,26 +218,29 @@ func (c *colEncoder) intCol(vs []int64, exp int) {
 		}
 	case dCost < rawCost:
 		c.first = append(c.first, enc.Zig(v0))
-		if dZZ {
+		if dNeg {
 			c.info = append(c.info, colDelta|colZZ|x)
-			for j := 1; j < n; j++ {
-				c.u = append(c.u, enc.Zig(vs[j]-vs[j-1]))
-			}
 		} else {
 			c.info = append(c.info, colDelta|x)
-			for j := 1; j < n; j++ {
-				c.u = append(c.u, uint64(vs[j]-vs[j-1]))
+		}
+		for j := 1; j < n; j++ {
+			d := vs[j] - vs[j-1]
+			if dNeg {
+				c.u = append(c.u, enc.Zig(d))
+			} else {
+				c.u = append(c.u, uint64(d))
 			}
 		}
 	default:
-		if rawZZ {
+		if rawNeg {
 			c.info = append(c.info, colRaw|colZZ|x)
-			for _, v := range vs {
-				c.u = append(c.u, enc.Zig(v))
-			}
 		} else {
 			c.info = append(c.info, colRaw|x)
-			for _, v := range vs {
+		}
+		for _, v := range vs {
+			if rawNeg {
+				c.u = append(c.u, enc.Zig(v))
+			} else {
 				c.u = append(c.u, uint64(v))
 			}
 		}

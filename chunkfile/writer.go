@@ -335,7 +335,7 @@ func (w *Writer) Flush() error {
 		bi = w.encodeBlock()
 		bi.off = w.off + int64(len(w.buf))
 		start := len(w.buf)
-		w.buf = w.fc.appendMaybeCompressed(w.buf, frameBlock, w.body, w.opts.Compression == CompressionAuto)
+		w.buf = w.fc.appendMaybeCompressed(w.buf, frameBlock, w.body, w.opts.Compression == CompressionAuto && w.fc.tryBlock())
 		bi.size = int64(len(w.buf) - start)
 		if bi.size > maxWriteFrame {
 			return fmt.Errorf("block frame of %d bytes exceeds the format limit", bi.size)
