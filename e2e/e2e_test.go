@@ -273,9 +273,11 @@ func checkChunks(t *testing.T, metrics map[string][]point, dir string) {
 		want, cp := pts[0].metric, got[name][0]
 		switch want.Type() {
 		case pmetric.MetricTypeSum, pmetric.MetricTypeGauge:
-			dps := want.Gauge().DataPoints()
+			var dps pmetric.NumberDataPointSlice
 			if want.Type() == pmetric.MetricTypeSum {
 				dps = want.Sum().DataPoints()
+			} else {
+				dps = want.Gauge().DataPoints()
 			}
 			dp := dps.At(0)
 			wantNum := chunkfile.FloatNumber(dp.DoubleValue())
