@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"slices"
 
 	"github.com/doghouse-otel/doghouse/chunkfile/internal/enc"
 	"github.com/klauspost/compress/zstd"
@@ -128,7 +129,6 @@ type frameReader struct {
 	buf      []byte
 	zbuf     []byte
 	zdec     *zstd.Decoder
-	peek     [binary.MaxVarintLen64 + 1]byte
 }
 
 var errEOF = io.EOF
@@ -171,7 +171,7 @@ func (fr *frameReader) next() (frame, error) {
 	for len(fr.buf) < total {
 		chunk := min(total-len(fr.buf), 1<<20)
 		start := len(fr.buf)
-		fr.buf = append(fr.buf, make([]byte, chunk)...)
+		fr.buf = slices.Grow(fr.buf, chunk)[:start+chunk]
 		if _, err := io.ReadFull(fr.r, fr.buf[start:]); err != nil {
 			return f, fr.readErr(err, "frame payload")
 		}

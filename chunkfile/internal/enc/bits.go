@@ -49,11 +49,13 @@ func (w *BitWriter) Bytes() []byte {
 }
 
 // BitReader reads what a BitWriter wrote. Reading past the end yields zeros and sets Overrun.
+// Hot decode loops may keep Acc and N in locals: bits are taken from the low end of Acc, N of
+// them are valid, and Ensure tops them up.
 type BitReader struct {
 	b       []byte
 	pos     int
-	acc     uint64
-	n       uint
+	Acc     uint64
+	N       uint
 	Overrun bool
 }
 
@@ -62,16 +64,26 @@ func (r *BitReader) Reset(b []byte) { *r = BitReader{b: b} }
 
 func (r *BitReader) refill() {
 	if r.pos+8 <= len(r.b) {
-		r.acc |= binary.LittleEndian.Uint64(r.b[r.pos:]) << r.n
-		k := (63 - r.n) >> 3
+		r.Acc |= binary.LittleEndian.Uint64(r.b[r.pos:]) << r.N
+		k := (63 - r.N) >> 3
 		r.pos += int(k)
-		r.n += k << 3
+		r.N += k << 3
 		return
 	}
-	for r.n <= 56 && r.pos < len(r.b) {
-		r.acc |= uint64(r.b[r.pos]) << r.n
+	for r.N <= 56 && r.pos < len(r.b) {
+		r.Acc |= uint64(r.b[r.pos]) << r.N
 		r.pos++
-		r.n += 8
+		r.N += 8
+	}
+}
+
+// Ensure makes at least nb bits (nb <= 56) available in Acc, setting Overrun (and providing
+// zeros) when the stream has fewer.
+func (r *BitReader) Ensure(nb uint) {
+	r.refill()
+	if r.N < nb {
+		r.Overrun = true
+		r.Acc, r.N = 0, 64
 	}
 }
 
@@ -85,16 +97,16 @@ func (r *BitReader) Read(nb uint) uint64 {
 }
 
 func (r *BitReader) read32(nb uint) uint64 {
-	if r.n < nb {
+	if r.N < nb {
 		r.refill()
-		if r.n < nb {
+		if r.N < nb {
 			r.Overrun = true
-			r.acc, r.n = 0, 64
+			r.Acc, r.N = 0, 64
 		}
 	}
-	v := r.acc & (1<<nb - 1)
-	r.acc >>= nb
-	r.n -= nb
+	v := r.Acc & (1<<nb - 1)
+	r.Acc >>= nb
+	r.N -= nb
 	return v
 }
 
@@ -103,4 +115,4 @@ func (r *BitReader) read32(nb uint) uint64 {
 func (r *BitReader) Remaining() int { return len(r.b) - r.pos }
 
 // Unread returns how many bits are buffered or not yet loaded.
-func (r *BitReader) Unread() int { return int(r.n) + 8*(len(r.b)-r.pos) }
+func (r *BitReader) Unread() int { return int(r.N) + 8*(len(r.b)-r.pos) }
