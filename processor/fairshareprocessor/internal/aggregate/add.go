@@ -227,7 +227,7 @@ func (s *Store) place(ms *Metric, src source, attrs pcommon.Map, ts, now int64) 
 func (s *Store) newRow(w *Window, ms *Metric, hash uint64, res uint32, key []byte) int32 {
 	i := w.insert(hash, ms.ID, res, key, ms.kind)
 	s.rows++
-	ms.Cardinality.Insert(floorDiv(w.Start, int64(time.Hour)), hash)
+	ms.Cardinality.Insert(floorDiv(w.Start, int64(time.Hour)), hash, int(w.metricRows[ms.ID]))
 	return i
 }
 

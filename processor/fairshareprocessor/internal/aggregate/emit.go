@@ -39,8 +39,8 @@ func (s *Store) Emit(dst pmetric.Metrics, refs []RowRef, factors []float64) {
 	clear(e.rms)
 	clear(e.sms)
 	clear(e.metrics)
-	if len(e.keys) > 4096 {
-		clear(e.keys)
+	if len(e.keys) > maxInterned {
+		clear(e.keys) // bounded: values of a high-cardinality attribute churn through it
 	}
 	for i, ref := range refs {
 		if factors[i] > 0 {
@@ -49,7 +49,19 @@ func (s *Store) Emit(dst pmetric.Metrics, refs []RowRef, factors []float64) {
 	}
 }
 
+// maxInterned bounds the strings the emitter keeps for reuse between rows and flushes;
+// maxInternedLen skips long values, which rarely repeat.
+const (
+	maxInterned    = 1 << 16
+	maxInternedLen = 64
+)
+
+// internKey returns attribute keys and short values as shared strings, so rows with the same
+// values do not each allocate them.
 func (s *Store) internKey(b []byte) string {
+	if len(b) > maxInternedLen {
+		return string(b)
+	}
 	if k, ok := s.emit.keys[string(b)]; ok {
 		return k
 	}

@@ -141,7 +141,8 @@ func nextField(b []byte) (f keyField, rest []byte, ok bool) {
 	return f, b, true
 }
 
-// putField adds f to m. Slices and maps come back as their JSON text.
+// putField adds f to m, its key and string value taken from intern. Slices and maps come back
+// as their JSON text.
 func putField(m pcommon.Map, f keyField, intern func([]byte) string) {
 	k := intern(f.key)
 	switch f.typ {
@@ -154,7 +155,7 @@ func putField(m pcommon.Map, f keyField, intern func([]byte) string) {
 	case typeBytes:
 		m.PutEmptyBytes(k).FromRaw(f.raw)
 	default:
-		m.PutStr(k, string(f.raw))
+		m.PutStr(k, intern(f.raw))
 	}
 }
 

@@ -14,11 +14,24 @@ const precision = 12
 type Hourly struct {
 	cur, prev         *hyperloglog.Sketch
 	curHour, prevHour int64
+	dense             bool // cur is dense
 }
 
-// Insert records a row hash seen in hour (unix seconds / 3600). Hours older than the previous
-// one are ignored: their estimate is no longer reported.
-func (h *Hourly) Insert(hour int64, hash uint64) {
+// denseAt is the row count of a window from which a metric's sketch goes dense: 4 KiB of
+// registers is little next to 256 rows, and dense inserts cost a few nanoseconds, while the
+// sparse form re-merges its list every few dozen inserts.
+const denseAt = 256
+
+// Insert records a row hash seen in hour (unix seconds / 3600). rows is the metric's row count
+// in the window so far; a large metric switches to the dense representation. Hours older than
+// the previous one are ignored: their estimate is no longer reported.
+func (h *Hourly) Insert(hour int64, hash uint64, rows int) {
+	if rows >= denseAt && !h.dense && h.cur != nil && hour == h.curHour {
+		d := newSketch(false)
+		if err := d.Merge(h.cur); err == nil {
+			h.cur, h.dense = d, true
+		}
+	}
 	switch {
 	case h.cur != nil && hour == h.curHour:
 		h.cur.InsertHash(hash)
@@ -30,7 +43,7 @@ func (h *Hourly) Insert(hour int64, hash uint64) {
 		} else {
 			h.prev = nil
 		}
-		h.cur, h.curHour = newSketch(), hour
+		h.cur, h.curHour, h.dense = newSketch(true), hour, false
 		h.cur.InsertHash(hash)
 	}
 }
@@ -46,8 +59,8 @@ func (h *Hourly) Estimate(hour int64) uint64 {
 	return 0
 }
 
-func newSketch() *hyperloglog.Sketch {
-	sk, err := hyperloglog.NewSketch(precision, true)
+func newSketch(sparse bool) *hyperloglog.Sketch {
+	sk, err := hyperloglog.NewSketch(precision, sparse)
 	if err != nil {
 		panic(err) // precision is a valid constant
 	}

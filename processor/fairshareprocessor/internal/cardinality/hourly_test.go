@@ -21,8 +21,8 @@ func TestEstimateWithinError(t *testing.T) {
 			hashes[i] = rng.Uint64()
 		}
 		for range 5 {
-			for _, x := range hashes {
-				h.Insert(500, x)
+			for i, x := range hashes {
+				h.Insert(500, x, i) // large sets go dense half way: the estimate must survive
 			}
 		}
 		got := float64(h.Estimate(500))
@@ -35,18 +35,18 @@ func TestEstimateWithinError(t *testing.T) {
 func TestHourRollover(t *testing.T) {
 	var h Hourly
 	for i := range 100 {
-		h.Insert(10, uint64(i)*0x9e3779b97f4a7c15)
+		h.Insert(10, uint64(i)*0x9e3779b97f4a7c15, i)
 	}
-	h.Insert(11, 1)
+	h.Insert(11, 1, 1)
 	if h.Estimate(10) < 90 || h.Estimate(11) != 1 {
 		t.Fatalf("after rollover: hour 10 = %d, hour 11 = %d", h.Estimate(10), h.Estimate(11))
 	}
-	h.Insert(10, 42) // a late window of the previous hour still counts there
-	h.Insert(13, 7)  // skipping an hour drops both old ones
+	h.Insert(10, 42, 1) // a late window of the previous hour still counts there
+	h.Insert(13, 7, 1)  // skipping an hour drops both old ones
 	if h.Estimate(10) != 0 || h.Estimate(11) != 0 || h.Estimate(13) != 1 {
 		t.Fatalf("after jump: %d %d %d", h.Estimate(10), h.Estimate(11), h.Estimate(13))
 	}
-	h.Insert(9, 5) // too old: ignored
+	h.Insert(9, 5, 1) // too old: ignored
 	if h.Estimate(9) != 0 {
 		t.Fatalf("hour 9 tracked after it was dropped")
 	}

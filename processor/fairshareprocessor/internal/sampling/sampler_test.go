@@ -247,3 +247,31 @@ func TestWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestNoMainstayWhenHalfCannotHoldARow is the seed's 1.6-row case: 8 rows (one peak), SF 5, so
+// the grant is 1.6 rows and half of it (0.8) cannot hold one: no mainstays, the peak is sampled
+// like any row. Strict keeps 1 row of 8 (p = 1/8, factor 8); StatsHouse keeps each row with
+// p = 1/5. Over 8,000 trials the peak's keep rate is checked within 4 SE (at most 0.0045).
+func TestNoMainstayWhenHalfCannotHoldARow(t *testing.T) {
+	const trials = 8000
+	for _, m := range modes {
+		s := New(Config{Levels: 1, Mode: m.mode, Mainstays: true}, rand.New(rand.NewPCG(41, 42)))
+		items := metricRows(1, 8, 10, func(i int) float64 { return map[bool]float64{true: 1000, false: 1}[i == 0] })
+		kept := 0
+		for range trials {
+			s.Run(items, 16)
+			for _, it := range items {
+				if it.Whale == 1000 && it.Factor > 0 {
+					if it.Factor == 1 {
+						t.Fatalf("%s: the peak was kept as a mainstay", m.name)
+					}
+					kept++
+				}
+			}
+		}
+		p := map[Mode]float64{Strict: 1.0 / 8, StatsHouse: 1.0 / 5}[m.mode]
+		if got := float64(kept) / trials; math.Abs(got-p) > 4*math.Sqrt(p*(1-p)/trials) {
+			t.Errorf("%s: peak kept in %.4f of trials, want %.4f", m.name, got, p)
+		}
+	}
+}

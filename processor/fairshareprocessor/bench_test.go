@@ -1,0 +1,204 @@
+package fairshareprocessor
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/doghouse-otel/doghouse/processor/fairshareprocessor/internal/metadata"
+)
+
+// benchInput is one window's input: hosts resources, each with a point for every one of
+// metrics*series rows (100 metrics x 1,000 attribute sets = 100,000 distinct rows), all merged
+// across hosts (merge_attributes: [host.name]). Points per row per window = hosts.
+func benchInput(hosts, metrics, series int, ts time.Time) []pmetric.Metrics {
+	out := make([]pmetric.Metrics, hosts)
+	for h := range hosts {
+		md := pmetric.NewMetrics()
+		rm := md.ResourceMetrics().AppendEmpty()
+		rm.Resource().Attributes().PutStr("service.name", "checkout")
+		rm.Resource().Attributes().PutStr("host.name", fmt.Sprintf("host-%03d", h))
+		sm := rm.ScopeMetrics().AppendEmpty()
+		for m := range metrics {
+			metric := sm.Metrics().AppendEmpty()
+			metric.SetName(fmt.Sprintf("app.requests.%02d", m))
+			sum := metric.SetEmptySum()
+			sum.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+			sum.SetIsMonotonic(true)
+			dps := sum.DataPoints()
+			dps.EnsureCapacity(series)
+			for s := range series {
+				dp := dps.AppendEmpty()
+				dp.SetTimestamp(pcommon.NewTimestampFromTime(ts))
+				dp.SetIntValue(int64(1 + (s+h)%7))
+				a := dp.Attributes()
+				a.EnsureCapacity(3)
+				a.PutStr("endpoint", fmt.Sprintf("/api/v1/items/%d", s%50))
+				a.PutStr("status", []string{"200", "404", "500", "503"}[s%4])
+				a.PutInt("shard", int64(s/100)) // with endpoint and status: unique per s
+			}
+		}
+		out[h] = md
+	}
+	return out
+}
+
+// countingSink counts the data points and rows it receives, for the benchmark's check.
+type countingSink struct {
+	points atomic.Int64
+}
+
+func (c *countingSink) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+func (c *countingSink) ConsumeMetrics(_ context.Context, md pmetric.Metrics) error {
+	c.points.Add(int64(md.DataPointCount()))
+	return nil
+}
+
+// BenchmarkAggregateAndSample pushes one window per iteration through the processor: hosts
+// batches hitting 100,000 distinct rows, then the flush that samples them to half of their
+// size (strict mode, mainstays, metametrics off) and builds the output. Run it on one core:
+//
+//	go test -run XXX -bench AggregateAndSample -benchtime 10x -cpu 1 ./processor/fairshareprocessor/
+func BenchmarkAggregateAndSample(b *testing.B) {
+	for _, hosts := range []int{10, 1} {
+		b.Run(fmt.Sprintf("points_per_row=%d", hosts), func(b *testing.B) {
+			const metrics, series = 100, 1000
+			rows := metrics * series
+			template := benchInput(hosts, metrics, series, t0)
+			cfg := createDefaultConfig().(*Config)
+			cfg.MergeAttributes = []string{"host.name"}
+			cfg.Metametrics = false
+			// A counter row here is 8 + 15 (name) + ~54 (key) + 8 bytes; half of 100,000 of them.
+			cfg.Budget.BytesPerSecond = int64(rows) * 85 / 2
+			sink := &countingSink{}
+			clock := &fakeClock{t: t0}
+			p, err := newProcessor(processortest.NewNopSettings(metadata.Type), cfg, sink)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.now = clock.Now
+			ctx := context.Background()
+			input := make([]pmetric.Metrics, hosts)
+			for i := range input {
+				input[i] = pmetric.NewMetrics()
+			}
+			var windows, flushed int64
+			var busy time.Duration
+			window := func() {
+				ts := t0.Add(time.Duration(windows)*time.Second + 500*time.Millisecond)
+				for i := range input {
+					input[i] = pmetric.NewMetrics()
+					template[i].CopyTo(input[i])
+					setTimestamps(input[i], ts)
+				}
+				clock.Set(ts)
+				runtime.GC() // the copy's garbage is the benchmark's, not the processor's
+			}
+			// One untimed window first: the steady state reuses its rows, index and arena.
+			window()
+			for i := range input {
+				if err := p.ConsumeMetrics(ctx, input[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			clock.Set(clock.Now().Add(1600 * time.Millisecond))
+			if err := p.flush(ctx, false); err != nil {
+				b.Fatal(err)
+			}
+			windows++
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				window()
+				ts := clock.Now()
+				before := sink.points.Load()
+				b.StartTimer()
+				start := time.Now()
+				for i := range input {
+					if err := p.ConsumeMetrics(ctx, input[i]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				clock.Set(ts.Add(1600 * time.Millisecond))
+				if err := p.flush(ctx, false); err != nil {
+					b.Fatal(err)
+				}
+				busy += time.Since(start)
+				flushed = sink.points.Load() - before
+				windows++
+				if offered := len(p.engine.items); offered != rows {
+					b.Fatalf("window %d offered %d rows to sampling, want %d", windows, offered, rows)
+				}
+			}
+			// Check: about half of the rows were kept (the budget).
+			if flushed < int64(rows)*45/100 || flushed > int64(rows)*55/100 {
+				b.Fatalf("last window kept %d of %d rows, want about half", flushed, rows)
+			}
+			b.ReportMetric(float64((windows-1)*int64(rows*hosts))/busy.Seconds(), "points/s")
+			b.ReportMetric(float64(flushed), "rows_kept/window")
+		})
+	}
+}
+
+func setTimestamps(md pmetric.Metrics, ts time.Time) {
+	t := pcommon.NewTimestampFromTime(ts)
+	ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	for m := range ms.Len() {
+		dps := ms.At(m).Sum().DataPoints()
+		for i := range dps.Len() {
+			dps.At(i).SetTimestamp(t)
+		}
+	}
+}
+
+// BenchmarkMemoryPerRow measures the heap the processor holds per tracked row: 100,000 rows
+// (counters with three attributes) in one open window, after a GC, minus the heap before. The
+// input stays referenced throughout; the processor consumes a copy of it.
+//
+//	go test -run XXX -bench MemoryPerRow -benchtime 3x ./processor/fairshareprocessor/
+func BenchmarkMemoryPerRow(b *testing.B) {
+	const metrics, series = 100, 1000
+	cfg := createDefaultConfig().(*Config)
+	cfg.MergeAttributes = []string{"host.name"}
+	input := benchInput(1, metrics, series, t0)[0]
+	var perRow float64
+	for b.Loop() {
+		b.StopTimer()
+		clock := &fakeClock{t: t0.Add(500 * time.Millisecond)}
+		p, err := newProcessor(processortest.NewNopSettings(metadata.Type), cfg, &countingSink{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.now = clock.Now
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		cp := pmetric.NewMetrics()
+		input.CopyTo(cp)
+		b.StartTimer()
+		if err := p.ConsumeMetrics(context.Background(), cp); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		cp = pmetric.Metrics{} // emptied by ConsumeMetrics; let the GC take it
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if got := p.engine.store.Rows(); got != metrics*series {
+			b.Fatalf("%d rows held, want %d", got, metrics*series)
+		}
+		perRow = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(metrics*series)
+		runtime.KeepAlive(p)
+		runtime.KeepAlive(cp)
+		b.StartTimer()
+	}
+	runtime.KeepAlive(input)
+	b.ReportMetric(perRow, "B/row")
+}
