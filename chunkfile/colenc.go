@@ -68,8 +68,10 @@ func (c *colEncoder) reset() {
 }
 
 // put sends the residuals in c.u to the cluster that fits them and records the cluster.
-func (c *colEncoder) put() {
-	k := c.res.Cluster(enc.ClusterKey(c.u))
+func (c *colEncoder) put() { c.putKey(false) }
+
+func (c *colEncoder) putKey(timestamps bool) {
+	k := c.res.Cluster(enc.ClusterKey(c.u, timestamps))
 	c.cluster = append(c.cluster, uint64(k))
 	c.res.Put(k, c.u)
 }
@@ -85,16 +87,8 @@ func (c *colEncoder) timestamps(ts []int64, minT int64) {
 	}
 	d0 := ts[1] - t0
 	regular := true
-	deltaCost, dodCost := 0, 0
-	prev := d0
-	for j := 2; j < n; j++ {
-		d := ts[j] - ts[j-1]
-		if d != d0 {
-			regular = false
-		}
-		deltaCost += enc.Cost(enc.Zig(d))
-		dodCost += enc.Cost(enc.Zig(d - prev))
-		prev = d
+	for j := 2; j < n && regular; j++ {
+		regular = ts[j]-ts[j-1] == d0
 	}
 	if regular {
 		c.tsMode = append(c.tsMode, tsConst)
@@ -102,7 +96,6 @@ func (c *colEncoder) timestamps(ts []int64, minT int64) {
 		c.tsStep = append(c.tsStep, enc.Zig(d0))
 		return
 	}
-	deltaCost += enc.Cost(enc.Zig(d0))
 	// Grid: the rounded mean step and the lowest base that keeps residuals non-negative.
 	span := ts[n-1] - t0
 	step := span / int64(n-1)
@@ -115,10 +108,22 @@ func (c *colEncoder) timestamps(ts []int64, minT int64) {
 			base = b
 		}
 	}
-	gridCost := 0
+	e := &c.est
+	e.start()
+	prev := d0
 	for j := range n {
-		gridCost += enc.Cost(uint64(ts[j] - int64(j)*step - base))
+		e.add(0, uint64(ts[j]-int64(j)*step-base))
+		if j == 0 {
+			continue
+		}
+		d := ts[j] - ts[j-1]
+		e.add(1, enc.Zig(d))
+		if j >= 2 {
+			e.add(2, enc.Zig(d-prev))
+		}
+		prev = d
 	}
+	gridCost, deltaCost, dodCost := e.total(0), e.total(1), e.total(2)
 	c.u = c.u[:0]
 	switch {
 	case gridCost <= deltaCost && gridCost <= dodCost:
@@ -145,7 +150,7 @@ func (c *colEncoder) timestamps(ts []int64, minT int64) {
 			c.u = append(c.u, enc.Zig(ts[j]-ts[j-1]))
 		}
 	}
-	c.put()
+	c.putKey(true)
 }
 
 // intCol encodes an integer column; exp is the decimal exponent when the column holds scaled
