@@ -1,7 +1,9 @@
 package chunkfileexporter
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -17,15 +19,28 @@ type converter struct {
 	attrs      []chunkfile.Attr
 	resource   []chunkfile.Attr
 	lastReject string
+
+	// refs caches the series refs of the current writer by an exact byte key of the series
+	// (metric identity, scope, resource and point attributes in map order), so a known series
+	// costs one map lookup instead of AddSeries' normalisation. A key with the same attributes
+	// in another order only misses the cache; AddSeries still returns the same ref.
+	refs     map[string]chunkfile.SeriesRef
+	refsOf   *chunkfile.Writer
+	key      []byte
+	metricAt int // len(key) after the metric identity
 }
 
 // write appends every data point of md to w and returns the points written and rejected. The
 // error is an I/O error of w (a block cut while appending); bad points are skipped, not errors.
 func (c *converter) write(w *chunkfile.Writer, md pmetric.Metrics) (written, rejected int, err error) {
+	if c.refsOf != w {
+		c.refs, c.refsOf = make(map[string]chunkfile.SeriesRef), w
+	}
 	rms := md.ResourceMetrics()
 	for i := range rms.Len() {
 		rm := rms.At(i)
 		c.resource = appendAttrs(c.resource[:0], rm.Resource().Attributes())
+		c.key = appendAttrKey(c.key[:0], c.resource)
 		sms := rm.ScopeMetrics()
 		for j := range sms.Len() {
 			sm := sms.At(j)
@@ -50,15 +65,34 @@ func (c *converter) writeMetric(w *chunkfile.Writer, m pmetric.Metric, scope pco
 		Name: m.Name(), Unit: m.Unit(), Description: m.Description(),
 		ScopeName: scope.Name(), ScopeVersion: scope.Version(), Resource: c.resource,
 	}
+	resourceAt := len(c.key)
+	defer func() { c.key = c.key[:resourceAt] }()
+	// The metric's kind fields are set by the switch below before the first add.
+	identity := func() {
+		c.key = append(c.key[:resourceAt], 0xff)
+		for _, f := range []string{m.Name(), m.Unit(), m.Description(), scope.Name(), scope.Version()} {
+			c.key = appendString(c.key, f)
+		}
+		c.key = append(c.key, byte(c.series.Kind), byte(c.series.Temporality), boolByte(c.series.Monotonic))
+		c.metricAt = len(c.key)
+	}
 	// add registers the series of one data point and appends p to it.
 	add := func(attrs pcommon.Map, p chunkfile.Point) error {
+		if len(c.key) == resourceAt {
+			identity()
+		}
 		c.attrs = appendAttrs(c.attrs[:0], attrs)
-		c.series.Attrs = c.attrs
-		ref, err := w.AddSeries(c.series)
-		if err != nil {
-			rejected++
-			c.reject("metric %q: %v", m.Name(), err)
-			return nil
+		c.key = appendAttrKey(c.key[:c.metricAt], c.attrs)
+		ref, ok := c.refs[string(c.key)]
+		if !ok {
+			c.series.Attrs = c.attrs
+			var err error
+			if ref, err = w.AddSeries(c.series); err != nil {
+				rejected++
+				c.reject("metric %q: %v", m.Name(), err)
+				return nil
+			}
+			c.refs[string(c.key)] = ref
 		}
 		if err := w.Append(ref, p); err != nil {
 			return err
@@ -176,4 +210,37 @@ func appendAttrs(dst []chunkfile.Attr, m pcommon.Map) []chunkfile.Attr {
 		dst = append(dst, chunkfile.Attr{Key: k, Value: cv})
 	}
 	return dst
+}
+
+// appendAttrKey appends an unambiguous encoding of attrs (in the given order) to dst.
+func appendAttrKey(dst []byte, attrs []chunkfile.Attr) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(attrs)))
+	for _, a := range attrs {
+		dst = appendString(dst, a.Key)
+		dst = append(dst, byte(a.Value.Type))
+		switch a.Value.Type {
+		case chunkfile.ValueInt:
+			dst = binary.AppendVarint(dst, a.Value.Int)
+		case chunkfile.ValueDouble:
+			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(a.Value.Double))
+		case chunkfile.ValueBool:
+			dst = append(dst, boolByte(a.Value.Bool))
+		case chunkfile.ValueBytes:
+			dst = appendString(dst, string(a.Value.Bytes))
+		default:
+			dst = appendString(dst, a.Value.Str)
+		}
+	}
+	return dst
+}
+
+func appendString(dst []byte, s string) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }

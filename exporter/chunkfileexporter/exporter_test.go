@@ -93,7 +93,7 @@ func sample(sec int) pmetric.Metrics {
 	return md
 }
 
-func newTestExporter(t *testing.T, mutate func(*Config)) (exporter.Metrics, *Config) {
+func newTestExporter(t testing.TB, mutate func(*Config)) (exporter.Metrics, *Config) {
 	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Directory = filepath.Join(t.TempDir(), "chunks")
