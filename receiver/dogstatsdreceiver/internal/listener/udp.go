@@ -75,11 +75,18 @@ func (l *UDP) Start() error {
 		_ = conn.Close()
 		return err
 	}
+	readers := make([]*datagramReader, l.cfg.Readers)
+	for i := range readers {
+		if readers[i], err = newDatagramReader(conn, udpOOBSize); err != nil {
+			_ = conn.Close()
+			return fmt.Errorf("dogstatsd udp: %w", err)
+		}
+	}
 	l.conn = conn
 	l.buffer = packets.NewBuffer(l.set.Buffer, l.set.Out, l.set.Pool, &l.stats.Buffer)
-	for range l.cfg.Readers {
+	for _, r := range readers {
 		asm := packets.NewAssembler(l.set.Buffer.FlushTimeout, l.set.Pool, l.buffer, packets.SourceUDP, &l.stats.Assembler)
-		l.wg.Go(func() { l.read(asm) })
+		l.wg.Go(func() { l.read(asm, r) })
 	}
 	l.set.Logger.Debug("dogstatsd udp listening", zap.Stringer("addr", conn.LocalAddr()))
 	return nil
@@ -111,19 +118,18 @@ func (l *UDP) setup(conn *net.UDPConn) error {
 	return nil
 }
 
-// read is one reader goroutine. Its buffer is one byte longer than a packet so the assembler
-// can tell an oversized datagram from one that fits exactly.
-func (l *UDP) read(asm *packets.Assembler) {
+// read is one reader goroutine. Each slot of its batch reader is one byte longer than a
+// packet so the assembler can tell an oversized datagram from one that fits exactly.
+func (l *UDP) read(asm *packets.Assembler, r *datagramReader) {
 	defer asm.Close()
 	size := l.set.Pool.BufferSize()
-	buf := make([]byte, size+1)
-	var oob []byte
-	if udpOOBSize > 0 {
-		oob = make([]byte, udpOOBSize)
+	slab := make([]byte, r.Slots()*(size+1))
+	for i := range r.Slots() {
+		r.SetSlot(i, slab[i*(size+1):(i+1)*(size+1)])
 	}
 	errs := 0
 	for {
-		n, oobn, _, _, err := l.conn.ReadMsgUDPAddrPort(buf, oob)
+		n, err := r.Read()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -133,17 +139,25 @@ func (l *UDP) read(asm *packets.Assembler) {
 			continue
 		}
 		errs = 0
-		l.stats.Packets.Add(1)
-		l.stats.Bytes.Add(uint64(n))
-		if oobn > 0 {
-			if d, ok := dropsFromOOB(oob[:oobn]); ok {
-				raiseTo(&l.stats.KernelDrops, d)
+		var nbytes, oversized uint64
+		for i := range n {
+			d, oob, _ := r.Datagram(i)
+			nbytes += uint64(len(d))
+			if len(oob) > 0 {
+				if drops, ok := dropsFromOOB(oob); ok {
+					raiseTo(&l.stats.KernelDrops, drops)
+				}
 			}
+			if len(d) > size {
+				oversized++
+			}
+			asm.Add(d)
 		}
-		if n > size {
-			l.stats.Oversized.Add(1)
+		l.stats.Packets.Add(uint64(n))
+		l.stats.Bytes.Add(nbytes)
+		if oversized > 0 {
+			l.stats.Oversized.Add(oversized)
 		}
-		asm.Add(buf[:n])
 	}
 }
 

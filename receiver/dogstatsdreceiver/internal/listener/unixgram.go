@@ -93,7 +93,11 @@ func (l *UnixDatagram) Start() error {
 			return fail(fmt.Errorf("origin detection: %w", err))
 		}
 	}
-	r, err := newMsgReader(conn)
+	oobSize := 0
+	if l.cfg.OriginDetection {
+		oobSize = origin.OOBSize
+	}
+	r, err := newDatagramReader(conn, oobSize)
 	if err != nil {
 		return fail(err)
 	}
@@ -105,18 +109,23 @@ func (l *UnixDatagram) Start() error {
 	return nil
 }
 
-// read fills a pooled packet per datagram. A packet is only taken from the pool again once the
-// previous one was handed to the buffer, so errors and empty datagrams reuse it.
-func (l *UnixDatagram) read(r *msgReader) {
-	var oob []byte
-	if l.cfg.OriginDetection {
-		oob = make([]byte, origin.OOBSize)
+// read fills one pooled packet per datagram: each slot of the batch reader receives straight
+// into a packet's buffer, and a slot gets a fresh packet only once its packet was handed to the
+// buffer, so errors and empty datagrams reuse it.
+func (l *UnixDatagram) read(r *datagramReader) {
+	pks := make([]*packets.Packet, r.Slots())
+	for i := range pks {
+		pks[i] = l.set.Pool.Get()
+		r.SetSlot(i, pks[i].Buffer())
 	}
-	pk := l.set.Pool.Get()
-	defer func() { l.set.Pool.Put(pk) }()
+	defer func() {
+		for _, pk := range pks {
+			l.set.Pool.Put(pk)
+		}
+	}()
 	errs := 0
 	for {
-		n, oobn, truncated, err := r.ReadMsg(pk.Buffer(), oob)
+		n, err := r.Read()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -126,24 +135,33 @@ func (l *UnixDatagram) read(r *msgReader) {
 			continue
 		}
 		errs = 0
-		l.stats.Packets.Add(1)
-		l.stats.Bytes.Add(uint64(n))
-		contents := pk.Buffer()[:n]
-		if truncated {
-			// The kernel cut the datagram at buffer_size: keep its whole lines only.
-			l.stats.Oversized.Add(1)
-			contents = packets.CompleteLines(contents)
+		var nbytes, oversized uint64
+		for i := range n {
+			contents, oob, truncated := r.Datagram(i)
+			nbytes += uint64(len(contents))
+			if truncated {
+				// The kernel cut the datagram at buffer_size: keep its whole lines only.
+				oversized++
+				contents = packets.CompleteLines(contents)
+			}
+			if len(contents) == 0 {
+				continue
+			}
+			pk := pks[i]
+			pk.Contents = contents
+			pk.Source = packets.SourceUnixDatagram
+			if l.cfg.OriginDetection {
+				pk.Origin = l.origin(oob)
+			}
+			l.buffer.Append(pk)
+			pks[i] = l.set.Pool.Get()
+			r.SetSlot(i, pks[i].Buffer())
 		}
-		if len(contents) == 0 {
-			continue
+		l.stats.Packets.Add(uint64(n))
+		l.stats.Bytes.Add(nbytes)
+		if oversized > 0 {
+			l.stats.Oversized.Add(oversized)
 		}
-		pk.Contents = contents
-		pk.Source = packets.SourceUnixDatagram
-		if l.cfg.OriginDetection {
-			pk.Origin = l.origin(oob[:oobn])
-		}
-		l.buffer.Append(pk)
-		pk = l.set.Pool.Get()
 	}
 }
 

@@ -1,0 +1,6 @@
+//go:build windows
+
+package listener
+
+// msgTrunc is unknown here: Windows reports no truncation flag.
+const msgTrunc = 0
