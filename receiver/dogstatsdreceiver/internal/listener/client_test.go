@@ -59,12 +59,3 @@ func TestDatadogClient(t *testing.T) {
 		})
 	}
 }
-
-func mustStart(t *testing.T, l Listener) Listener {
-	t.Helper()
-	if err := l.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(l.Stop)
-	return l
-}

@@ -134,3 +134,12 @@ func sortedCopy(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+func mustStart(t *testing.T, l Listener) Listener {
+	t.Helper()
+	if err := l.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Stop)
+	return l
+}

@@ -247,3 +247,39 @@ func TestStreamListenersNotStarted(t *testing.T) {
 		t.Fatal("unixgram with an empty path started")
 	}
 }
+
+// All four transports at once, sharing one pool and one queue, as the receiver runs them.
+func TestAllTransportsAtOnce(t *testing.T) {
+	pool := packets.NewPool(512)
+	col := newCollector(t, pool, 64)
+	set := settings(pool, col, 5*time.Millisecond)
+	dir := t.TempDir()
+	udp := mustStart(t, NewUDP(UDPConfig{Endpoint: "127.0.0.1:0"}, set))
+	gram := mustStart(t, NewUnixDatagram(UnixDatagramConfig{Path: filepath.Join(dir, "g.sock")}, set))
+	stream := mustStart(t, NewUnixStream(UnixStreamConfig{Path: filepath.Join(dir, "s.sock")}, set))
+	tcp := mustStart(t, NewTCP(TCPConfig{Endpoint: "127.0.0.1:0"}, set))
+
+	for i, l := range []Listener{udp, gram} {
+		c := dial(t, l.Addr())
+		if _, err := fmt.Fprintf(c, "dgram%d:1|c", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := dial(t, stream.Addr()).Write(frame("stream:1|c")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dial(t, tcp.Addr()).Write([]byte("tcp:1|c\n")); err != nil {
+		t.Fatal(err)
+	}
+	got := sortedCopy(col.waitLines(t, 4))
+	if want := []string{"dgram0:1|c", "dgram1:1|c", "stream:1|c", "tcp:1|c"}; !slices.Equal(got, want) {
+		t.Fatalf("lines %q, want %q", got, want)
+	}
+	sources := map[packets.Source]bool{}
+	for _, p := range col.packets() {
+		sources[p.source] = true
+	}
+	if len(sources) != 4 {
+		t.Fatalf("packets came from %v, want all four transports", sources)
+	}
+}
