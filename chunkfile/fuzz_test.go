@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"testing"
+
+	"github.com/doghouse-otel/doghouse/chunkfile/workload"
 )
 
 // FuzzReader feeds arbitrary bytes to the reader: it must return an error or data, never panic,
@@ -67,6 +69,35 @@ func FuzzBlockPayload(f *testing.F) {
 	}
 	r.Close()
 	kinds := r.kinds
+	// Larger blocks take the Huffman stream coding: 200 gauges after the golden's 7 series.
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf, Options{Compression: CompressionNone})
+	for _, k := range kinds {
+		w.AddSeries(Series{Name: "unused", Kind: k})
+	}
+	ss := workload.Generate(workload.Options{NumSeries: 200, NumPoints: 60, Jitter: true})
+	for _, s := range ss {
+		ref, _ := w.AddSeries(Series{Name: s.Name, Kind: KindGauge})
+		for j, t := range s.T {
+			if s.Ints != nil {
+				w.AppendInt(ref, t, s.Ints[j])
+			} else {
+				w.AppendFloat(ref, t, s.Floats[j])
+			}
+		}
+		kinds = append(kinds, KindGauge)
+	}
+	w.Close()
+	r, _ = NewReader(bytes.NewReader(buf.Bytes()), ReaderOptions{})
+	for {
+		fr, err := r.fr.next()
+		if err != nil {
+			break
+		}
+		if fr.typ&frameKindMask == frameBlock {
+			f.Add(bytes.Clone(fr.payload))
+		}
+	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		var bd blockDecoder
 		blk, err := bd.decode(payload, kinds, 1<<16)

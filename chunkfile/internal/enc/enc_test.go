@@ -155,3 +155,30 @@ func TestDecbufSticky(t *testing.T) {
 		t.Fatal("string longer than the buffer")
 	}
 }
+
+// TestHuffmanStream checks the Huffman coding, which the writer picks for large streams
+// when it is about as small as FSE.
+func TestHuffmanStream(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	src := make([]byte, 20000)
+	for i := range src {
+		src[i] = byte(r.NormFloat64()*20) + 100
+	}
+	var sc StreamCoder
+	var sd StreamDecoder
+	b := sc.AppendStream(nil, src)
+	if b[0] != streamHuff {
+		t.Fatalf("coding %d for a large near-Gaussian stream, want huff", b[0])
+	}
+	d := NewDecbuf(b)
+	if got := sd.ReadStream(&d, nil, len(src)); d.Err() != nil || !bytes.Equal(got, src) {
+		t.Fatalf("huff round trip: %v", d.Err())
+	}
+	// Damage inside the Huffman data yields an error or different bytes, never a panic.
+	for i := 8; i < len(b); i += 97 {
+		bad := bytes.Clone(b)
+		bad[i] ^= 0x5a
+		d := NewDecbuf(bad)
+		sd.ReadStream(&d, nil, len(src))
+	}
+}
