@@ -197,8 +197,12 @@ func sortAttrs(name string, in []Attr) ([]Attr, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
-	out := slices.Clone(in)
-	slices.SortFunc(out, func(a, b Attr) int { return cmp.Compare(a.Key, b.Key) })
+	out := in
+	// Sort a copy only when needed: callers that intern often pass sorted lists.
+	if !slices.IsSortedFunc(in, func(a, b Attr) int { return cmp.Compare(a.Key, b.Key) }) {
+		out = slices.Clone(in)
+		slices.SortFunc(out, func(a, b Attr) int { return cmp.Compare(a.Key, b.Key) })
+	}
 	for i := 1; i < len(out); i++ {
 		if out[i].Key == out[i-1].Key {
 			return nil, fmt.Errorf("series %q: duplicate attribute key %q", name, out[i].Key)

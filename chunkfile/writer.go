@@ -144,11 +144,11 @@ func (w *Writer) AddSeries(s Series) (SeriesRef, error) {
 	}
 	start := len(w.defs)
 	w.defs = appendSeries(w.defs, &ns)
-	key := string(w.defs[start:])
-	if ref, ok := w.index[key]; ok {
+	if ref, ok := w.index[string(w.defs[start:])]; ok { // no allocation on a hit
 		w.defs = w.defs[:start]
 		return ref, nil
 	}
+	key := string(w.defs[start:])
 	ref := SeriesRef(len(w.series))
 	w.index[key] = ref
 	if ref > math.MaxUint32 {
