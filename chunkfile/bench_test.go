@@ -161,3 +161,23 @@ func BenchmarkAddSeriesHit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBlockDuration reports the size cost of short blocks (each block repeats every
+// series' first timestamp and value): what a writer pays for flushing often. It uses the first
+// 10 minutes of the reference workload.
+func BenchmarkBlockDuration(b *testing.B) {
+	ss := workload.Generate(workload.Options{NumPoints: 600})
+	events := workload.Events(ss)
+	for _, d := range []time.Duration{time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute} {
+		b.Run(d.String(), func(b *testing.B) {
+			var n int
+			for b.Loop() {
+				n = len(encodeWorkload(b, ss, Options{BlockDuration: d}))
+			}
+			if n == 0 {
+				b.Fatal("empty file")
+			}
+			b.ReportMetric(float64(n)/float64(events), "B/event")
+		})
+	}
+}
