@@ -34,9 +34,9 @@ const (
 	maxWriteFrame = 1 << 30
 	// DefaultMaxFrameSize bounds the memory one frame can make a reader allocate.
 	DefaultMaxFrameSize = 256 << 20
-	// DefaultMaxBlockValues bounds the values one block can make a reader decode (2^26: about
-	// 1.5 GiB of decoded points at most, far above what writers cut).
-	DefaultMaxBlockValues = 1 << 26
+	// DefaultMaxBlockValues bounds the values one block can make a reader decode: 2^23 values
+	// (about 256 MiB decoded at worst), twice what a Writer puts in a block.
+	DefaultMaxBlockValues = 1 << 23
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

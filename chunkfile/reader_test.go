@@ -177,3 +177,43 @@ func TestHostileLengthsAreCapped(t *testing.T) {
 		t.Fatalf("got %v, want truncated frame", r.Err())
 	}
 }
+
+// TestWriterLimitsFitReaderDefaults writes histograms with many buckets until the writer cuts
+// blocks by value count, and reads them back with the default reader limits.
+func TestWriterLimitsFitReaderDefaults(t *testing.T) {
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf, Options{BlockDuration: -1})
+	ref, _ := w.AddSeries(Series{Name: "h", Kind: KindHistogram})
+	bounds := make([]float64, 1000)
+	for i := range bounds {
+		bounds[i] = float64(i)
+	}
+	counts := make([]uint64, 1001)
+	const n = 5000
+	for i := range n {
+		counts[i%1001]++
+		if err := w.Append(ref, Point{T: int64(i), Hist: &Histogram{Count: uint64(i), Bounds: bounds, Counts: counts}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if w.Stats().Blocks < 2 {
+		t.Fatalf("%d blocks: the value limit did not cut", w.Stats().Blocks)
+	}
+	r, _ := NewReader(bytes.NewReader(buf.Bytes()), ReaderOptions{})
+	got := 0
+	for r.Next() {
+		b := r.Batch()
+		for i := range b.Hist {
+			if len(b.Hist[i].Counts) != 1001 || b.Hist[i].Count != uint64(got+i) {
+				t.Fatalf("point %d: %d counts, count %d", got+i, len(b.Hist[i].Counts), b.Hist[i].Count)
+			}
+		}
+		got += b.Len()
+	}
+	if r.Err() != nil || got != n {
+		t.Fatalf("read %d of %d: %v", got, n, r.Err())
+	}
+}

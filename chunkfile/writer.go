@@ -28,11 +28,11 @@ const (
 	// of a block (base timestamp, first value) near 5% of the reference workload's bytes.
 	DefaultBlockDuration = time.Minute
 	// DefaultMaxBlockPoints cuts a block early when many series write at once; 1 M points keep
-	// a block's encoder memory around 40 MB.
+	// a block's encoder memory around 60 MB.
 	DefaultMaxBlockPoints = 1 << 20
-	// maxBlockValues keeps the values of a block (buckets included) far below what readers
-	// accept by default (DefaultMaxBlockValues).
-	maxBlockValues = 1 << 24
+	// maxBlockValues keeps the values of a block (buckets included) at half of what readers
+	// accept by default (DefaultMaxBlockValues), leaving room for timestamps and lengths.
+	maxBlockValues = 1 << 22
 )
 
 // Options configure a Writer. The zero value is valid.
