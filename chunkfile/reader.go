@@ -175,6 +175,7 @@ func OpenFile(path string, opts ReaderOptions) (*Reader, error) {
 		return r, nil // not sealed (or footer unusable): a forward scan still reads everything
 	}
 	r.file, r.foot, r.fileSize = f, foot, st.Size()
+	r.sealed = true
 	if err := r.loadDictionary(); err != nil {
 		f.Close()
 		return nil, err

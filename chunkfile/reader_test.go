@@ -82,7 +82,7 @@ func TestReaderFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fr.Close()
-	if fr.foot == nil {
+	if fr.foot == nil || !fr.Sealed() {
 		t.Fatal("OpenFile did not use the footer of a sealed file")
 	}
 	check(fr)
