@@ -154,9 +154,10 @@ func (s *Store) addSummary(ms *Metric, src source, dp pmetric.SummaryDataPoint, 
 	return true
 }
 
+// contributor records host as the row's top contributor when weight beats the current one.
 func (s *Store) contributor(r *Row, host string, weight float64) {
-	if r.maxHost == "" || weight > r.maxHostW {
-		r.maxHost, r.maxHostW = s.intern(host), weight
+	if r.maxHost == 0 || weight > r.maxHostW {
+		r.maxHost, r.maxHostW = s.win.hostID(host, s.intern), weight
 	}
 }
 
@@ -201,7 +202,7 @@ func (s *Store) place(ms *Metric, src source, attrs pcommon.Map, ts, now int64) 
 		host, hasHost = h, true
 	}
 	hash := rowHash(key, ms.ID, src.res)
-	i := w.find(hash, ms.ID, src.res, key)
+	i, pos := w.lookup(hash, ms.ID, src.res, key)
 	if i < 0 {
 		perMetric := 0
 		if int(ms.ID) < len(w.metricRows) {
@@ -211,21 +212,21 @@ func (s *Store) place(ms *Metric, src source, attrs pcommon.Map, ts, now int64) 
 			(s.opt.MaxRows > 0 && s.rows >= s.opt.MaxRows) {
 			key = s.overflowKey
 			hash = rowHash(key, ms.ID, src.res)
-			if i = w.find(hash, ms.ID, src.res, key); i < 0 {
-				i = s.newRow(w, ms, hash, src.res, key)
+			if i, pos = w.lookup(hash, ms.ID, src.res, key); i < 0 {
+				i = s.newRow(w, ms, pos, hash, src.res, key)
 				w.rows[i].flags |= rowOverflow
 			}
 			s.stats.Overflow++
 			w.metricOverflow[ms.ID]++
 		} else {
-			i = s.newRow(w, ms, hash, src.res, key)
+			i = s.newRow(w, ms, pos, hash, src.res, key)
 		}
 	}
 	return &w.rows[i], host, hasHost
 }
 
-func (s *Store) newRow(w *Window, ms *Metric, hash uint64, res uint32, key []byte) int32 {
-	i := w.insert(hash, ms.ID, res, key, ms.kind)
+func (s *Store) newRow(w *Window, ms *Metric, pos, hash uint64, res uint32, key []byte) int32 {
+	i := w.insert(pos, hash, ms.ID, res, key, ms.kind)
 	s.rows++
 	ms.Cardinality.Insert(floorDiv(w.Start, int64(time.Hour)), hash, int(w.metricRows[ms.ID]))
 	return i
@@ -242,7 +243,8 @@ func (s *Store) openWindow(res, start int64) *Window {
 	if n := len(s.pool); n > 0 {
 		w, s.pool = s.pool[n-1], s.pool[:n-1]
 	} else {
-		w = &Window{}
+		w = &Window{id: uint32(len(s.windows))}
+		s.windows = append(s.windows, w)
 	}
 	w.reset(res, start)
 	s.open = append(s.open, w)

@@ -26,6 +26,10 @@ type emitter struct {
 	sms     map[uint64]pmetric.ScopeMetrics
 	metrics map[metricSlot]pmetric.Metric
 	keys    map[string]string
+	// The last slot looked up: rows of one metric usually come in runs.
+	lastSlot   metricSlot
+	lastMetric pmetric.Metric
+	hasLast    bool
 }
 
 // Emit appends the rows of refs whose factor is above zero to dst, their counts and sums
@@ -39,6 +43,7 @@ func (s *Store) Emit(dst pmetric.Metrics, refs []RowRef, factors []float64) {
 	clear(e.rms)
 	clear(e.sms)
 	clear(e.metrics)
+	e.hasLast = false
 	if len(e.keys) > maxInterned {
 		clear(e.keys) // bounded: values of a high-cardinality attribute churn through it
 	}
@@ -72,7 +77,11 @@ func (s *Store) internKey(b []byte) string {
 
 func (s *Store) slot(dst pmetric.Metrics, r *Row, part uint8) pmetric.Metric {
 	sl := metricSlot{res: r.res, metric: r.metric, part: part}
+	if s.emit.hasLast && s.emit.lastSlot == sl {
+		return s.emit.lastMetric
+	}
 	if m, ok := s.emit.metrics[sl]; ok {
+		s.emit.lastSlot, s.emit.lastMetric, s.emit.hasLast = sl, m, true
 		return m
 	}
 	rm, ok := s.emit.rms[r.res]
@@ -121,20 +130,21 @@ func (s *Store) slot(dst pmetric.Metrics, r *Row, part uint8) pmetric.Metric {
 		m.SetEmptySummary()
 	}
 	s.emit.metrics[sl] = m
+	s.emit.lastSlot, s.emit.lastMetric, s.emit.hasLast = sl, m, true
 	return m
 }
 
 func (s *Store) attrs(dst pcommon.Map, w *Window, r *Row) {
 	key := w.key(r)
-	dst.EnsureCapacity(countFields(key) + 1)
+	dst.EnsureCapacity(int(r.fields) + 1)
 	decodeKey(dst, key, s.internKey)
-	if r.maxHost != "" && s.opt.MaxHostAttribute != "" {
-		dst.PutStr(MaxHostOutput, r.maxHost)
+	if r.maxHost != 0 && s.opt.MaxHostAttribute != "" {
+		dst.PutStr(MaxHostOutput, w.host(r))
 	}
 }
 
 func (s *Store) emitRow(dst pmetric.Metrics, ref RowRef, factor float64) {
-	w := ref.W
+	w := s.windows[ref.W]
 	r := &w.rows[ref.I]
 	start, end := pcommon.Timestamp(w.Start), pcommon.Timestamp(w.End())
 	rng := s.opt.Rand

@@ -5,9 +5,10 @@ import (
 	"time"
 )
 
-// RowRef names one row of a window.
+// RowRef names one row of a window by the window's id and the row's index. It holds no
+// pointer, so a batch of them costs the garbage collector nothing.
 type RowRef struct {
-	W *Window
+	W uint32
 	I int32
 }
 
@@ -54,7 +55,7 @@ func (s *Store) Flush(now int64, all bool, b *Batch) {
 		for w.emitted < w.spread && (all || now >= w.End()+grace+int64(w.emitted)*int64(time.Second)) {
 			for _, i := range w.shard(w.emitted) {
 				if w.rows[i].points > 0 { // a row whose only point could not merge stays empty
-					b.Rows = append(b.Rows, RowRef{W: w, I: i})
+					b.Rows = append(b.Rows, RowRef{W: w.id, I: i})
 				}
 			}
 			w.emitted++
@@ -119,13 +120,14 @@ const (
 
 // RowInfo returns what the sampler needs to know about ref.
 func (s *Store) RowInfo(ref RowRef) Info {
-	r := &ref.W.rows[ref.I]
+	w := s.windows[ref.W]
+	r := &w.rows[ref.I]
 	m := s.metrics[r.metric]
-	key := ref.W.key(r)
+	key := w.key(r)
 	in := Info{Metric: m, Res: r.res, Key: key}
 	size := sizeTimestamp + len(m.Name) + len(key)
-	if r.maxHost != "" && s.opt.MaxHostAttribute != "" {
-		size += len(MaxHostOutput) + len(r.maxHost)
+	if r.maxHost != 0 && s.opt.MaxHostAttribute != "" {
+		size += len(MaxHostOutput) + len(w.host(r))
 	}
 	switch m.kind {
 	case kindSum:
@@ -138,15 +140,15 @@ func (s *Store) RowInfo(ref RowRef) Info {
 		}
 		in.Whale = float64(r.points)
 	case kindHistogram:
-		h := &ref.W.hists[r.ext]
+		h := &w.hists[r.ext]
 		size += sizeHistFixed + sizeBucket*(len(h.counts)+len(h.bounds))
 		in.Whale = float64(h.count)
 	case kindExpHistogram:
-		e := &ref.W.exps[r.ext]
+		e := &w.exps[r.ext]
 		size += sizeHistFixed + sizeBucket*(len(e.pos.counts)+len(e.neg.counts)+1)
 		in.Whale = float64(e.count)
 	case kindSummary:
-		sm := &ref.W.summaries[r.ext]
+		sm := &w.summaries[r.ext]
 		size += sizeSummaryBase
 		if r.points == 1 {
 			size += sizeQuantile * len(sm.quantiles)

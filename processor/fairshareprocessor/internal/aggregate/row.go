@@ -21,24 +21,25 @@ const (
 
 // Row is the aggregate of one (metric, resource, attribute set) in one window: StatsHouse's
 // count, sum, min, max (and last, for gauges). Histogram-like kinds keep their buckets in the
-// window's side tables at index ext.
+// window's side tables at index ext. A Row holds no pointers, so the garbage collector does not
+// scan the rows of a window.
 type Row struct {
 	hash     uint64
 	keyOff   uint32
 	keyLen   uint32
 	metric   uint32
 	res      uint32
-	next     int32 // next row in the same index chain, -1 at the end
 	ext      int32 // index into the window's histogram table of the metric's kind, -1 if none
 	points   uint32
 	flags    uint8
+	fields   uint8 // attributes in the key (capped at 255; only a capacity hint)
 	sum      float64
 	isum     int64 // exact int sum (sums) or last int value (gauges)
 	min      float64
 	max      float64
 	last     float64
 	lastTs   int64
-	maxHost  string
+	maxHost  uint32 // id of the top contributor in the window's host table, 0 if none
 	maxHostW float64
 }
 
@@ -69,11 +70,4 @@ func (r *Row) addGauge(v float64, iv int64, isInt bool, ts int64) {
 	r.max = math.Max(r.max, v)
 	r.sum += v
 	r.points++
-}
-
-// contributor records host as the row's top contributor when weight beats the current one.
-func (r *Row) contributor(host string, weight float64) {
-	if r.maxHost == "" || weight > r.maxHostW {
-		r.maxHost, r.maxHostW = host, weight
-	}
 }

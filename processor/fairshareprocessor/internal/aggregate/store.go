@@ -121,6 +121,7 @@ type Store struct {
 	scopeIdx   map[[2]string]uint32
 	hosts      map[string]string
 
+	windows []*Window // every window ever made, by id; recycled through pool
 	open    []*Window // taking points
 	closing []*Window // closed, shards still to flush
 	pool    []*Window

@@ -9,9 +9,12 @@ type Window struct {
 	Res   int64 // resolution, ns
 	Start int64 // unix ns, a multiple of Res
 
+	id        uint32 // position in the store's window table (RowRef.W)
 	rows      []Row
-	index     map[uint64]int32 // row hash -> first row of its chain
+	index     rowIndex
 	arena     []byte
+	hosts     []string          // top-contributor names of this window's rows (Row.maxHost-1)
+	hostIdx   map[string]uint32 // name -> Row.maxHost
 	hists     []histState
 	exps      []expState
 	summaries []summaryState
@@ -32,11 +35,13 @@ func (w *Window) End() int64 { return w.Start + w.Res }
 func (w *Window) reset(res, start int64) {
 	w.Res, w.Start = res, start
 	w.rows = w.rows[:0]
-	if w.index == nil {
-		w.index = make(map[uint64]int32)
-	}
-	clear(w.index)
+	w.index.reset()
 	w.arena = w.arena[:0]
+	w.hosts = w.hosts[:0]
+	if w.hostIdx == nil {
+		w.hostIdx = make(map[string]uint32)
+	}
+	clear(w.hostIdx)
 	w.hists, w.exps, w.summaries = w.hists[:0], w.exps[:0], w.summaries[:0]
 	clear(w.metricRows)
 	clear(w.metricOverflow)
@@ -46,33 +51,36 @@ func (w *Window) reset(res, start int64) {
 
 func (w *Window) key(r *Row) []byte { return w.arena[r.keyOff : r.keyOff+r.keyLen] }
 
-// find returns the row of (metric, res, key) with the given hash, or -1.
-func (w *Window) find(hash uint64, metric, res uint32, key []byte) int32 {
-	i, ok := w.index[hash]
-	if !ok {
-		return -1
-	}
-	for ; i >= 0; i = w.rows[i].next {
-		r := &w.rows[i]
-		if r.metric == metric && r.res == res && bytes.Equal(w.key(r), key) {
-			return i
+// lookup returns the row of (metric, res, key) with the given hash, or -1 and the index slot
+// where the new row goes (for insert).
+func (w *Window) lookup(hash uint64, metric, res uint32, key []byte) (int32, uint64) {
+	pos, mask := w.index.probe(hash)
+	tag := hash >> 32
+	for {
+		s := w.index.slots[pos]
+		if s == 0 {
+			return -1, pos
 		}
+		if s>>32 == tag {
+			i := int32(uint32(s)) - 1
+			r := &w.rows[i]
+			if r.hash == hash && r.metric == metric && r.res == res && bytes.Equal(w.key(r), key) {
+				return i, pos
+			}
+		}
+		pos = (pos + 1) & mask
 	}
-	return -1
 }
 
-// insert adds an empty row and returns its index.
-func (w *Window) insert(hash uint64, metric, res uint32, key []byte, k kind) int32 {
-	next := int32(-1)
-	if head, ok := w.index[hash]; ok {
-		next = head
-	}
+// insert adds an empty row in the index slot pos that lookup returned and returns its index.
+func (w *Window) insert(pos uint64, hash uint64, metric, res uint32, key []byte, k kind) int32 {
 	i := int32(len(w.rows))
-	w.index[hash] = i
 	off := uint32(len(w.arena))
 	w.arena = append(w.arena, key...)
-	w.rows = append(w.rows, Row{hash: hash, keyOff: off, keyLen: uint32(len(key)), metric: metric, res: res, next: next, ext: -1})
+	w.rows = append(w.rows, Row{hash: hash, keyOff: off, keyLen: uint32(len(key)), metric: metric, res: res, ext: -1})
+	w.index.set(pos, hash, i, w.rows)
 	r := &w.rows[i]
+	r.fields = uint8(min(countFields(key), 255))
 	switch k {
 	case kindHistogram:
 		r.ext = int32(len(w.hists))
@@ -123,6 +131,26 @@ func (w *Window) close(shards int) {
 		w.order[pos[s]] = int32(i)
 		pos[s]++
 	}
+}
+
+// hostID returns the id of a top-contributor name in this window, storing it on first use.
+func (w *Window) hostID(host string, intern func(string) string) uint32 {
+	if id, ok := w.hostIdx[host]; ok {
+		return id
+	}
+	h := intern(host)
+	w.hosts = append(w.hosts, h)
+	id := uint32(len(w.hosts))
+	w.hostIdx[h] = id
+	return id
+}
+
+// host returns the row's top contributor, "" if none.
+func (w *Window) host(r *Row) string {
+	if r.maxHost == 0 {
+		return ""
+	}
+	return w.hosts[r.maxHost-1]
 }
 
 // shard returns the row indexes of shard i.
