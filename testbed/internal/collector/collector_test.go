@@ -302,7 +302,8 @@ func TestConfigsValidate(t *testing.T) {
 		Contrib:  envOr("DOGHOUSE_CONTRIB_OTELCOL", "../../build/otelcol-statsd-contrib/otelcol-statsd-contrib"),
 	}
 	cases := []Settings{
-		{Kind: Doghouse, Transport: "udp", Addr: "127.0.0.1:8125", Logs: dir + "/l.pb", Receiver: []string{"queue_size: 256"}},
+		{Kind: Doghouse, Transport: "udp", Addr: "127.0.0.1:8125", Logs: dir + "/l.pb", Receiver: []string{"queue_size: 256"}, UDPRcvBuf: 4 << 20},
+		{Kind: Doghouse, Transport: "udp", Addr: "127.0.0.1:8125", ChunkfileDir: dir + "/chunks", Chunkfile: []string{"max_segment_age: 2s"}},
 		{Kind: Doghouse, Transport: "unixgram", Addr: dir + "/g.sock"},
 		{Kind: Doghouse, Transport: "unix", Addr: dir + "/s.sock"},
 		{Kind: Contrib, Transport: "udp", Addr: "127.0.0.1:8125"},

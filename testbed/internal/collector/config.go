@@ -36,9 +36,14 @@ type Settings struct {
 	// Receiver holds extra doghouse receiver keys (YAML lines, indented under the receiver),
 	// e.g. "queue_size: 256". Ignored for contrib.
 	Receiver []string
+	// UDPRcvBuf sets doghouse's udp.so_rcvbuf (bytes); 0 keeps the system default. The contrib
+	// receiver has no such setting for UDP.
+	UDPRcvBuf int
 	// ChunkfileDir, when set, adds doghouse's chunkfile exporter writing there next to the
-	// file exporter.
+	// file exporter; Chunkfile holds extra keys of that exporter (YAML lines, e.g.
+	// "max_segment_age: 2s").
 	ChunkfileDir string
+	Chunkfile    []string
 }
 
 // YAML renders the collector configuration.
@@ -56,6 +61,9 @@ func (s Settings) YAML() (string, error) {
 			udp = s.Addr
 		}
 		fmt.Fprintf(&b, "    udp:\n      endpoint: %s\n", udp)
+		if s.UDPRcvBuf > 0 {
+			fmt.Fprintf(&b, "      so_rcvbuf: %d\n", s.UDPRcvBuf)
+		}
 		switch s.Transport {
 		case "udp":
 		case "unixgram":
@@ -101,6 +109,9 @@ func (s Settings) YAML() (string, error) {
 			return "", fmt.Errorf("collector: only doghouse has the chunkfile exporter")
 		}
 		fmt.Fprintf(&b, "  chunkfile:\n    directory: %s\n", s.ChunkfileDir)
+		for _, l := range s.Chunkfile {
+			fmt.Fprintf(&b, "    %s\n", l)
+		}
 		metricsExporters = "[file/metrics, chunkfile]"
 	}
 	logs := s.Logs != "" && s.Kind == Doghouse

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
@@ -125,4 +126,35 @@ func writeAttrs(b *strings.Builder, attrs pcommon.Map) {
 	slices.Sort(kv)
 	b.WriteByte('|')
 	b.WriteString(strings.Join(kv, ","))
+}
+
+// CountLogRecords counts the log records in a file exporter's `format: proto` logs file.
+func CountLogRecords(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	var u plog.ProtoUnmarshaler
+	var hdr [4]byte
+	var n int64
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return n, nil // EOF, or a torn last record of a killed collector
+		}
+		size := binary.BigEndian.Uint32(hdr[:])
+		if size > maxRecord {
+			return n, fmt.Errorf("collector: record of %d bytes", size)
+		}
+		buf := make([]byte, size)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return n, nil
+		}
+		ld, err := u.UnmarshalLogs(buf)
+		if err != nil {
+			return n, err
+		}
+		n += int64(ld.LogRecordCount())
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"sync"
 	"time"
 )
@@ -18,7 +19,8 @@ type RunOptions struct {
 	Tick time.Duration
 	// MaxCatchUp bounds the backlog a sender makes up after it was held up (descheduled, or a
 	// Unix socket made it wait): beyond that many seconds of traffic the schedule is skipped and
-	// counted in Result.Behind instead of being sent in one burst. Default 20ms.
+	// counted in Result.Behind instead of being sent in one burst (the backlog kept is never
+	// less than the largest datagram). Default 20ms.
 	MaxCatchUp time.Duration
 	// Senders is the number of sockets, each with its own goroutine and Rate/Senders; default 1.
 	Senders int
@@ -159,7 +161,8 @@ func (p *pacer) allowance(elapsed time.Duration) float64 {
 		return math.Inf(1)
 	}
 	backlog := p.rate*elapsed.Seconds() - p.credited
-	if limit := p.rate * p.opts.MaxCatchUp.Seconds(); backlog > limit {
+	// At least one datagram's lines may wait, or a slow rate of large datagrams never sends.
+	if limit := max(p.rate*p.opts.MaxCatchUp.Seconds(), float64(p.w.maxLines)); backlog > limit {
 		skip := math.Floor(backlog - limit)
 		p.res.Behind += int64(skip)
 		p.credited += skip
@@ -201,6 +204,9 @@ func (p *pacer) run(ctx context.Context) Result {
 				allowed -= float64(t.Lines)
 			}
 			p.pos = (i + n) % p.w.Len()
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				break // a write held up by the receiver until the end of the run: not a failure
+			}
 			if err != nil {
 				p.res.Errors++
 				p.res.LastErr = err

@@ -140,6 +140,21 @@ func TestPacerSkipsBacklogBeyondCatchUp(t *testing.T) {
 	}
 }
 
+// TestPacerSendsLargeDatagramsAtLowRates: 1000 lines/s of datagrams holding about 40 lines is
+// a datagram every 40ms, longer than MaxCatchUp; the pacer must still send them.
+func TestPacerSendsLargeDatagramsAtLowRates(t *testing.T) {
+	w, err := Build(Config{Seed: 5, Contexts: 1000, Lines: 20000, Packing: Packed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &fakeClock{}
+	s := &recordingSender{clk: clk}
+	res := runFake(t, w, clk, s, 1000, 2*time.Second)
+	if res.Sent.Lines < 2000-maxLines(w) || res.Sent.Lines > 2000 || res.Behind != 0 {
+		t.Fatalf("sent %d lines (behind %d) in 2s at 1000/s", res.Sent.Lines, res.Behind)
+	}
+}
+
 func TestPacerCountsFailedWrites(t *testing.T) {
 	w, err := Build(Config{Seed: 5, Contexts: 1000, Lines: 20000, Packing: Single})
 	if err != nil {

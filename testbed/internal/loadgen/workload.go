@@ -139,6 +139,8 @@ type Workload struct {
 	dgrams []datagram
 	total  Totals
 	kinds  map[string]int // metric type -> contexts of it
+	// maxLines is the most lines in one datagram.
+	maxLines int64
 }
 
 type datagram struct {
@@ -258,6 +260,7 @@ func (b *builder) flush() {
 	w.framed = append(w.framed, b.cur...)
 	w.dgrams = append(w.dgrams, d)
 	w.total.Add(b.curTot)
+	w.maxLines = max(w.maxLines, b.curTot.Lines)
 	b.cur, b.curTot, b.started = b.cur[:0], Totals{}, false
 }
 

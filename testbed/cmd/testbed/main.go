@@ -1,0 +1,104 @@
+// Command testbed measures otelcol-doghouse and a contrib statsd receiver build side by side.
+//
+//	testbed suite [-smoke] [-out ../docs/benchmarks.md]   run every scenario and write the tables
+//	testbed run -kind doghouse -transport udp -rate 100000 -duration 10s   measure one run
+//	testbed build                                          build the contrib comparison collector
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/doghouse-otel/doghouse/testbed/internal/collector"
+	"github.com/doghouse-otel/doghouse/testbed/internal/loadgen"
+	"github.com/doghouse-otel/doghouse/testbed/internal/suite"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: testbed suite|run|build [flags]")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1], os.Args[2:])
+	stop()
+	collector.KillAll() // whatever happened, leave no collector running
+	os.Exit(code)
+}
+
+func run(ctx context.Context, cmd string, args []string) int {
+	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
+	paths := suite.DefaultPaths()
+	fs.StringVar(&paths.Doghouse, "doghouse", paths.Doghouse, "otelcol-doghouse binary (make build)")
+	fs.StringVar(&paths.Contrib, "contrib", paths.Contrib, "otelcol-statsd-contrib binary (built when missing)")
+	fs.StringVar(&paths.Testbed, "testbed", paths.Testbed, "the testbed directory (holds contrib-builder-config.yaml)")
+	switch cmd {
+	case "build":
+		_ = fs.Parse(args)
+		if err := suite.BuildContrib(ctx, paths, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
+	case "suite":
+		smoke := fs.Bool("smoke", false, "the short doghouse-only smoke run (under 2 minutes)")
+		out := fs.String("out", "", "markdown file to write the tables to (default: stdout only)")
+		_ = fs.Parse(args)
+		opts := suite.Options{Paths: paths, Smoke: *smoke, Progress: os.Stdout}
+		rep, err := suite.Run(ctx, opts)
+		if rep != nil {
+			md := rep.Markdown()
+			fmt.Println(md)
+			if *out != "" {
+				if werr := os.WriteFile(*out, []byte(md), 0o644); werr != nil {
+					fmt.Fprintln(os.Stderr, werr)
+					return 1
+				}
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testbed:", err)
+			return 1
+		}
+		return 0
+	case "run":
+		kind := fs.String("kind", "doghouse", "doghouse or contrib")
+		transport := fs.String("transport", "udp", "udp, unixgram or unix")
+		rate := fs.Float64("rate", 50000, "lines per second (0: as fast as possible)")
+		duration := fs.Duration("duration", 10*time.Second, "load duration")
+		contexts := fs.Int("contexts", 1000, "distinct contexts")
+		single := fs.Bool("single", false, "one line per datagram")
+		senders := fs.Int("senders", 1, "sockets sending in parallel")
+		_ = fs.Parse(args)
+		packing := loadgen.Packed
+		if *single {
+			packing = loadgen.Single
+		}
+		w, err := loadgen.Build(loadgen.Config{Seed: 1, Contexts: *contexts, Packing: packing})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		bin := paths.Doghouse
+		if collector.Kind(*kind) == collector.Contrib {
+			bin = paths.Contrib
+		}
+		res, err := suite.Measure(ctx, suite.RunSpec{
+			Kind: collector.Kind(*kind), Binary: bin, Transport: loadgen.Transport(*transport),
+			Phases: []suite.Phase{{Workload: w, Rate: *rate, Duration: *duration, Senders: *senders}},
+		})
+		fmt.Println(suite.Describe(res))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testbed:", err, "\n", res.Log)
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "testbed: unknown command %q\n", cmd)
+	return 2
+}

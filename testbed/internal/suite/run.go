@@ -1,0 +1,435 @@
+// Package suite runs the testbed's scenarios against built collectors and renders the results
+// as markdown tables with doghouse and the contrib receiver side by side.
+package suite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/doghouse-otel/doghouse/testbed/internal/collector"
+	"github.com/doghouse-otel/doghouse/testbed/internal/loadgen"
+	"github.com/doghouse-otel/doghouse/testbed/internal/procstat"
+)
+
+// Phase is one stretch of load in a run. Its workload's Prefix names it in the output, so the
+// counter totals of each phase are checked separately.
+type Phase struct {
+	Workload   *loadgen.Workload
+	Rate       float64 // lines per second; 0 is as fast as the generator goes
+	Duration   time.Duration
+	Senders    int
+	PauseAfter time.Duration
+}
+
+// Interrupt stops the collector while the last phase is still sending.
+type Interrupt struct {
+	After time.Duration // into the last phase
+	Kill  bool          // SIGKILL instead of SIGTERM
+}
+
+// RunSpec is one collector process measured under load.
+type RunSpec struct {
+	Kind      collector.Kind
+	Binary    string
+	Transport loadgen.Transport
+	Receiver  []string // extra doghouse receiver keys
+	UDPRcvBuf int      // doghouse udp.so_rcvbuf; 0: system default
+	Chunkfile string   // chunkfile exporter directory (doghouse only)
+	// ChunkfileOptions are extra keys of the chunkfile exporter.
+	ChunkfileOptions []string
+	Phases    []Phase
+	Interrupt *Interrupt
+	// Dir holds the run's sockets, configuration and outputs; a temporary directory when empty.
+	Dir string
+}
+
+// PhaseResult is what one phase sent and what came out for it.
+type PhaseResult struct {
+	Prefix      string
+	Load        loadgen.Result
+	OutCounters float64 // Σ of the counter points of the phase's metrics in the output
+	OutContexts int     // distinct counter series of the phase in the output
+}
+
+// Delivered is the share of the phase's counter total found in the output; every counter line
+// carries a known value, so this is the end-to-end delivery of the phase's lines.
+func (p PhaseResult) Delivered() float64 {
+	if p.Load.Sent.CounterSum == 0 {
+		return math.NaN()
+	}
+	return p.OutCounters / p.Load.Sent.CounterSum
+}
+
+// RunResult is one measured run.
+type RunResult struct {
+	Spec   RunSpec
+	Phases []PhaseResult
+	// Own telemetry at the end of the load (before stopping).
+	Lines       float64 // lines the receiver read: doghouse otelcol_dogstatsd_lines; contrib: lines parsed
+	Accepted    float64 // lines the receiver accepted: doghouse lines - rejected; contrib: lines parsed
+	Samples     float64 // doghouse otelcol_dogstatsd_samples
+	QueueDrops  float64 // doghouse otelcol_dogstatsd_queue_drops
+	KernelDrops int64   // datagrams, from /proc/net/udp (-1: not a UDP run)
+	CPU         time.Duration
+	GenCPU      time.Duration // the testbed process (load generator) over the same window
+	LoadTime    time.Duration // from the first line sent to the end of the drain
+	BaseRSS     int64         // resident memory once ready, before any load
+	PeakRSS     int64
+	Output      collector.Output
+	LogRecords  int64 // doghouse events and service checks in the logs output
+	StopErr     error
+	// Interrupted runs: the last value of the accepted counter seen while the collector was
+	// stopping, and how the restart went.
+	LastAccepted float64
+	Log          string
+}
+
+// Received estimates the lines that reached the collector: lines sent less the share the
+// counter totals say was lost.
+func (r RunResult) Received() float64 {
+	var sent, delivered float64
+	for _, p := range r.Phases {
+		sent += float64(p.Load.Sent.Lines)
+		if d := p.Delivered(); !math.IsNaN(d) {
+			delivered += float64(p.Load.Sent.Lines) * math.Min(d, 1)
+		}
+	}
+	if delivered == 0 {
+		return sent
+	}
+	return delivered
+}
+
+// CPUPerMillion is collector CPU seconds per million lines received.
+func (r RunResult) CPUPerMillion() float64 {
+	rec := r.Received()
+	if rec == 0 {
+		return math.NaN()
+	}
+	return r.CPU.Seconds() / rec * 1e6
+}
+
+// Loss is 1 - delivered over all phases' counters.
+func (r RunResult) Loss() float64 {
+	var in, out float64
+	for _, p := range r.Phases {
+		in += p.Load.Sent.CounterSum
+		out += p.OutCounters
+	}
+	if in == 0 {
+		return math.NaN()
+	}
+	return 1 - out/in
+}
+
+// Rate is the achieved send rate over all phases.
+func (r RunResult) Rate() float64 {
+	var lines int64
+	var d time.Duration
+	for _, p := range r.Phases {
+		lines += p.Load.Sent.Lines
+		d += p.Load.Elapsed
+	}
+	if d == 0 {
+		return 0
+	}
+	return float64(lines) / d.Seconds()
+}
+
+func freeTCPPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func freeUDPPort() (int, error) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// Measure runs spec: it starts the collector, sends every phase, waits until the collector has
+// worked through what it received, reads its telemetry, CPU and memory, stops it and reads
+// its output. The collector never outlives Measure.
+func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
+	res = RunResult{Spec: spec, KernelDrops: -1}
+	dir := spec.Dir
+	if dir == "" {
+		// Short and under /tmp: Unix socket paths are limited to 108 bytes.
+		if dir, err = os.MkdirTemp("", "tb-"); err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(dir)
+	}
+	tport, err := freeTCPPort()
+	if err != nil {
+		return res, err
+	}
+	settings := collector.Settings{
+		Kind: spec.Kind, Transport: string(spec.Transport), TelemetryPort: tport,
+		Output: filepath.Join(dir, "metrics.pb"), Receiver: spec.Receiver, ChunkfileDir: spec.Chunkfile,
+		Chunkfile: spec.ChunkfileOptions, UDPRcvBuf: spec.UDPRcvBuf,
+	}
+	if spec.Kind == collector.Doghouse {
+		settings.Logs = filepath.Join(dir, "logs.pb")
+	}
+	var udpAddr netip.AddrPort
+	switch spec.Transport {
+	case loadgen.UDP:
+		port, err := freeUDPPort()
+		if err != nil {
+			return res, err
+		}
+		udpAddr = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
+		settings.Addr = udpAddr.String()
+	default:
+		settings.Addr = filepath.Join(dir, "dsd.sock")
+	}
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := collector.WriteConfig(cfgPath, settings); err != nil {
+		return res, err
+	}
+	url := "http://127.0.0.1:" + strconv.Itoa(tport) + "/metrics"
+	proc, err := collector.Start(spec.Kind, spec.Binary, cfgPath)
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		proc.Kill() // no-op once stopped
+		if err != nil {
+			res.Log = tailString(proc.Log(), 4000)
+		}
+	}()
+	if err := proc.WaitReady(url, 60*time.Second); err != nil {
+		return res, err
+	}
+	target := loadgen.Target{Transport: spec.Transport, Addr: settings.Addr}
+	if mem, err := procstat.ReadMemory(proc.PID); err == nil {
+		res.BaseRSS = mem.RSS
+	}
+	cpu0, err := procstat.ReadCPU(proc.PID)
+	if err != nil {
+		return res, err
+	}
+	gen0, t0 := selfCPU(), time.Now()
+
+	var stopped chan stopOutcome
+	for i, ph := range spec.Phases {
+		last := i == len(spec.Phases)-1
+		loadCtx, cancel := context.WithCancel(ctx)
+		if last && spec.Interrupt != nil {
+			stopped = make(chan stopOutcome, 1)
+			go interrupt(loadCtx, proc, url, spec.Interrupt, cpu0.Total(), cancel, stopped)
+		}
+		lr, err := loadgen.Run(loadCtx, ph.Workload, target, loadgen.RunOptions{Rate: ph.Rate, Duration: ph.Duration, Senders: ph.Senders})
+		cancel()
+		if err != nil {
+			return res, fmt.Errorf("phase %s: %w", ph.Workload.Config().Prefix, err)
+		}
+		res.Phases = append(res.Phases, PhaseResult{Prefix: ph.Workload.Config().Prefix, Load: lr})
+		if ph.PauseAfter > 0 && !last {
+			if err := sleep(ctx, ph.PauseAfter); err != nil {
+				return res, err
+			}
+		}
+	}
+	if stopped != nil {
+		out := <-stopped
+		res.LastAccepted, res.StopErr = out.lastAccepted, out.err
+		res.CPU, res.PeakRSS = out.cpu, out.peakRSS
+		res.GenCPU, res.LoadTime = selfCPU()-gen0, time.Since(t0)
+		if spec.Interrupt.Kill {
+			return res, readOutputs(&res, settings)
+		}
+	} else {
+		if err := drain(ctx, proc, url, spec.Kind); err != nil {
+			return res, err
+		}
+		res.GenCPU, res.LoadTime = selfCPU()-gen0, time.Since(t0)
+		cpu1, err := procstat.ReadCPU(proc.PID)
+		if err != nil {
+			return res, err
+		}
+		res.CPU = cpu1.Total() - cpu0.Total()
+		mem, err := procstat.ReadMemory(proc.PID)
+		if err != nil {
+			return res, err
+		}
+		res.PeakRSS = mem.PeakRSS
+		sc, err := collector.ScrapeURL(url, 5*time.Second)
+		if err != nil {
+			return res, err
+		}
+		res.Lines, res.Accepted, res.Samples, res.QueueDrops = accepted(sc, spec.Kind)
+		if spec.Transport == loadgen.UDP {
+			sock, err := procstat.UDPDrops(udpAddr)
+			if err != nil {
+				return res, err
+			}
+			res.KernelDrops = int64(sock.Drops)
+		}
+		res.StopErr = proc.Stop(60 * time.Second)
+	}
+	if res.StopErr != nil {
+		return res, fmt.Errorf("stopping %s: %w", spec.Kind, res.StopErr)
+	}
+	return res, readOutputs(&res, settings)
+}
+
+func readOutputs(res *RunResult, s collector.Settings) error {
+	out, err := collector.ReadOutput(s.Output)
+	if err != nil {
+		return fmt.Errorf("reading %s output: %w", s.Kind, err)
+	}
+	res.Output = out
+	for i := range res.Phases {
+		p := &res.Phases[i]
+		p.OutCounters = out.CounterSum[p.Prefix]
+		p.OutContexts = out.CounterContexts[p.Prefix]
+	}
+	if s.Logs != "" {
+		n, err := collector.CountLogRecords(s.Logs)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("reading %s logs: %w", s.Kind, err)
+		}
+		res.LogRecords = n
+	}
+	return nil
+}
+
+// accepted reads the line counters of a scrape: lines read, lines accepted, samples and queue drops.
+func accepted(sc collector.Scrape, kind collector.Kind) (lines, acc, samples, queueDrops float64) {
+	if kind == collector.Doghouse {
+		lines = sc.Get("otelcol_dogstatsd_lines")
+		return lines, lines - sc.Get("otelcol_dogstatsd_lines_rejected"), sc.Get("otelcol_dogstatsd_samples"), sc.Get("otelcol_dogstatsd_queue_drops")
+	}
+	// The contrib receiver counts parsed lines in steps of 100 and failures one per 100.
+	ok, _ := sc.Sum("otelcol_receiver_received_statsd_metrics", map[string]string{"parse_success": "true"})
+	return ok, ok, ok, 0
+}
+
+// drain waits until the collector has processed what it received: the line counter has not
+// moved for 1.5 s (longer than an aggregation interval, so the last interval was emitted) and,
+// for doghouse, its queue is empty. Bounded to 60 s.
+func drain(ctx context.Context, proc *collector.Process, url string, kind collector.Kind) error {
+	const still = 1500 * time.Millisecond
+	deadline := time.Now().Add(60 * time.Second)
+	last, since := -1.0, time.Now()
+	for time.Now().Before(deadline) {
+		select {
+		case <-proc.Exited():
+			return fmt.Errorf("%s exited during the run: %v", kind, proc.ExitErr())
+		default:
+		}
+		sc, err := collector.ScrapeURL(url, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		lines, _, _, _ := accepted(sc, kind)
+		busy := kind == collector.Doghouse && sc.Get("otelcol_dogstatsd_queue_depth") > 0
+		if lines != last || busy {
+			last, since = lines, time.Now()
+		} else if time.Since(since) >= still {
+			return nil
+		}
+		if err := sleep(ctx, 250*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%s still busy 60s after the load ended", kind)
+}
+
+type stopOutcome struct {
+	lastAccepted float64
+	cpu          time.Duration
+	peakRSS      int64
+	err          error
+}
+
+// interrupt waits intr.After, then stops the collector (SIGTERM, or SIGKILL) while the load
+// goes on, polling its telemetry as fast as it answers to see the last accepted-line count
+// before it went away; it cancels the load once the process is gone.
+func interrupt(ctx context.Context, proc *collector.Process, url string, intr *Interrupt, cpu0 time.Duration, cancel func(), out chan<- stopOutcome) {
+	defer cancel()
+	var o stopOutcome
+	defer func() { out <- o }()
+	if err := sleep(ctx, intr.After); err != nil {
+		o.err = err
+		return
+	}
+	if mem, err := procstat.ReadMemory(proc.PID); err == nil {
+		o.peakRSS = mem.PeakRSS
+	}
+	if c, err := procstat.ReadCPU(proc.PID); err == nil {
+		o.cpu = c.Total() - cpu0
+	}
+	if intr.Kill {
+		proc.Kill()
+		return
+	}
+	polls := make(chan float64, 1)
+	stopPolling := make(chan struct{})
+	go func() {
+		defer close(polls)
+		var lastSeen float64
+		for i := 0; i < 100000; i++ { // bounded: the process exits within the Stop timeout
+			select {
+			case <-stopPolling:
+				polls <- lastSeen
+				return
+			default:
+			}
+			if sc, err := collector.ScrapeURL(url, 200*time.Millisecond); err == nil {
+				if _, acc, _, _ := accepted(sc, proc.Kind); acc > 0 {
+					lastSeen = acc
+				}
+			}
+			time.Sleep(time.Millisecond)
+		}
+		polls <- lastSeen
+	}()
+	o.err = proc.Stop(60 * time.Second)
+	close(stopPolling)
+	o.lastAccepted = <-polls
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func tailString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}

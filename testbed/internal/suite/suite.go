@@ -1,0 +1,296 @@
+package suite
+
+import (
+	"context"
+		"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/doghouse-otel/doghouse/testbed/internal/collector"
+	"github.com/doghouse-otel/doghouse/testbed/internal/loadgen"
+	"github.com/doghouse-otel/doghouse/testbed/internal/procstat"
+)
+
+// Options selects what Run measures.
+type Options struct {
+	Paths Paths
+	// Smoke runs the short doghouse-only subset (under 2 minutes): exact delivery over every
+	// transport at a low rate and a graceful stop under load.
+	Smoke    bool
+	Progress io.Writer
+	// Command is how the run was started, for the report.
+	Command string
+}
+
+// plan holds the durations of a suite; the smoke run shortens them.
+type plan struct {
+	step        time.Duration // one step of the sustainable-rate search
+	fixed       time.Duration // the fixed-rate CPU runs
+	memory      time.Duration
+	flood       time.Duration
+	floodPause  time.Duration
+	recovery    time.Duration
+	stopAfter   time.Duration // graceful stop / kill -9 this far into the load
+	stopLoad    time.Duration
+	searchStart float64
+	maxSteps    int
+	precision   float64 // the search stops when fail/pass rates are within this factor
+}
+
+var fullPlan = plan{
+	step: 6 * time.Second, fixed: 12 * time.Second, memory: 20 * time.Second,
+	flood: 30 * time.Second, floodPause: 5 * time.Second, recovery: 10 * time.Second,
+	stopAfter: 5 * time.Second, stopLoad: 10 * time.Second,
+	searchStart: 25000, maxSteps: 10, precision: 1.2,
+}
+
+// Run runs the suite (or the smoke subset) and returns its report, also when a scenario failed.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	if o.Command == "" {
+		o.Command = "make bench"
+		if o.Smoke {
+			o.Command = "make test (DOGHOUSE_TESTBED_SMOKE=1)"
+		}
+	}
+	if _, err := os.Stat(o.Paths.Doghouse); err != nil {
+		return nil, fmt.Errorf("otelcol-doghouse is not built (run `make build` at the repository root): %w", err)
+	}
+	r := &Report{Started: time.Now(), Machine: procstat.ReadMachine(), GoVersion: runtime.Version(), Command: o.Command, Smoke: o.Smoke}
+	if out, err := exec.Command("git", "-C", o.Paths.Testbed, "rev-parse", "--short", "HEAD").Output(); err == nil {
+		r.Commit = strings.TrimSpace(string(out))
+	}
+	e := &env{o: o, p: fullPlan, rates: map[rateKey]sustained{}, fixed: map[collector.Kind]RunResult{}, mem: map[collector.Kind]RunResult{}}
+	var err error
+	if o.Smoke {
+		err = e.smoke(ctx, r)
+	} else {
+		err = e.full(ctx, r)
+	}
+	r.Finished, r.LoadAfter = time.Now(), procstat.LoadAvg()
+	if err == nil {
+		if f := r.Failures(); len(f) > 0 {
+			err = fmt.Errorf("%d checks failed:\n  %s", len(f), strings.Join(f, "\n  "))
+		}
+	}
+	return r, err
+}
+
+type env struct {
+	o     Options
+	p     plan
+	wl    map[string]*loadgen.Workload
+	rates map[rateKey]sustained
+	// fixed keeps scenario 2's UDP packed runs for the headline.
+	fixed map[collector.Kind]RunResult
+	mem   map[collector.Kind]RunResult
+}
+
+func (e *env) logf(format string, args ...any) {
+	fmt.Fprintf(e.o.Progress, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func (e *env) binary(k collector.Kind) string {
+	if k == collector.Contrib {
+		return e.o.Paths.Contrib
+	}
+	return e.o.Paths.Doghouse
+}
+
+// workload builds (once) the traffic named by key.
+func (e *env) workload(key string, cfg loadgen.Config) *loadgen.Workload {
+	if e.wl == nil {
+		e.wl = map[string]*loadgen.Workload{}
+	}
+	if w, ok := e.wl[key]; ok {
+		return w
+	}
+	w, err := loadgen.Build(cfg)
+	if err != nil {
+		panic(fmt.Sprintf("suite: workload %s: %v", key, err)) // the configs are fixed in code
+	}
+	e.wl[key] = w
+	return w
+}
+
+func (e *env) mixed(p loadgen.Packing) *loadgen.Workload {
+	return e.workload("mixed-"+p.String(), loadgen.Config{Seed: 1, Contexts: 1000, Packing: p})
+}
+
+// measure runs one spec, logging what it saw; a run that could not complete is an error.
+func (e *env) measure(ctx context.Context, spec RunSpec) (RunResult, error) {
+	spec.Binary = e.binary(spec.Kind)
+	res, err := Measure(ctx, spec)
+	if err != nil {
+		e.logf("FAILED %s/%s: %v\n%s", spec.Kind, spec.Transport, err, res.Log)
+		return res, err
+	}
+	e.logf("%s", Describe(res))
+	return res, nil
+}
+
+// full runs every scenario against both collectors.
+func (e *env) full(ctx context.Context, r *Report) error {
+	if err := BuildContrib(ctx, e.o.Paths, e.o.Progress); err != nil {
+		return err
+	}
+	steps := []func(context.Context, *Report) error{
+		e.sustainable, e.cpuFixed, e.memory, e.flood, e.gracefulStop, e.killChunkfile,
+	}
+	for _, step := range steps {
+		if err := step(ctx, r); err != nil {
+			return err
+		}
+	}
+	e.headlines(r)
+	return nil
+}
+
+// sustained is what scenario 1 found, used to size the later scenarios.
+type sustained struct {
+	rate    float64
+	bounded string // why the search stopped short of a failing rate, if it did
+	steps   []string
+}
+
+// stepOutcome is what one step of the search measured.
+type stepOutcome struct {
+	achieved, loss float64
+	errors         int64
+}
+
+// searchRate finds the highest rate with loss under 0.1% and at least 95% of the asked rate
+// achieved.
+func (e *env) searchRate(ctx context.Context, kind collector.Kind, tr loadgen.Transport, w *loadgen.Workload) (sustained, error) {
+	return search(e.p, tr == loadgen.UDP, func(rate float64) (stepOutcome, error) {
+		res, err := e.measure(ctx, RunSpec{Kind: kind, Transport: tr, Phases: []Phase{{Workload: w, Rate: rate, Duration: e.p.step}}})
+		if err != nil {
+			return stepOutcome{}, err
+		}
+		return stepOutcome{achieved: res.Rate(), loss: res.Loss(), errors: res.Phases[0].Load.Errors}, nil
+	})
+}
+
+// search doubles the rate from the plan's start until a step fails, then bisects
+// (geometrically) until the passing and failing rates are within the plan's precision; it halves
+// instead while nothing has passed. neverBlocks says the transport cannot slow the sender (UDP):
+// a short achieved rate without loss then means the generator was the limit, and the search
+// stops with the achieved rate as a lower bound.
+func search(p plan, neverBlocks bool, try func(rate float64) (stepOutcome, error)) (sustained, error) {
+	var s sustained
+	rate, lo, hi := p.searchStart, 0.0, math.Inf(1)
+	for i := 0; i < p.maxSteps; i++ {
+		o, err := try(rate)
+		if err != nil {
+			return s, err
+		}
+		ok := o.loss < 0.001 && o.achieved >= 0.95*rate && o.errors == 0
+		verdict := "ok"
+		if !ok {
+			verdict = "fail"
+		}
+		s.steps = append(s.steps, fmt.Sprintf("%s/s: sent %s/s, loss %.3f%% → %s", formatNum(rate), formatNum(o.achieved), 100*o.loss, verdict))
+		if ok {
+			lo = rate
+		} else {
+			hi = rate
+			if neverBlocks && o.loss < 0.001 && o.errors == 0 && o.achieved < 0.95*rate {
+				s.rate, s.bounded = math.Max(lo, o.achieved), "generator-bound"
+				return s, nil
+			}
+		}
+		switch {
+		case math.IsInf(hi, 1):
+			rate *= 2
+		case lo == 0:
+			rate /= 2
+		case hi/lo <= p.precision:
+			s.rate = lo
+			return s, nil
+		default:
+			rate = math.Sqrt(lo * hi)
+		}
+	}
+	s.rate = lo
+	if math.IsInf(hi, 1) {
+		s.bounded = "step limit"
+	}
+	return s, nil
+}
+
+type searchCase struct {
+	tr      loadgen.Transport
+	packing loadgen.Packing
+}
+
+func (c searchCase) String() string { return fmt.Sprintf("%s, %s", c.tr, c.packing) }
+
+func (e *env) sustainable(ctx context.Context, r *Report) error {
+	sec := Section{
+		Title: "Maximum sustainable rate",
+		Method: fmt.Sprintf("Stepwise search per transport: each step is a fresh collector fed for %s at a fixed rate; "+
+			"a step passes when the counter totals in the output miss less than 0.1%% of what was sent and the "+
+			"generator achieved at least 95%% of the asked rate (a Unix socket that makes the sender wait fails the "+
+			"step). Rates double from %s lines/s until a step fails, then bisect until within %.0f%%. Traffic: %s.",
+			e.p.step, formatNum(e.p.searchStart), 100*(e.p.precision-1), describeWorkload(e.mixed(loadgen.Packed))),
+	}
+	t := Table{Caption: "Highest rate with loss < 0.1% (lines/s)"}
+	for _, c := range []searchCase{{loadgen.UDP, loadgen.Packed}, {loadgen.UDP, loadgen.Single}, {loadgen.UnixGram, loadgen.Packed}, {loadgen.UnixStream, loadgen.Packed}} {
+		row := Row{Figure: c.String()}
+		for _, k := range []collector.Kind{collector.Doghouse, collector.Contrib} {
+			if k == collector.Contrib && c.tr == loadgen.UnixStream {
+				row.Contrib = NA("no Unix stream transport")
+				continue
+			}
+			e.logf("scenario 1: %s %s", k, c)
+			s, err := e.searchRate(ctx, k, c.tr, e.mixed(c.packing))
+			if err != nil {
+				sec.Failed = append(sec.Failed, fmt.Sprintf("%s %s: %v", k, c, err))
+				continue
+			}
+			cell := Num(s.rate)
+			if s.bounded != "" {
+				cell.Note = "(" + s.bounded + ")"
+			}
+			if k == collector.Doghouse {
+				row.Doghouse = cell
+			} else {
+				row.Contrib = cell
+			}
+			sec.Notes = append(sec.Notes, fmt.Sprintf("%s %s steps: %s", k, c, strings.Join(s.steps, "; ")))
+			e.rates[rateKey{k, c}] = s
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	sec.Tables = append(sec.Tables, t)
+	r.Sections = append(r.Sections, sec)
+	return nil
+}
+
+type rateKey struct {
+	k collector.Kind
+	c searchCase
+}
+
+func describeWorkload(w *loadgen.Workload) string {
+	c, t := w.Config(), w.Total()
+	return fmt.Sprintf("%d contexts (%s), %d–%d tags a line, %.0f%% packed values, an event and a service check every %d lines, "+
+		"%s packed up to %d bytes (%.0f bytes and %.1f lines a datagram on average, %.0f bytes a line)",
+		c.Contexts, kindMix(w), c.MinTags, c.MaxTags, 100*c.PackedFraction, c.EventEvery, c.Packing, c.PacketSize,
+		float64(t.Bytes)/float64(t.Datagrams), float64(t.Lines)/float64(t.Datagrams), float64(t.Bytes)/float64(t.Lines))
+}
+
+func kindMix(w *loadgen.Workload) string {
+	var parts []string
+	for _, k := range []string{"c", "g", "d", "h", "ms", "s"} {
+		parts = append(parts, fmt.Sprintf("%s %d", k, w.Contexts()[k]))
+	}
+	return strings.Join(parts, ", ")
+}
