@@ -107,6 +107,7 @@ func BenchmarkModes(b *testing.B) {
 				b.ReportMetric(100*used/flushes, "%budget_used")
 				b.ReportMetric(100*rel/float64(len(sampled)), "%rms_error_per_metric")
 				b.ReportMetric(float64(len(sampled)), "sampled_metrics")
+				b.ReportMetric(float64(len(items)), "rows")
 			}
 		})
 	}

@@ -112,6 +112,7 @@ func TestMainstayExample(t *testing.T) {
 				}
 			}
 			mean, sd := moments(sums)
+			t.Logf("%s mainstays=%v: mean %.2f sd %.2f over %d trials", m.name, mainstays, mean, sd, trials)
 			se := sd / math.Sqrt(trials)
 			if math.Abs(mean-1004) > 4*se+1e-9 {
 				t.Errorf("%s mainstays=%v: mean %v, want 1004 within 4 SE (%v)", m.name, mainstays, mean, 4*se)
