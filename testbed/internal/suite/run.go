@@ -46,8 +46,8 @@ type RunSpec struct {
 	Chunkfile string   // chunkfile exporter directory (doghouse only)
 	// ChunkfileOptions are extra keys of the chunkfile exporter.
 	ChunkfileOptions []string
-	Phases    []Phase
-	Interrupt *Interrupt
+	Phases           []Phase
+	Interrupt        *Interrupt
 	// Dir holds the run's sockets, configuration and outputs; a temporary directory when empty.
 	Dir string
 }

@@ -2,7 +2,7 @@ package suite
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"io"
 	"math"
 	"os"
