@@ -24,11 +24,11 @@ type PoolStats struct {
 // Pool hands out packets whose backing array is exactly BufferSize bytes. It is never empty:
 // when no packet is free it allocates one. It is safe for concurrent use.
 //
-// Aliasing: after Put(p) the pool may give p to another goroutine at once, which overwrites
+// Aliasing: after Put(p) the pool may hand p to another goroutine at once, which overwrites
 // its bytes. So after Put nothing may read p.Contents, p.Buffer() or any slice taken from them,
-// and any string that was made from those bytes without copying (unsafe.String, or a
-// map key lookup result that kept the slice) is corrupt. Copy or intern every string before
-// giving the packet back, and never Put the same packet twice.
+// and a string that shares those bytes (made with unsafe.String or similar zero-copy tricks)
+// silently changes. Copy or intern every string you keep before giving the packet back, and
+// never Put the same packet twice.
 type Pool struct {
 	size  int
 	pool  sync.Pool
