@@ -2,6 +2,7 @@ package dogstatsdreceiver
 
 import (
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/listener"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/origin"
 )
 
 // enabledTransports names the transports cfg turns on, in a fixed order.
@@ -26,6 +27,11 @@ func enabledTransports(cfg *Config) []string {
 // already checked the permissions, so parse errors cannot happen here.
 func newListeners(cfg *Config, set listener.Settings) []listener.Listener {
 	var ls []listener.Listener
+	// One pid -> container cache serves both Unix sockets.
+	var resolver *origin.Resolver
+	if cfg.OriginDetection.Enabled {
+		resolver = origin.NewResolver(origin.ResolverConfig{})
+	}
 	if cfg.UDP.Endpoint != "" {
 		ls = append(ls, listener.NewUDP(listener.UDPConfig{
 			Endpoint: cfg.UDP.Endpoint, SoRcvbuf: cfg.UDP.SoRcvbuf, Readers: cfg.UDP.Readers,
@@ -35,14 +41,14 @@ func newListeners(cfg *Config, set listener.Settings) []listener.Listener {
 		perm, _ := parsePermissions(cfg.UnixDatagram.SocketPermissions)
 		ls = append(ls, listener.NewUnixDatagram(listener.UnixDatagramConfig{
 			Path: cfg.UnixDatagram.Path, Permissions: perm, SoRcvbuf: cfg.UnixDatagram.SoRcvbuf,
-			OriginDetection: cfg.OriginDetection.Enabled,
+			OriginDetection: cfg.OriginDetection.Enabled, Resolver: resolver,
 		}, set))
 	}
 	if cfg.UnixStream.Path != "" {
 		perm, _ := parsePermissions(cfg.UnixStream.SocketPermissions)
 		ls = append(ls, listener.NewUnixStream(listener.UnixStreamConfig{
 			Path: cfg.UnixStream.Path, Permissions: perm, MaxConnections: cfg.UnixStream.MaxConnections,
-			OriginDetection: cfg.OriginDetection.Enabled,
+			OriginDetection: cfg.OriginDetection.Enabled, Resolver: resolver,
 		}, set))
 	}
 	if cfg.TCP.Endpoint != "" {
