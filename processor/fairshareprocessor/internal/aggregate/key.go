@@ -8,17 +8,25 @@ import (
 )
 
 // An attribute set is encoded as a canonical byte string: attributes sorted by key, each as
-// uvarint(len key) key, a type byte, and the value (strings and bytes length-prefixed, ints and
-// doubles as 8 bytes little-endian, bools as one byte, slices and maps as their JSON text). Equal
-// sets encode to equal bytes whatever the order they arrived in, so the bytes are the row key.
+// uvarint(len key) key and its value. A value is a type byte and then: strings and bytes
+// length-prefixed, ints and doubles as 8 bytes little-endian, bools as one byte, slices as a
+// count and their values, maps as a count and their (key, value) pairs sorted by key, empty
+// values as nothing. Equal sets encode to equal bytes whatever the order they arrived in, so the
+// bytes are the row key, and every type comes back as it came in.
 const (
 	typeStr byte = iota + 1
 	typeInt
 	typeDouble
 	typeBool
 	typeBytes
-	typeJSON
+	typeSlice
+	typeMap
+	typeEmpty
 )
+
+// maxDepth bounds the nesting of slices and maps in a key (attributes nested deeper than this
+// are cut to an empty value), so a hostile payload cannot make decoding recurse without end.
+const maxDepth = 16
 
 type kv struct {
 	k string
@@ -45,16 +53,21 @@ func (e *keyEncoder) encode(dst []byte, attrs pcommon.Map) (out []byte, host str
 		}
 		e.kvs = append(e.kvs, kv{k, v})
 	}
-	// Insertion sort: attribute sets are small and usually arrive sorted already.
-	for i := 1; i < len(e.kvs); i++ {
-		for j := i; j > 0 && e.kvs[j].k < e.kvs[j-1].k; j-- {
-			e.kvs[j], e.kvs[j-1] = e.kvs[j-1], e.kvs[j]
-		}
-	}
+	sortKVs(e.kvs)
 	for _, p := range e.kvs {
 		dst = appendKV(dst, p.k, p.v)
 	}
 	return dst, host, hasHost
+}
+
+// sortKVs sorts by key with an insertion sort: attribute sets are small and usually arrive
+// sorted already.
+func sortKVs(kvs []kv) {
+	for i := 1; i < len(kvs); i++ {
+		for j := i; j > 0 && kvs[j].k < kvs[j-1].k; j-- {
+			kvs[j], kvs[j-1] = kvs[j-1], kvs[j]
+		}
+	}
 }
 
 func (e *keyEncoder) dropped(k string) bool {
@@ -69,6 +82,13 @@ func (e *keyEncoder) dropped(k string) bool {
 func appendKV(dst []byte, k string, v pcommon.Value) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(k)))
 	dst = append(dst, k...)
+	return appendValue(dst, v, 0)
+}
+
+func appendValue(dst []byte, v pcommon.Value, depth int) []byte {
+	if depth > maxDepth {
+		return append(dst, typeEmpty)
+	}
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
 		s := v.Str()
@@ -92,17 +112,35 @@ func appendKV(dst []byte, k string, v pcommon.Value) []byte {
 		dst = append(dst, typeBytes)
 		dst = binary.AppendUvarint(dst, uint64(len(b)))
 		dst = append(dst, b...)
-	default: // slices, maps and empty values
-		s := v.AsString()
-		dst = append(dst, typeJSON)
-		dst = binary.AppendUvarint(dst, uint64(len(s)))
-		dst = append(dst, s...)
+	case pcommon.ValueTypeSlice:
+		sl := v.Slice()
+		dst = append(dst, typeSlice)
+		dst = binary.AppendUvarint(dst, uint64(sl.Len()))
+		for i := range sl.Len() {
+			dst = appendValue(dst, sl.At(i), depth+1)
+		}
+	case pcommon.ValueTypeMap:
+		kvs := make([]kv, 0, v.Map().Len())
+		for k, mv := range v.Map().All() {
+			kvs = append(kvs, kv{k, mv})
+		}
+		sortKVs(kvs)
+		dst = append(dst, typeMap)
+		dst = binary.AppendUvarint(dst, uint64(len(kvs)))
+		for _, p := range kvs {
+			dst = binary.AppendUvarint(dst, uint64(len(p.k)))
+			dst = append(dst, p.k...)
+			dst = appendValue(dst, p.v, depth+1)
+		}
+	default:
+		dst = append(dst, typeEmpty)
 	}
 	return dst
 }
 
-// keyField is one decoded attribute; raw holds the value bytes (8 for ints and doubles, 1 for
-// bools) and aliases the key buffer.
+// keyField is one decoded attribute; raw holds the value bytes after the type byte (8 for
+// ints and doubles, 1 for bools, the count and elements of slices and maps) and aliases the
+// key buffer.
 type keyField struct {
 	key []byte
 	typ byte
@@ -117,45 +155,104 @@ func nextField(b []byte) (f keyField, rest []byte, ok bool) {
 		return f, nil, false
 	}
 	f.key = b[w : w+int(n)]
-	b = b[w+int(n):]
-	f.typ = b[0]
-	b = b[1:]
-	switch f.typ {
-	case typeInt, typeDouble:
-		if len(b) < 8 {
-			return f, nil, false
-		}
-		f.raw, b = b[:8], b[8:]
-	case typeBool:
-		if len(b) < 1 {
-			return f, nil, false
-		}
-		f.raw, b = b[:1], b[1:]
-	default:
-		n, w = binary.Uvarint(b)
-		if w <= 0 || uint64(len(b)-w) < n {
-			return f, nil, false
-		}
-		f.raw, b = b[w:w+int(n)], b[w+int(n):]
-	}
-	return f, b, true
+	f.typ, f.raw, rest, ok = splitValue(b[w+int(n):], 0)
+	return f, rest, ok
 }
 
-// putField adds f to m, its key and string value taken from intern. Slices and maps come back
-// as their JSON text.
-func putField(m pcommon.Map, f keyField, intern func([]byte) string) {
-	k := intern(f.key)
-	switch f.typ {
-	case typeInt:
-		m.PutInt(k, int64(binary.LittleEndian.Uint64(f.raw)))
-	case typeDouble:
-		m.PutDouble(k, math.Float64frombits(binary.LittleEndian.Uint64(f.raw)))
+// splitValue splits the value at the start of b into its type, its bytes and the rest.
+func splitValue(b []byte, depth int) (typ byte, raw, rest []byte, ok bool) {
+	if len(b) < 1 || depth > maxDepth {
+		return 0, nil, nil, false
+	}
+	typ, b = b[0], b[1:]
+	switch typ {
+	case typeInt, typeDouble:
+		if len(b) < 8 {
+			return typ, nil, nil, false
+		}
+		return typ, b[:8], b[8:], true
 	case typeBool:
-		m.PutBool(k, f.raw[0] == 1)
-	case typeBytes:
-		m.PutEmptyBytes(k).FromRaw(f.raw)
+		if len(b) < 1 {
+			return typ, nil, nil, false
+		}
+		return typ, b[:1], b[1:], true
+	case typeEmpty:
+		return typ, nil, b, true
+	case typeSlice, typeMap:
+		n, w := binary.Uvarint(b)
+		if w <= 0 || n > uint64(len(b)) {
+			return typ, nil, nil, false
+		}
+		p := b[w:]
+		for range n {
+			if typ == typeMap {
+				kn, kw := binary.Uvarint(p)
+				if kw <= 0 || uint64(len(p)-kw) < kn {
+					return typ, nil, nil, false
+				}
+				p = p[kw+int(kn):]
+			}
+			if _, _, p, ok = splitValue(p, depth+1); !ok {
+				return typ, nil, nil, false
+			}
+		}
+		used := len(b) - len(p)
+		return typ, b[:used], b[used:], true
 	default:
-		m.PutStr(k, intern(f.raw))
+		n, w := binary.Uvarint(b)
+		if w <= 0 || uint64(len(b)-w) < n {
+			return typ, nil, nil, false
+		}
+		return typ, b[w : w+int(n)], b[w+int(n):], true
+	}
+}
+
+// putField adds f to m, its key and string values taken from intern.
+func putField(m pcommon.Map, f keyField, intern func([]byte) string) {
+	putValue(m.PutEmpty(intern(f.key)), f.typ, f.raw, intern)
+}
+
+// putValue sets dst to the value of type typ encoded in raw.
+func putValue(dst pcommon.Value, typ byte, raw []byte, intern func([]byte) string) {
+	switch typ {
+	case typeInt:
+		dst.SetInt(int64(binary.LittleEndian.Uint64(raw)))
+	case typeDouble:
+		dst.SetDouble(math.Float64frombits(binary.LittleEndian.Uint64(raw)))
+	case typeBool:
+		dst.SetBool(raw[0] == 1)
+	case typeBytes:
+		dst.SetEmptyBytes().FromRaw(raw)
+	case typeStr:
+		dst.SetStr(intern(raw))
+	case typeSlice:
+		n, w := binary.Uvarint(raw)
+		sl := dst.SetEmptySlice()
+		sl.EnsureCapacity(int(n))
+		p := raw[w:]
+		for range n {
+			t, r, rest, ok := splitValue(p, 0)
+			if !ok {
+				return
+			}
+			putValue(sl.AppendEmpty(), t, r, intern)
+			p = rest
+		}
+	case typeMap:
+		n, w := binary.Uvarint(raw)
+		m := dst.SetEmptyMap()
+		m.EnsureCapacity(int(n))
+		p := raw[w:]
+		for range n {
+			kn, kw := binary.Uvarint(p)
+			k := p[kw : kw+int(kn)]
+			t, r, rest, ok := splitValue(p[kw+int(kn):], 0)
+			if !ok {
+				return
+			}
+			putValue(m.PutEmpty(intern(k)), t, r, intern)
+			p = rest
+		}
 	}
 }
 

@@ -236,14 +236,6 @@ func (s *Store) resource(r pcommon.Resource, now int64) source {
 	return src
 }
 
-func sortKVs(kvs []kv) {
-	for i := 1; i < len(kvs); i++ {
-		for j := i; j > 0 && kvs[j].k < kvs[j-1].k; j-- {
-			kvs[j], kvs[j-1] = kvs[j-1], kvs[j]
-		}
-	}
-}
-
 // intern returns a stored copy of a host name, so rows do not keep input buffers alive.
 func (s *Store) intern(h string) string {
 	if v, ok := s.hosts[h]; ok {
