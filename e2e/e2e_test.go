@@ -159,6 +159,11 @@ receivers:
       path: %[1]s/dsd-stream.sock
     # Long enough that only the graceful stop flushes: every context then has exactly one point.
     aggregation_interval: 1h
+processors:
+  # A budget far above this test's traffic: every row passes unsampled.
+  fairshare:
+    budget:
+      bytes_per_second: 100000000
 exporters:
   chunkfile:
     directory: %[1]s/chunks
@@ -170,6 +175,7 @@ service:
   pipelines:
     metrics:
       receivers: [dogstatsd]
+      processors: [fairshare]
       exporters: [file/metrics, chunkfile]
     logs:
       receivers: [dogstatsd]
@@ -239,6 +245,19 @@ func TestDogStatsDThroughTheBuiltCollector(t *testing.T) {
 	for _, prefix := range []string{"udp", "uds", "stream"} {
 		t.Run(prefix, func(t *testing.T) { checkMetrics(t, metrics, prefix) })
 	}
+	t.Run("fairshare", func(t *testing.T) {
+		// Under budget nothing is sampled: no sampling factor is reported, and the
+		// cardinality metametric counts the one row of each metric.
+		assert.Empty(t, metrics["fairshare.sampling.factor"])
+		var seen bool
+		for _, p := range metrics["fairshare.cardinality"] {
+			if p.attrs["metric.name"] == "udp.requests" {
+				seen = true
+				assert.Equal(t, 1.0, numberValue(p))
+			}
+		}
+		assert.True(t, seen, "fairshare.cardinality of udp.requests")
+	})
 	checkLogs(t, readLogs(t, filepath.Join(dir, "logs.jsonl")))
 	t.Run("chunkfiles", func(t *testing.T) { checkChunks(t, metrics, filepath.Join(dir, "chunks")) })
 }
@@ -352,6 +371,19 @@ func attrsOf(m pmetric.Metric, i int) map[string]any {
 		return m.ExponentialHistogram().DataPoints().At(i).Attributes().AsRaw()
 	}
 	return nil
+}
+
+func numberValue(p point) float64 {
+	var dp pmetric.NumberDataPoint
+	if p.metric.Type() == pmetric.MetricTypeSum {
+		dp = p.metric.Sum().DataPoints().At(p.index)
+	} else {
+		dp = p.metric.Gauge().DataPoints().At(p.index)
+	}
+	if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
+		return float64(dp.IntValue())
+	}
+	return dp.DoubleValue()
 }
 
 func only(t *testing.T, metrics map[string][]point, name string) point {
