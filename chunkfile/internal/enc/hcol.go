@@ -86,8 +86,23 @@ func ReadHcol(d *Decbuf, sd *StreamDecoder, dst []uint64, n int, scratch *[]byte
 		}
 		var br BitReader
 		br.Reset(ex)
-		for _, t := range toks {
-			dst = append(dst, FromToken(t, br.Read(TokenBits(t))))
+		dst = growU64(dst, n)
+		for i, t := range toks[:n] {
+			v := uint64(t)
+			if t >= 16 {
+				nb := uint(t-16)>>2 + 2
+				if nb <= 56 {
+					if br.N < nb {
+						br.Ensure(nb)
+					}
+					v = (4|uint64(t&3))<<nb | br.Acc&(1<<nb-1)
+					br.Acc >>= nb
+					br.N -= nb
+				} else {
+					v = (4|uint64(t&3))<<nb | br.Read(nb)
+				}
+			}
+			dst[i] = v
 		}
 		if br.Overrun {
 			d.Fail(ErrShort)
@@ -106,4 +121,11 @@ func uvarintLen(v uint64) int {
 		n++
 	}
 	return n
+}
+
+func growU64(s []uint64, n int) []uint64 {
+	if cap(s) < n {
+		return make([]uint64, n)
+	}
+	return s[:n]
 }
