@@ -119,9 +119,10 @@ type OriginConfig struct {
 	// Enabled reads the sender's credentials on the Unix datagram socket (SO_PASSCRED) and maps
 	// its pid to a container id through /proc/<pid>/cgroup (Linux only).
 	Enabled bool `mapstructure:"enabled"`
-	// ClientContainerID honours the container id clients send in the `|c:` field.
-	ClientContainerID bool `mapstructure:"client_container_id"`
-	_                 struct{}
+	// ClientOrigin honours the origin clients send: the `|c:` container id (it wins over the
+	// socket's) and the `|e:` external data (its pod uid and container name).
+	ClientOrigin bool `mapstructure:"client_origin"`
+	_            struct{}
 }
 
 var _ component.Config = (*Config)(nil)

@@ -34,7 +34,7 @@ func TestLoadConfig(t *testing.T) {
 			TimerHistogramMapping: "histogram", ExplicitBuckets: []float64{10, 100, 1000},
 			SummaryQuantiles: []float64{0.5}, MaxHistogramBuckets: 80, MonotonicCounters: true,
 			MaxPendingLogs:  100,
-			OriginDetection: OriginConfig{Enabled: true, ClientContainerID: true},
+			OriginDetection: OriginConfig{Enabled: true, ClientOrigin: true},
 		}},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {

@@ -25,7 +25,7 @@ type logBuffer struct {
 	mu        sync.Mutex
 	logs      plog.Logs
 	count     int
-	resources map[[2]string]plog.LogRecordSlice
+	resources map[aggregate.Resource]plog.LogRecordSlice
 }
 
 func newLogBuffer(limit int, scopeName, scopeVersion string) *logBuffer {
@@ -37,7 +37,7 @@ func newLogBuffer(limit int, scopeName, scopeVersion string) *logBuffer {
 func (b *logBuffer) reset() {
 	b.logs = plog.NewLogs()
 	b.count = 0
-	b.resources = make(map[[2]string]plog.LogRecordSlice)
+	b.resources = make(map[aggregate.Resource]plog.LogRecordSlice)
 }
 
 // take returns what is held and starts anew; nil when nothing is held.
@@ -52,29 +52,23 @@ func (b *logBuffer) take() (plog.Logs, int) {
 	return out, n
 }
 
-// record appends an empty record under the resource (host, container), or reports false when
-// max records are already held. The caller holds b.mu.
-func (b *logBuffer) record(host, container string) (plog.LogRecord, bool) {
+// record appends an empty record under res, or reports false when max records are already
+// held. The caller holds b.mu.
+func (b *logBuffer) record(res aggregate.Resource) (plog.LogRecord, bool) {
 	if b.count >= b.max {
 		b.dropped.Add(1)
 		return plog.LogRecord{}, false
 	}
 	b.count++
-	key := [2]string{host, container}
-	recs, ok := b.resources[key]
+	recs, ok := b.resources[res]
 	if !ok {
 		rl := b.logs.ResourceLogs().AppendEmpty()
-		if host != "" {
-			rl.Resource().Attributes().PutStr("host.name", host)
-		}
-		if container != "" {
-			rl.Resource().Attributes().PutStr("container.id", container)
-		}
+		res.Put(rl.Resource().Attributes())
 		sl := rl.ScopeLogs().AppendEmpty()
 		sl.Scope().SetName(b.scopeName)
 		sl.Scope().SetVersion(b.scopeVersion)
 		recs = sl.LogRecords()
-		b.resources[key] = recs
+		b.resources[res] = recs
 	}
 	lr := recs.AppendEmpty()
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(time.Now()))
@@ -105,10 +99,10 @@ var eventSeverity = map[parse.AlertType]plog.SeverityNumber{
 
 // AddEvent implements worker.LogSink: the body is the title, a newline and the text; every field
 // is an attribute under `dogstatsd.event.*` and tags are attributes as for metrics.
-func (b *logBuffer) AddEvent(ev *parse.Event, origin string) {
+func (b *logBuffer) AddEvent(ev *parse.Event, res aggregate.Resource) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	lr, ok := b.record(ev.Hostname, origin)
+	lr, ok := b.record(res)
 	if !ok {
 		return
 	}
@@ -141,10 +135,10 @@ var checkSeverity = map[parse.ServiceCheckStatus]plog.SeverityNumber{
 
 // AddServiceCheck implements worker.LogSink: the body reads "<name>: <STATUS>" plus the message;
 // name, status (0..3) and message are `dogstatsd.service_check.*` attributes.
-func (b *logBuffer) AddServiceCheck(sc *parse.ServiceCheck, origin string) {
+func (b *logBuffer) AddServiceCheck(sc *parse.ServiceCheck, res aggregate.Resource) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	lr, ok := b.record(sc.Hostname, origin)
+	lr, ok := b.record(res)
 	if !ok {
 		return
 	}

@@ -95,7 +95,7 @@ func (r *dogstatsdReceiver) start() error {
 	}
 	wcfg := worker.Config{
 		BatchSize: cfg.BatchSize, InternerSize: cfg.StringInternerSize, InternerMaxLen: intern.DefaultMaxLen,
-		ClientOrigin: cfg.OriginDetection.ClientContainerID,
+		ClientOrigin: cfg.OriginDetection.ClientOrigin,
 	}
 	epoch := time.Now()
 	for i := range workers {
@@ -227,5 +227,5 @@ func (r *dogstatsdReceiver) stop(ctx context.Context) error {
 // discardLogs is the log sink when no logs pipeline uses the receiver.
 type discardLogs struct{}
 
-func (discardLogs) AddEvent(*parse.Event, string)               {}
-func (discardLogs) AddServiceCheck(*parse.ServiceCheck, string) {}
+func (discardLogs) AddEvent(*parse.Event, aggregate.Resource)               {}
+func (discardLogs) AddServiceCheck(*parse.ServiceCheck, aggregate.Resource) {}

@@ -143,7 +143,7 @@ func (s *Shard) addTimestamped(smp *parse.Sample) {
 
 func keyOf(smp *parse.Sample) contextKey {
 	return contextKey{
-		name: smp.Name, typ: smp.Type, host: smp.Host, containerID: smp.ContainerID,
+		name: smp.Name, typ: smp.Type, res: resourceOf(smp),
 		tags: append([]string(nil), smp.Tags...),
 	}
 }

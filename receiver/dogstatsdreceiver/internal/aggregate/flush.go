@@ -90,44 +90,39 @@ type builder struct {
 	cfg        *Config
 	start, end pcommon.Timestamp
 	md         pmetric.Metrics
-	resources  map[[2]string]pmetric.MetricSlice
+	resources  map[Resource]pmetric.MetricSlice
 	metrics    map[metricID]pmetric.Metric
 }
 
 type metricID struct {
-	host, containerID, name string
-	typ                     parse.MetricType
-	timestamped             bool
+	res         Resource
+	name        string
+	typ         parse.MetricType
+	timestamped bool
 }
 
 func newBuilder(cfg *Config, start, end pcommon.Timestamp) *builder {
 	return &builder{
 		cfg: cfg, start: start, end: end, md: pmetric.NewMetrics(),
-		resources: make(map[[2]string]pmetric.MetricSlice),
+		resources: make(map[Resource]pmetric.MetricSlice),
 		metrics:   make(map[metricID]pmetric.Metric),
 	}
 }
 
 func (b *builder) metric(k *contextKey, timestamped bool) pmetric.Metric {
-	id := metricID{k.host, k.containerID, k.name, k.typ, timestamped}
+	id := metricID{k.res, k.name, k.typ, timestamped}
 	if m, ok := b.metrics[id]; ok {
 		return m
 	}
-	rk := [2]string{k.host, k.containerID}
-	ms, ok := b.resources[rk]
+	ms, ok := b.resources[k.res]
 	if !ok {
 		rm := b.md.ResourceMetrics().AppendEmpty()
-		if k.host != "" {
-			rm.Resource().Attributes().PutStr("host.name", k.host)
-		}
-		if k.containerID != "" {
-			rm.Resource().Attributes().PutStr("container.id", k.containerID)
-		}
+		k.res.Put(rm.Resource().Attributes())
 		sm := rm.ScopeMetrics().AppendEmpty()
 		sm.Scope().SetName(b.cfg.ScopeName)
 		sm.Scope().SetVersion(b.cfg.ScopeVersion)
 		ms = sm.Metrics()
-		b.resources[rk] = ms
+		b.resources[k.res] = ms
 	}
 	m := ms.AppendEmpty()
 	m.SetName(k.name)

@@ -13,11 +13,10 @@ var seed = maphash.MakeSeed()
 
 // contextKey identifies one aggregated series: DogStatsD calls it a context.
 type contextKey struct {
-	name        string
-	typ         parse.MetricType
-	host        string
-	containerID string
-	tags        []string // sorted, exact duplicates removed
+	name string
+	typ  parse.MetricType
+	res  Resource
+	tags []string // sorted, exact duplicates removed
 }
 
 // canonicalTags sorts tags in place and removes exact duplicates, so that `a:1,b:2` and
@@ -42,6 +41,8 @@ func hashSample(s *parse.Sample) uint64 {
 	h.WriteString(s.Host)
 	h.WriteByte(0)
 	h.WriteString(s.ContainerID)
+	h.WriteByte(0)
+	h.WriteString(s.ExternalData)
 	for _, t := range s.Tags {
 		h.WriteByte(0)
 		h.WriteString(t)
@@ -50,11 +51,13 @@ func hashSample(s *parse.Sample) uint64 {
 }
 
 func (k *contextKey) matches(s *parse.Sample) bool {
-	return k.name == s.Name && k.typ == s.Type && k.host == s.Host &&
-		k.containerID == s.ContainerID && slices.Equal(k.tags, s.Tags)
+	return k.name == s.Name && k.typ == s.Type && k.res == resourceOf(s) && slices.Equal(k.tags, s.Tags)
 }
 
 func (k *contextKey) equal(o *contextKey) bool {
-	return k.name == o.name && k.typ == o.typ && k.host == o.host &&
-		k.containerID == o.containerID && slices.Equal(k.tags, o.tags)
+	return k.name == o.name && k.typ == o.typ && k.res == o.res && slices.Equal(k.tags, o.tags)
+}
+
+func resourceOf(s *parse.Sample) Resource {
+	return Resource{Host: s.Host, ContainerID: s.ContainerID, ExternalData: s.ExternalData}
 }

@@ -18,11 +18,11 @@ import (
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
 )
 
-// LogSink takes the events and service checks the workers parse. origin is the container id
-// of the sender found by origin detection, empty when none. It must be safe for concurrent use.
+// LogSink takes the events and service checks the workers parse, with the resource they come
+// from (their hostname and origin). It must be safe for concurrent use.
 type LogSink interface {
-	AddEvent(ev *parse.Event, origin string)
-	AddServiceCheck(sc *parse.ServiceCheck, origin string)
+	AddEvent(ev *parse.Event, res aggregate.Resource)
+	AddServiceCheck(sc *parse.ServiceCheck, res aggregate.Resource)
 }
 
 // Config configures every worker of a receiver.
@@ -31,7 +31,8 @@ type Config struct {
 	BatchSize int
 	// InternerSize and InternerMaxLen bound each worker's interner.
 	InternerSize, InternerMaxLen int
-	// ClientOrigin honours the client-sent `|c:` container id; when false it is ignored.
+	// ClientOrigin honours the origin clients send: the `|c:` container id and the `|e:`
+	// external data; when false both are ignored.
 	ClientOrigin bool
 }
 
@@ -112,7 +113,7 @@ func (w *Worker) processPacket(p *packets.Packet) {
 				continue
 			}
 			w.events++
-			w.logs.AddEvent(&ev, w.origin(ev.ContainerID, p.Origin))
+			w.logs.AddEvent(&ev, w.resource(ev.Hostname, ev.ContainerID, ev.ExternalData, p.Origin))
 		case parse.KindServiceCheck:
 			sc, err := w.parser.ParseServiceCheck(line)
 			if err != nil {
@@ -120,7 +121,7 @@ func (w *Worker) processPacket(p *packets.Packet) {
 				continue
 			}
 			w.checks++
-			w.logs.AddServiceCheck(&sc, w.origin(sc.ContainerID, p.Origin))
+			w.logs.AddServiceCheck(&sc, w.resource(sc.Hostname, sc.ContainerID, sc.ExternalData, p.Origin))
 		}
 	}
 }
@@ -137,7 +138,9 @@ func (w *Worker) parseMetric(line []byte, packetOrigin string) {
 	for i := n; i < len(samples); i++ {
 		s := &samples[i]
 		s.ContainerID = w.origin(s.ContainerID, packetOrigin)
-		s.ExternalData = ""
+		if !w.cfg.ClientOrigin {
+			s.ExternalData = ""
+		}
 	}
 	w.samples += uint64(len(samples) - n)
 	if b.full() {
@@ -154,6 +157,13 @@ func (w *Worker) origin(client, packetOrigin string) string {
 		}
 	}
 	return packetOrigin
+}
+
+func (w *Worker) resource(host, client, external, packetOrigin string) aggregate.Resource {
+	if !w.cfg.ClientOrigin {
+		external = ""
+	}
+	return aggregate.Resource{Host: host, ContainerID: w.origin(client, packetOrigin), ExternalData: external}
 }
 
 func (w *Worker) reject(err error) {

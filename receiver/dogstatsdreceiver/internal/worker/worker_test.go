@@ -22,18 +22,18 @@ type logRecorder struct {
 	origins []string
 }
 
-func (r *logRecorder) AddEvent(ev *parse.Event, origin string) {
+func (r *logRecorder) AddEvent(ev *parse.Event, res aggregate.Resource) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, *ev)
-	r.origins = append(r.origins, origin)
+	r.origins = append(r.origins, res.ContainerID)
 }
 
-func (r *logRecorder) AddServiceCheck(sc *parse.ServiceCheck, origin string) {
+func (r *logRecorder) AddServiceCheck(sc *parse.ServiceCheck, res aggregate.Resource) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.checks = append(r.checks, *sc)
-	r.origins = append(r.origins, origin)
+	r.origins = append(r.origins, res.ContainerID)
 }
 
 func aggConfig() aggregate.Config {
@@ -118,12 +118,19 @@ func TestWorkerOrigin(t *testing.T) {
 		{true, map[string]bool{"from-socket": true, "from-client": true}},
 	} {
 		w, agg, pool, logs, _ := testWorker(t, Config{ClientOrigin: tc.clientOrigin, InternerSize: 16, InternerMaxLen: 64}, 1)
-		w.Process(packets.Packets{packet(pool, "from-socket", "a:1|c|c:ci-from-client\nb:1|c\n_sc|x|0|c:ci-from-client")})
+		w.Process(packets.Packets{packet(pool, "from-socket", "a:1|c|c:ci-from-client|e:it-false,cn-web,pu-p-123\nb:1|c\n_sc|x|0|c:ci-from-client")})
 		md := agg.Flush(time.Unix(0, 0), time.Unix(1, 0))
 		got := map[string]bool{}
 		for i := range md.ResourceMetrics().Len() {
-			v, _ := md.ResourceMetrics().At(i).Resource().Attributes().Get("container.id")
+			attrs := md.ResourceMetrics().At(i).Resource().Attributes()
+			v, _ := attrs.Get("container.id")
 			got[v.Str()] = true
+			pod, hasPod := attrs.Get("k8s.pod.uid")
+			cn, _ := attrs.Get("k8s.container.name")
+			wantPod := tc.clientOrigin && v.Str() == "from-client"
+			if hasPod != wantPod || (wantPod && (pod.Str() != "p-123" || cn.Str() != "web")) {
+				t.Errorf("client origin %v: resource %v", tc.clientOrigin, attrs.AsRaw())
+			}
 		}
 		if len(got) != len(tc.want) {
 			t.Fatalf("client origin %v: container ids %v, want %v", tc.clientOrigin, got, tc.want)
