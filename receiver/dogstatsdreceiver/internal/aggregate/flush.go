@@ -155,7 +155,7 @@ func (b *builder) addContext(k *contextKey, st *state) {
 		dp := m.Gauge().DataPoints().AppendEmpty()
 		b.stamp(dp, k)
 		if k.typ == parse.Set {
-			dp.SetIntValue(int64(len(st.members)))
+			dp.SetIntValue(st.members.count())
 		} else {
 			dp.SetDoubleValue(st.value)
 		}

@@ -15,7 +15,7 @@ type state struct {
 	value float64
 	stamp int64
 
-	members map[string]struct{} // Set
+	members *distinct           // Set
 	hist    *expHist            // Timer, Histogram, Distribution in exponential/summary mode
 	bounded *explicitHist       // Timer, Histogram in explicit mode
 }
@@ -69,7 +69,7 @@ func newState(t parse.MetricType, cfg *Config) *state {
 	st := &state{}
 	switch {
 	case t == parse.Set:
-		st.members = make(map[string]struct{})
+		st.members = newDistinct()
 	case t == parse.Distribution:
 		st.hist = newExpHist()
 	case t == parse.Timer || t == parse.Histogram:
@@ -92,7 +92,7 @@ func (st *state) add(s *parse.Sample, stamp int64, cfg *Config) {
 	case parse.Gauge:
 		st.value, st.stamp = s.Value, stamp
 	case parse.Set:
-		st.members[s.SetValue] = struct{}{}
+		st.members.add(s.SetValue)
 	default:
 		if st.bounded != nil {
 			st.bounded.add(cfg.ExplicitBounds, s.Value, w)
@@ -115,9 +115,7 @@ func (st *state) merge(t parse.MetricType, o *state, cfg *Config) {
 			st.value, st.stamp = o.value, o.stamp
 		}
 	case parse.Set:
-		for m := range o.members {
-			st.members[m] = struct{}{}
-		}
+		st.members.merge(o.members)
 	default:
 		if st.bounded != nil {
 			st.bounded.merge(o.bounded)
@@ -131,7 +129,9 @@ func (st *state) merge(t parse.MetricType, o *state, cfg *Config) {
 // reset empties st for the next interval, keeping its allocations.
 func (st *state) reset() {
 	st.samples, st.value, st.stamp = 0, 0, 0
-	clear(st.members)
+	if st.members != nil {
+		st.members.reset()
+	}
 	if st.hist != nil {
 		st.hist.reset()
 	}
