@@ -23,6 +23,8 @@ const (
 	frameBlock   = 2
 	frameFooter  = 3
 	frameTrailer = 4
+	// frameCheckpoint holds points that the next BLOCK frame repeats (Writer.Checkpoint).
+	frameCheckpoint = 5
 
 	frameKindMask   = 0x3f
 	frameCompressed = 0x40
@@ -119,6 +121,7 @@ type frame struct {
 	size    int64 // whole frame length
 	typ     byte
 	payload []byte // decompressed payload
+	raw     []byte // the whole frame as stored (aliases the reader's buffer)
 }
 
 // frameReader reads frames one after another from an io.Reader.
@@ -183,6 +186,7 @@ func (fr *frameReader) next() (frame, error) {
 	f.typ = hdr[0]
 	f.size = int64(total)
 	f.payload = body[hl:]
+	f.raw = fr.buf[:total]
 	fr.off += int64(total)
 	if f.typ&frameCompressed != 0 {
 		p, err := fr.decompress(f.payload)

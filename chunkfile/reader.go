@@ -374,6 +374,8 @@ func (r *Reader) nextFrame() error {
 		r.sealed = true
 	case frameTrailer:
 		return corrupt(f.off, "trailer without footer", nil)
+	case frameCheckpoint:
+		// Its points are repeated in the next block; Recover turns trailing ones into blocks.
 	default:
 		if f.typ&frameOptional == 0 {
 			return corrupt(f.off, fmt.Sprintf("unknown required frame type %#x", f.typ), nil)

@@ -2,7 +2,10 @@ package chunkfile
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"fmt"
 	"io"
 	"os"
@@ -55,12 +58,102 @@ func (s *Segment) Sync() error { return s.f.Sync() }
 
 // Close seals the segment (flush, footer, trailer), fsyncs and closes the file. If sealing
 // fails the file is closed unsealed and Recover can seal it later.
+//
+// A segment that wrote checkpoints is compacted: the sealed file is rewritten without them
+// (to path + ".compact", fsynced, then renamed over path), so checkpoints cost nothing once
+// sealed. The caller syncs the directory if it needs the rename to be durable. If the rewrite
+// fails, the file is sealed as it is.
 func (s *Segment) Close() error {
+	if s.Writer.nCkpt > 0 && !s.Writer.closed {
+		if err := s.Writer.Flush(); err != nil {
+			return errors.Join(err, s.f.Close())
+		}
+		if err := s.compact(); err == nil {
+			s.Writer.closed = true
+			s.Writer.releaseScratch()
+			if s.Writer.ck != nil {
+				s.Writer.ck.releaseScratch()
+			}
+			return s.f.Close()
+		}
+		os.Remove(s.path + ".compact")
+	}
 	err := s.Writer.Close()
 	if err == nil {
 		err = s.f.Sync()
 	}
 	return errors.Join(err, s.f.Close())
+}
+
+// compact writes the segment's frames except checkpoints, then the footer, to a new file and
+// renames it over the segment.
+func (s *Segment) compact() (err error) {
+	w := s.Writer
+	in, err := os.Open(s.path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := s.path + ".compact"
+	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	bw := bufio.NewWriterSize(out, 1<<16)
+	br := bufio.NewReaderSize(in, 1<<16)
+	if _, err := br.Discard(headerSize); err != nil {
+		return err
+	}
+	bw.Write(appendHeader(nil))
+	fr := frameReader{r: br, off: headerSize, maxFrame: maxWriteFrame + 64}
+	defer fr.close()
+	off := int64(headerSize)
+	var defs []int64
+	var blocks []blockIndex
+	for {
+		f, err := fr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		switch f.typ & frameKindMask {
+		case frameCheckpoint:
+			continue
+		case frameSeries:
+			defs = append(defs, off)
+		case frameBlock:
+			if len(blocks) == len(w.blocks) {
+				return errors.New("compact: more blocks in the file than written")
+			}
+			b := w.blocks[len(blocks)]
+			b.off = off
+			blocks = append(blocks, b)
+		}
+		if _, err := bw.Write(f.raw); err != nil {
+			return err
+		}
+		off += f.size
+	}
+	if len(blocks) != len(w.blocks) || len(defs) != len(w.defFrames) {
+		return errors.New("compact: the file does not hold what was written")
+	}
+	if _, err := bw.Write(appendFooterFrames(nil, off, w.nDone, defs, blocks)); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, s.path)
 }
 
 // Abandon closes the file without flushing or sealing, as a crash would leave it (buffered
@@ -77,7 +170,8 @@ type RecoverResult struct {
 	BytesDropped  int64 // bytes cut from the end
 	CutReason     string
 	Series        int // series definitions kept
-	Blocks        int // blocks kept
+	Blocks        int // blocks kept, converted checkpoints included
+	Checkpoints   int // checkpoints after the last block, turned into blocks
 	Points        int64
 }
 
@@ -108,17 +202,14 @@ func Recover(path string) (RecoverResult, error) {
 		}
 		return res, nil
 	}
-	cut, defFrames, blocks, nSeries, reason, err := scanValid(f)
+	sc, err := scanValid(f)
 	if err != nil {
 		return res, err
 	}
+	cut := sc.cut
 	res.BytesDropped = size - cut
-	res.CutReason = reason
-	res.Series = nSeries
-	res.Blocks = len(blocks)
-	for _, b := range blocks {
-		res.Points += int64(b.nPoints)
-	}
+	res.CutReason = sc.reason
+	res.Series = sc.nSeries
 	var tail []byte
 	if cut < headerSize {
 		cut = 0
@@ -127,38 +218,75 @@ func Recover(path string) (RecoverResult, error) {
 	if err := f.Truncate(cut); err != nil {
 		return res, err
 	}
+	// Checkpoints after the last block hold points no block has: append them as blocks.
+	blocks := sc.blocks
+	for _, p := range sc.pending {
+		b := p.idx
+		b.off, b.size = cut+int64(len(tail)), int64(len(p.raw))
+		tail = append(tail, p.raw...)
+		fr := tail[len(tail)-len(p.raw):]
+		fr[0] = fr[0]&frameCompressed | frameBlock
+		binary.LittleEndian.PutUint32(fr[len(fr)-4:], crc32.Checksum(fr[:len(fr)-4], castagnoli))
+		blocks = append(blocks, b)
+		res.Checkpoints++
+	}
+	res.Blocks = len(blocks)
+	for _, b := range blocks {
+		res.Points += int64(b.nPoints)
+	}
 	off := cut + int64(len(tail))
-	tail = appendFooterFrames(tail, off, nSeries, defFrames, blocks)
+	tail = appendFooterFrames(tail, off, sc.nSeries, sc.defFrames, blocks)
 	if _, err := f.WriteAt(tail, cut); err != nil {
 		return res, fmt.Errorf("writing footer: %w", err)
 	}
 	return res, f.Sync()
 }
 
-// scanValid reads frames from the start of f and returns the offset just after the last
-// valid frame, with the dictionary frame offsets and block index of the valid part.
-func scanValid(f *os.File) (cut int64, defFrames []int64, blocks []blockIndex, nSeries int, reason string, err error) {
+// scanResult is the valid part of an unsealed file.
+type scanResult struct {
+	cut       int64 // offset just after the last valid frame
+	defFrames []int64
+	blocks    []blockIndex
+	pending   []pendingCheckpoint // valid checkpoints after the last block
+	nSeries   int
+	reason    string // why the scan stopped before the end, if it did
+}
+
+type pendingCheckpoint struct {
+	idx blockIndex
+	raw []byte
+}
+
+// scanValid reads frames from the start of f and returns the valid part: every frame up to the
+// first one that is torn, fails its CRC or does not decode.
+func scanValid(f *os.File) (scanResult, error) {
+	var sc scanResult
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return 0, nil, nil, 0, "", err
+		return sc, err
 	}
 	r, err := NewReader(bufio.NewReaderSize(f, 1<<16), ReaderOptions{})
 	if err != nil {
 		var ce *CorruptionError
 		if errors.As(err, &ce) || errors.Is(err, ErrUnsupportedVersion) {
-			return 0, nil, nil, 0, err.Error(), nil
+			sc.reason = err.Error()
+			return sc, nil
 		}
-		return 0, nil, nil, 0, "", err
+		return sc, err
 	}
 	defer r.Close()
-	cut = headerSize
+	sc.cut = headerSize
+	done := func(reason string) (scanResult, error) {
+		sc.defFrames, sc.blocks, sc.nSeries, sc.reason = r.defSeen, r.seen, len(r.series), reason
+		return sc, nil
+	}
 	for {
 		fr, ferr := r.fr.next()
 		if ferr == io.EOF {
-			return cut, r.defSeen, r.seen, len(r.series), "", nil
+			return done("")
 		}
 		var ce *CorruptionError
 		if ferr != nil && !errors.As(ferr, &ce) {
-			return 0, nil, nil, 0, "", ferr
+			return sc, ferr
 		}
 		if ferr == nil {
 			switch fr.typ & frameKindMask {
@@ -177,6 +305,13 @@ func scanValid(f *os.File) (cut int64, defFrames []int64, blocks []blockIndex, n
 					b := r.lastBlk
 					b.off, b.size = fr.off, fr.size
 					r.seen = append(r.seen, b)
+					sc.pending = sc.pending[:0] // the block repeats the checkpoints before it
+				}
+			case frameCheckpoint:
+				if derr := r.decodeBlock(fr); derr != nil {
+					ferr = derr
+				} else {
+					sc.pending = append(sc.pending, pendingCheckpoint{idx: r.lastBlk, raw: bytes.Clone(fr.raw)})
 				}
 			case frameFooter, frameTrailer:
 				// An old footer without a valid trailer (the file is not sealed): cut here.
@@ -188,8 +323,8 @@ func scanValid(f *os.File) (cut int64, defFrames []int64, blocks []blockIndex, n
 			}
 		}
 		if ferr != nil {
-			return cut, r.defSeen, r.seen, len(r.series), ferr.Error(), nil
+			return done(ferr.Error())
 		}
-		cut = fr.off + fr.size
+		sc.cut = fr.off + fr.size
 	}
 }

@@ -45,6 +45,10 @@ type Options struct {
 	MaxBlockPoints int
 	// Compression chooses zstd for frames. The zero value is CompressionAuto.
 	Compression Compression
+	// Checkpoints keeps what Checkpoint needs: a copy of every histogram, exponential
+	// histogram and summary point until the block is cut (number points cost nothing extra).
+	// Without it Checkpoint fails.
+	Checkpoints bool
 }
 
 // SeriesRef identifies a series within one file: its dense id in the dictionary.
@@ -98,6 +102,14 @@ type Writer struct {
 	stats     WriterStats
 	blocks    []blockIndex
 	defFrames []int64
+
+	// Checkpoint state: points since the last checkpoint start at log[ckLog], starts[ckStarts]
+	// and ckPoints; ck encodes them.
+	ckLog, ckStarts int
+	ckPoints        []ckPoint
+	ck              *Writer
+	noCut           bool // ck never cuts blocks
+	nCkpt           int
 
 	ce   colEncoder
 	hw   enc.HcolWriter
@@ -165,6 +177,12 @@ func (w *Writer) AddSeries(s Series) (SeriesRef, error) {
 // cut flushes the current block if a point at t does not belong in it, and opens the block
 // window for t when the block is empty.
 func (w *Writer) cut(t int64) error {
+	if w.noCut {
+		if w.points == 0 {
+			w.blockEnd = math.MaxInt64
+		}
+		return nil
+	}
 	if w.points > 0 && (t >= w.blockEnd || w.points >= w.opts.MaxBlockPoints || w.values >= maxBlockValues) {
 		if err := w.Flush(); err != nil {
 			return err
@@ -306,6 +324,9 @@ func (w *Writer) Append(ref SeriesRef, p Point) error {
 		return err
 	}
 	w.touch(ref)
+	if w.opts.Checkpoints {
+		w.ckPoints = append(w.ckPoints, ckPoint{ref: ref, p: clonePoint(p)})
+	}
 	before := b.nValues
 	b.addPoint(&p)
 	w.points++
@@ -322,14 +343,7 @@ func (w *Writer) Flush() error {
 		return nil
 	}
 	w.buf = w.buf[:0]
-	defOff := int64(-1)
-	if w.nDefs > 0 {
-		defOff = w.off
-		w.body = enc.AppendUvarint(w.body[:0], uint64(w.nDone))
-		w.body = enc.AppendUvarint(w.body, uint64(w.nDefs))
-		w.body = append(w.body, w.defs...)
-		w.buf = w.fc.appendMaybeCompressed(w.buf, frameSeries, w.body, w.opts.Compression == CompressionAuto)
-	}
+	defOff := w.appendDefs()
 	var bi blockIndex
 	if w.points > 0 {
 		bi = w.encodeBlock()
@@ -344,28 +358,56 @@ func (w *Writer) Flush() error {
 	if err := w.commit(w.buf); err != nil {
 		return err
 	}
-	if defOff >= 0 {
-		w.defFrames = append(w.defFrames, defOff)
-		w.nDone += w.nDefs
-		w.nDefs = 0
-		w.defs = w.defs[:0]
-		w.stats.Series = w.nDone
-	}
+	w.defsWritten(defOff)
 	if w.points > 0 {
 		w.blocks = append(w.blocks, bi)
 		w.stats.Blocks++
 		w.stats.Points += int64(w.points)
-		for _, b := range w.active {
-			b.reset()
-		}
-		w.active = w.active[:0]
-		w.log = w.log[:0]
-		w.starts = w.starts[:0]
-		w.anyStart = false
-		w.seq++
-		w.points, w.values = 0, 0
+		w.resetBlock()
 	}
 	return nil
+}
+
+// appendDefs appends a SERIES frame with the pending definitions to w.buf and returns its
+// offset, or -1 when there are none.
+func (w *Writer) appendDefs() int64 {
+	if w.nDefs == 0 {
+		return -1
+	}
+	off := w.off + int64(len(w.buf))
+	w.body = enc.AppendUvarint(w.body[:0], uint64(w.nDone))
+	w.body = enc.AppendUvarint(w.body, uint64(w.nDefs))
+	w.body = append(w.body, w.defs...)
+	w.buf = w.fc.appendMaybeCompressed(w.buf, frameSeries, w.body, w.opts.Compression == CompressionAuto)
+	return off
+}
+
+// defsWritten records that the definitions frame appended at off was committed.
+func (w *Writer) defsWritten(off int64) {
+	if off < 0 {
+		return
+	}
+	w.defFrames = append(w.defFrames, off)
+	w.nDone += w.nDefs
+	w.nDefs = 0
+	w.defs = w.defs[:0]
+	w.stats.Series = w.nDone
+}
+
+// resetBlock empties the block buffers after the block was written.
+func (w *Writer) resetBlock() {
+	for _, b := range w.active {
+		b.reset()
+	}
+	w.active = w.active[:0]
+	w.log = w.log[:0]
+	w.starts = w.starts[:0]
+	w.anyStart = false
+	w.seq++
+	w.points, w.values = 0, 0
+	w.ckLog, w.ckStarts = 0, 0
+	clear(w.ckPoints)
+	w.ckPoints = w.ckPoints[:0]
 }
 
 // commit writes b in one call. On failure it rolls back to the last frame boundary when it
@@ -413,6 +455,9 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	w.releaseScratch()
+	if w.ck != nil {
+		w.ck.releaseScratch()
+	}
 	return nil
 }
 
