@@ -17,6 +17,9 @@ func FuzzReader(f *testing.F) {
 	}
 	f.Add(golden)
 	f.Add(golden[:len(golden)/2])
+	if ck, err := os.ReadFile(goldenCheckpoint); err == nil {
+		f.Add(ck)
+	}
 	f.Add(smallFile(f))
 	data, _, _ := randomFile(f, 3)
 	f.Add(data)

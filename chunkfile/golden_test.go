@@ -121,3 +121,52 @@ func TestGoldenV1(t *testing.T) {
 		t.Errorf("writer output (%d bytes) differs from %s (%d bytes)", len(data), goldenV1, len(committed))
 	}
 }
+
+const goldenCheckpoint = "testdata/golden-v1.0-checkpoint.chunk"
+
+// TestGoldenCheckpointV1 keeps CHECKPOINT frames readable: an unsealed v1 file with one
+// checkpoint repeated by a block and one trailing checkpoint. Readers see the block's points;
+// Recover adds the trailing checkpoint's.
+func TestGoldenCheckpointV1(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Options{Checkpoints: true, Compression: CompressionNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, h := ckSeries(t, w)
+	for i := range 40 {
+		ckAppend(t, w, g, h, i)
+		switch i {
+		case 9, 39:
+			if err := w.Checkpoint(); err != nil {
+				t.Fatal(err)
+			}
+		case 19:
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if *update {
+		if err := os.WriteFile(goldenCheckpoint, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	committed, err := os.ReadFile(goldenCheckpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ck")
+	if err := os.WriteFile(path, committed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkPoints(t, path, 20)
+	res, err := Recover(path)
+	if err != nil || res.Checkpoints != 1 {
+		t.Fatalf("recover %+v %v", res, err)
+	}
+	checkPoints(t, path, 40)
+	if !bytes.Equal(committed, buf.Bytes()) {
+		t.Errorf("writer output differs from %s", goldenCheckpoint)
+	}
+}

@@ -27,6 +27,9 @@ func recoverCmd(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stdout, "%s: sealed; kept %d series, %d blocks, %d points; dropped %d bytes", path, res.Series, res.Blocks, res.Points, res.BytesDropped)
+	if res.Checkpoints > 0 {
+		fmt.Fprintf(stdout, "; %d checkpoints turned into blocks", res.Checkpoints)
+	}
 	if res.CutReason != "" {
 		fmt.Fprintf(stdout, " (%s)", res.CutReason)
 	}
