@@ -32,45 +32,48 @@ func clog(c uint32) float64 {
 // (raw): a 65-bin histogram per candidate is cheap enough to run on every column, and ranks
 // modes like the full token entropy does on the reference workload.
 type estimator struct {
-	hist   [3][65]uint32
-	below  [3]int
-	count  [3]int
-	lo, hi [3]int
+	hist  [3][65]uint32
+	below [3]int
+	mask  [3]uint64 // bit n%64 set when bin n is used (bin 64 shares bit 0)
 }
 
 // millerMadow is 1/(2 ln 2): bits of bias per extra distinct symbol.
 const millerMadow = 0.7213475204444817
 
 func (e *estimator) start() {
-	e.below, e.count = [3]int{}, [3]int{}
-	e.lo, e.hi = [3]int{64, 64, 64}, [3]int{}
+	e.below, e.mask = [3]int{}, [3]uint64{}
 }
 
 func (e *estimator) add(k int, v uint64) {
 	n := bits.Len64(v)
 	e.hist[k][n]++
 	e.below[k] += n
-	e.count[k]++
-	e.lo[k], e.hi[k] = min(e.lo[k], n), max(e.hi[k], n)
+	e.mask[k] |= 1 << (n & 63)
 }
 
 // total returns the estimated bits of candidate k and clears it.
 func (e *estimator) total(k int) float64 {
-	if e.count[k] == 0 {
-		return 0
-	}
-	h := clog(uint32(e.count[k]))
-	distinct := 0
-	zeros := int(e.hist[k][0])
-	for n := e.lo[k]; n <= e.hi[k]; n++ {
-		if c := e.hist[k][n]; c > 0 {
-			h -= clog(c)
-			distinct++
-			e.hist[k][n] = 0
+	h := &e.hist[k]
+	zeros := int(h[0])
+	count, distinct := 0, 0
+	ent := 0.0
+	for m := e.mask[k]; m != 0; m &= m - 1 {
+		n := bits.TrailingZeros64(m)
+		for bin := n; bin <= 64; bin += 64 {
+			if c := h[bin]; c > 0 {
+				ent -= clog(c)
+				count += int(c)
+				distinct++
+				h[bin] = 0
+			}
 		}
 	}
-	below := e.below[k] - (e.count[k] - zeros) // the leading 1 is implied by the bit length
-	return h + float64(distinct-1)*millerMadow + float64(below)
+	if count == 0 {
+		return 0
+	}
+	ent += clog(uint32(count))
+	below := e.below[k] - (count - zeros) // the leading 1 is implied by the bit length
+	return ent + float64(distinct-1)*millerMadow + float64(below)
 }
 
 // headerBits estimates the bits of a header value.
