@@ -31,9 +31,7 @@ func appendFooterFrames(dst []byte, off int64, nSeries int, defFrames []int64, b
 		p = enc.AppendUvarint(p, uint64(b.nPoints))
 		prev, prevT = b.off, b.minT
 	}
-	start := len(dst)
 	dst = appendFrame(dst, frameFooter, p)
-	_ = start
 	return appendFrame(dst, frameTrailer, binary.LittleEndian.AppendUint64(nil, uint64(off)))
 }
 
@@ -79,7 +77,7 @@ func readFooter(p []byte, fileSize int64) (footer, error) {
 		if d.E != nil {
 			break
 		}
-		if b.off < headerSize || b.size <= 0 || b.off+b.size > fileSize {
+		if b.off < headerSize || b.size <= 0 || b.size > fileSize || b.off > fileSize-b.size {
 			return f, fmt.Errorf("footer block entry outside the file (offset %d, size %d)", b.off, b.size)
 		}
 		f.blocks = append(f.blocks, b)
