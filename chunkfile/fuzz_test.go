@@ -2,7 +2,9 @@ package chunkfile
 
 import (
 	"bytes"
+	"math"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/doghouse-otel/doghouse/chunkfile/workload"
@@ -133,5 +135,31 @@ func FuzzSeriesFrame(f *testing.F) {
 				t.Fatalf("accepted kind %d", s.Kind)
 			}
 		}
+	})
+}
+
+// FuzzOpenFileIndexed fuzzes the footer-driven path of OpenFile (a sealed file read with a
+// filter): trailer, footer, dictionary offsets and block offsets all come from the input.
+func FuzzOpenFileIndexed(f *testing.F) {
+	golden, err := os.ReadFile(goldenV1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(golden)
+	f.Add(smallFile(f))
+	path := filepath.Join(f.TempDir(), "f.chunk")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := OpenFile(path, ReaderOptions{Time: &TimeRange{Min: math.MinInt64, Max: math.MaxInt64},
+			MaxFrameSize: 1 << 20, MaxBlockValues: 1 << 16})
+		if err != nil {
+			return
+		}
+		for n := 0; r.Next() && n < 1<<16; n++ {
+			_ = r.Batch().Len()
+		}
+		r.Close()
 	})
 }
