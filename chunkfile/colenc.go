@@ -19,7 +19,7 @@ const (
 )
 
 // colEncoder turns the timestamps and columns of one series into header column entries and
-// residuals. It belongs to one blockEncoder.
+// residuals. Each Writer owns one and reuses its buffers from block to block.
 type colEncoder struct {
 	res     enc.Residuals
 	tsMode  []uint64
