@@ -14,7 +14,8 @@ import (
 	"github.com/doghouse-otel/doghouse/exporter/chunkfileexporter/internal/metadata"
 )
 
-// chunkExporter writes each push as whole blocks into the open segment: a push is written or,
+// chunkExporter writes each push into the open segment before acknowledging it: the points
+// join the current block and are written at once as a checkpoint frame. A push is written or,
 // on error, rolled back and retried by exporterhelper, so a segment never holds half a batch
 // and nothing acknowledged lives only in memory.
 type chunkExporter struct {
@@ -46,7 +47,7 @@ func (e *chunkExporter) start(ctx context.Context, _ component.Host) error {
 	bg := context.WithoutCancel(ctx)
 	e.store = &store{
 		dir: e.cfg.Directory, cfg: e.cfg, log: e.set.Logger, now: time.Now,
-		opts:     chunkfile.Options{BlockDuration: e.cfg.BlockDuration, Compression: compression},
+		opts:     chunkfile.Options{BlockDuration: e.cfg.BlockDuration, Compression: compression, Checkpoints: true},
 		onSeal:   func() { tb.ChunkfileSegmentsSealed.Add(bg, 1) },
 		onBytes:  func(n int64) { tb.ChunkfileBytesWritten.Add(bg, n) },
 		onDelete: func() { tb.ChunkfileRetentionDeleted.Add(bg, 1) },
@@ -98,11 +99,15 @@ func (e *chunkExporter) push(ctx context.Context, md pmetric.Metrics) error {
 	}
 	points, rejected, err := e.conv.write(e.store.seg.Writer, md)
 	if err == nil {
-		err = e.store.seg.Flush()
+		// The push's points go to the file as a checkpoint frame, which recovery turns into
+		// a block after a crash; blocks themselves still span block_duration, so the sealed
+		// file (rewritten without checkpoints) stays as dense as one written in one go.
+		err = e.store.seg.Checkpoint()
 	}
 	if err != nil {
-		// An I/O error (disk full, directory gone): the segment keeps its complete frames
-		// and is sealed; exporterhelper retries the whole batch into a new segment.
+		// An I/O error (disk full, directory gone): the segment keeps its complete frames,
+		// every earlier push among them, and is sealed; exporterhelper retries this batch
+		// into a new segment.
 		e.telemetry.ChunkfileWriteErrors.Add(ctx, 1)
 		e.store.abandon()
 		return err

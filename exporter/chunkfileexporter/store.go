@@ -21,6 +21,9 @@ const (
 	segmentPrefix = "segment-"
 	openSuffix    = ".chunk.open"
 	sealedSuffix  = ".chunk"
+	// compactSuffix is added by chunkfile.Segment.Close to the copy it writes without
+	// checkpoints before renaming it over the open file.
+	compactSuffix = ".compact"
 )
 
 // store owns the directory: at most one open segment, the sealed ones, and retention. It is
@@ -61,6 +64,13 @@ func (s *store) recoverOpen() (int64, error) {
 	}
 	var dropped int64
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), segmentPrefix) && strings.HasSuffix(e.Name(), openSuffix+compactSuffix) {
+			// A crash while sealing rewrote the segment only partly; its open file is intact.
+			if err := os.Remove(filepath.Join(s.dir, e.Name())); err != nil {
+				return dropped, fmt.Errorf("chunkfile: removing a half-written compaction: %w", err)
+			}
+			continue
+		}
 		if !strings.HasPrefix(e.Name(), segmentPrefix) || !strings.HasSuffix(e.Name(), openSuffix) {
 			continue
 		}
