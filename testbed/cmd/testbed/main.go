@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -48,8 +50,21 @@ func run(ctx context.Context, cmd string, args []string) int {
 	case "suite":
 		smoke := fs.Bool("smoke", false, "the short doghouse-only smoke run (under 2 minutes)")
 		out := fs.String("out", "", "markdown file to write the tables to (default: stdout only)")
+		only := fs.String("only", "", "comma-separated scenarios (1-6) to run instead of all")
+		command := fs.String("command", "", "how the run was started, for the report (default: make bench)")
 		_ = fs.Parse(args)
-		opts := suite.Options{Paths: paths, Smoke: *smoke, Progress: os.Stdout}
+		opts := suite.Options{Paths: paths, Smoke: *smoke, Progress: os.Stdout, Command: *command}
+		for f := range strings.SplitSeq(*only, ",") {
+			if f = strings.TrimSpace(f); f == "" {
+				continue
+			}
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 1 || n > 6 {
+				fmt.Fprintf(os.Stderr, "testbed: -only %q: scenarios are 1 to 6\n", *only)
+				return 2
+			}
+			opts.Only = append(opts.Only, n)
+		}
 		rep, err := suite.Run(ctx, opts)
 		if rep != nil {
 			md := rep.Markdown()
@@ -74,12 +89,17 @@ func run(ctx context.Context, cmd string, args []string) int {
 		contexts := fs.Int("contexts", 1000, "distinct contexts")
 		single := fs.Bool("single", false, "one line per datagram")
 		senders := fs.Int("senders", 1, "sockets sending in parallel")
+		packet := fs.Int("packet", 0, "bytes a packed datagram holds at most (default: 1432 for UDP, 8192 for Unix sockets)")
 		_ = fs.Parse(args)
 		packing := loadgen.Packed
 		if *single {
 			packing = loadgen.Single
 		}
-		w, err := loadgen.Build(loadgen.Config{Seed: 1, Contexts: *contexts, Packing: packing})
+		size := *packet
+		if size == 0 {
+			size = suite.PacketSize(loadgen.Transport(*transport))
+		}
+		w, err := loadgen.Build(loadgen.Config{Seed: 1, Contexts: *contexts, Packing: packing, PacketSize: size})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1

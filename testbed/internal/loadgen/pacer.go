@@ -20,7 +20,8 @@ type RunOptions struct {
 	// MaxCatchUp bounds the backlog a sender makes up after it was held up (descheduled, or a
 	// Unix socket made it wait): beyond that many seconds of traffic the schedule is skipped and
 	// counted in Result.Behind instead of being sent in one burst (the backlog kept is never
-	// less than the largest datagram). Default 20ms.
+	// less than the largest datagram). Default 5ms: a longer catch-up burst alone can overflow
+	// a receiver's default socket buffer (about 200 KiB) before it gets to read.
 	MaxCatchUp time.Duration
 	// Senders is the number of sockets, each with its own goroutine and Rate/Senders; default 1.
 	Senders int
@@ -61,7 +62,7 @@ func Run(ctx context.Context, w *Workload, target Target, opts RunOptions) (Resu
 		return Result{}, errors.New("loadgen: rate must not be negative")
 	}
 	opts.Tick = cmpOr(opts.Tick, time.Millisecond)
-	opts.MaxCatchUp = cmpOr(opts.MaxCatchUp, 20*time.Millisecond)
+	opts.MaxCatchUp = cmpOr(opts.MaxCatchUp, 5*time.Millisecond)
 	opts.Senders = cmpOr(opts.Senders, 1)
 	opts.MaxBatch = cmpOr(opts.MaxBatch, 256)
 	senders := make([]sender, 0, opts.Senders)

@@ -61,7 +61,7 @@ func formatNum(v float64) string {
 			return "-" + b.String()
 		}
 		return b.String()
-	case a >= 100:
+	case a >= 100 || v == math.Trunc(v):
 		return fmt.Sprintf("%.0f", v)
 	case a >= 10:
 		return fmt.Sprintf("%.1f", v)

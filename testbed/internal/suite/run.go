@@ -48,6 +48,8 @@ type RunSpec struct {
 	ChunkfileOptions []string
 	Phases           []Phase
 	Interrupt        *Interrupt
+	// Interval is both receivers' aggregation_interval; default 1s.
+	Interval time.Duration
 	// Dir holds the run's sockets, configuration and outputs; a temporary directory when empty.
 	Dir string
 }
@@ -74,19 +76,22 @@ type RunResult struct {
 	Spec   RunSpec
 	Phases []PhaseResult
 	// Own telemetry at the end of the load (before stopping).
-	Lines       float64 // lines the receiver read: doghouse otelcol_dogstatsd_lines; contrib: lines parsed
-	Accepted    float64 // lines the receiver accepted: doghouse lines - rejected; contrib: lines parsed
-	Samples     float64 // doghouse otelcol_dogstatsd_samples
-	QueueDrops  float64 // doghouse otelcol_dogstatsd_queue_drops
-	KernelDrops int64   // datagrams, from /proc/net/udp (-1: not a UDP run)
-	CPU         time.Duration
-	GenCPU      time.Duration // the testbed process (load generator) over the same window
-	LoadTime    time.Duration // from the first line sent to the end of the drain
-	BaseRSS     int64         // resident memory once ready, before any load
-	PeakRSS     int64
-	Output      collector.Output
-	LogRecords  int64 // doghouse events and service checks in the logs output
-	StopErr     error
+	Lines      float64 // lines the receiver read: doghouse otelcol_dogstatsd_lines; contrib: lines parsed
+	Accepted   float64 // lines the receiver accepted: doghouse lines - rejected; contrib: lines parsed
+	Samples    float64 // doghouse otelcol_dogstatsd_samples
+	QueueDrops float64 // doghouse otelcol_dogstatsd_queue_drops
+	// ContextsDropped is doghouse's otelcol_dogstatsd_contexts_dropped: samples of new
+	// contexts refused at max_contexts.
+	ContextsDropped float64
+	KernelDrops     int64 // datagrams, from /proc/net/udp (-1: not a UDP run)
+	CPU             time.Duration
+	GenCPU          time.Duration // the testbed process (load generator) over the same window
+	LoadTime        time.Duration // from the first line sent to the end of the drain
+	BaseRSS         int64         // resident memory once ready, before any load
+	PeakRSS         int64
+	Output          collector.Output
+	LogRecords      int64 // doghouse events and service checks in the logs output
+	StopErr         error
 	// Interrupted runs: the last value of the accepted counter seen while the collector was
 	// stopping, and how the restart went.
 	LastAccepted float64
@@ -192,6 +197,7 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 		Kind: spec.Kind, Transport: string(spec.Transport), TelemetryPort: tport,
 		Output: filepath.Join(dir, "metrics.pb"), Receiver: spec.Receiver, ChunkfileDir: spec.Chunkfile,
 		Chunkfile: spec.ChunkfileOptions, UDPRcvBuf: spec.UDPRcvBuf,
+		AggregationInterval: cmpOr(spec.Interval, time.Second).String(),
 	}
 	if spec.Kind == collector.Doghouse {
 		settings.Logs = filepath.Join(dir, "logs.pb")
@@ -265,7 +271,7 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 			return res, readOutputs(&res, settings)
 		}
 	} else {
-		if err := drain(ctx, proc, url, spec.Kind); err != nil {
+		if err := drain(ctx, proc, url, spec.Kind, cmpOr(spec.Interval, time.Second)); err != nil {
 			return res, err
 		}
 		res.GenCPU, res.LoadTime = selfCPU()-gen0, time.Since(t0)
@@ -284,6 +290,7 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 			return res, err
 		}
 		res.Lines, res.Accepted, res.Samples, res.QueueDrops = accepted(sc, spec.Kind)
+		res.ContextsDropped = sc.Get("otelcol_dogstatsd_contexts_dropped")
 		if spec.Transport == loadgen.UDP {
 			sock, err := procstat.UDPDrops(udpAddr)
 			if err != nil {
@@ -332,10 +339,11 @@ func accepted(sc collector.Scrape, kind collector.Kind) (lines, acc, samples, qu
 }
 
 // drain waits until the collector has processed what it received: the line counter has not
-// moved for 1.5 s (longer than an aggregation interval, so the last interval was emitted) and,
-// for doghouse, its queue is empty. Bounded to 60 s.
-func drain(ctx context.Context, proc *collector.Process, url string, kind collector.Kind) error {
-	const still = 1500 * time.Millisecond
+// moved for longer than an aggregation interval (so the interval holding the last line was
+// emitted: the contrib receiver emits nothing at shutdown) and, for doghouse, its queue is
+// empty. Bounded to 60 s.
+func drain(ctx context.Context, proc *collector.Process, url string, kind collector.Kind, interval time.Duration) error {
+	still := max(1500*time.Millisecond, interval+500*time.Millisecond)
 	deadline := time.Now().Add(60 * time.Second)
 	last, since := -1.0, time.Now()
 	for time.Now().Before(deadline) {
@@ -376,8 +384,41 @@ func interrupt(ctx context.Context, proc *collector.Process, url string, intr *I
 	defer cancel()
 	var o stopOutcome
 	defer func() { out <- o }()
-	if err := sleep(ctx, intr.After); err != nil {
+	// Graceful stops: poll from a moment before SIGTERM, so the count seen is never older than
+	// the signal.
+	const lead = 300 * time.Millisecond
+	if err := sleep(ctx, max(0, intr.After-lead)); err != nil {
 		o.err = err
+		return
+	}
+	var polls chan float64
+	stopPolling := make(chan struct{})
+	if !intr.Kill {
+		polls = make(chan float64, 1)
+		go func() {
+			var lastSeen float64
+			defer func() { polls <- lastSeen }()
+			for i := 0; i < 100000; i++ { // bounded: the process exits within the Stop timeout
+				select {
+				case <-stopPolling:
+					return
+				default:
+				}
+				if sc, err := collector.ScrapeURL(url, 200*time.Millisecond); err == nil {
+					if _, acc, _, _ := accepted(sc, proc.Kind); acc > 0 {
+						lastSeen = acc
+					}
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+	if err := sleep(ctx, min(lead, intr.After)); err != nil {
+		o.err = err
+		close(stopPolling)
+		if polls != nil {
+			<-polls
+		}
 		return
 	}
 	if mem, err := procstat.ReadMemory(proc.PID); err == nil {
@@ -390,30 +431,17 @@ func interrupt(ctx context.Context, proc *collector.Process, url string, intr *I
 		proc.Kill()
 		return
 	}
-	polls := make(chan float64, 1)
-	stopPolling := make(chan struct{})
-	go func() {
-		defer close(polls)
-		var lastSeen float64
-		for i := 0; i < 100000; i++ { // bounded: the process exits within the Stop timeout
-			select {
-			case <-stopPolling:
-				polls <- lastSeen
-				return
-			default:
-			}
-			if sc, err := collector.ScrapeURL(url, 200*time.Millisecond); err == nil {
-				if _, acc, _, _ := accepted(sc, proc.Kind); acc > 0 {
-					lastSeen = acc
-				}
-			}
-			time.Sleep(time.Millisecond)
-		}
-		polls <- lastSeen
-	}()
 	o.err = proc.Stop(60 * time.Second)
 	close(stopPolling)
 	o.lastAccepted = <-polls
+}
+
+func cmpOr[T comparable](v, d T) T {
+	var zero T
+	if v == zero {
+		return d
+	}
+	return v
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

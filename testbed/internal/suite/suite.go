@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,9 @@ type Options struct {
 	Progress io.Writer
 	// Command is how the run was started, for the report.
 	Command string
+	// Only, when not empty, runs just these scenarios (1-6) of the full suite; the later ones
+	// fall back to 50k lines/s where they would use scenario 1's rates.
+	Only []int
 }
 
 // plan holds the durations of a suite; the smoke run shortens them.
@@ -120,8 +124,18 @@ func (e *env) workload(key string, cfg loadgen.Config) *loadgen.Workload {
 	return w
 }
 
-func (e *env) mixed(p loadgen.Packing) *loadgen.Workload {
-	return e.workload("mixed-"+p.String(), loadgen.Config{Seed: 1, Contexts: 1000, Packing: p})
+// PacketSize is what the official DogStatsD client (datadog-go) packs a datagram up to by
+// default: 1432 bytes over UDP (fits a 1500-byte MTU), 8192 over Unix sockets.
+func PacketSize(tr loadgen.Transport) int {
+	if tr == loadgen.UDP {
+		return 1432
+	}
+	return 8192
+}
+
+func (e *env) mixed(tr loadgen.Transport, p loadgen.Packing) *loadgen.Workload {
+	size := PacketSize(tr)
+	return e.workload(fmt.Sprintf("mixed-%s-%d", p, size), loadgen.Config{Seed: 1, Contexts: 1000, Packing: p, PacketSize: size})
 }
 
 // measure runs one spec, logging what it saw; a run that could not complete is an error.
@@ -144,7 +158,10 @@ func (e *env) full(ctx context.Context, r *Report) error {
 	steps := []func(context.Context, *Report) error{
 		e.sustainable, e.cpuFixed, e.memory, e.flood, e.gracefulStop, e.killChunkfile,
 	}
-	for _, step := range steps {
+	for i, step := range steps {
+		if len(e.o.Only) > 0 && !slices.Contains(e.o.Only, i+1) {
+			continue
+		}
 		if err := step(ctx, r); err != nil {
 			return err
 		}
@@ -187,16 +204,24 @@ func search(p plan, neverBlocks bool, try func(rate float64) (stepOutcome, error
 	var s sustained
 	rate, lo, hi := p.searchStart, 0.0, math.Inf(1)
 	for i := 0; i < p.maxSteps; i++ {
-		o, err := try(rate)
-		if err != nil {
-			return s, err
+		// A failed step is tried once more: on a shared machine one descheduled reader can lose
+		// a burst; the rate counts as sustained if either try holds.
+		var o stepOutcome
+		ok := false
+		var tries []string
+		for try1 := 0; try1 < 2 && !ok; try1++ {
+			var err error
+			if o, err = try(rate); err != nil {
+				return s, err
+			}
+			ok = o.loss < 0.001 && o.achieved >= 0.95*rate && o.errors == 0
+			tries = append(tries, fmt.Sprintf("sent %s/s, loss %.3f%%", formatNum(o.achieved), 100*o.loss))
 		}
-		ok := o.loss < 0.001 && o.achieved >= 0.95*rate && o.errors == 0
 		verdict := "ok"
 		if !ok {
 			verdict = "fail"
 		}
-		s.steps = append(s.steps, fmt.Sprintf("%s/s: sent %s/s, loss %.3f%% → %s", formatNum(rate), formatNum(o.achieved), 100*o.loss, verdict))
+		s.steps = append(s.steps, fmt.Sprintf("%s/s: %s → %s", formatNum(rate), strings.Join(tries, ", then "), verdict))
 		if ok {
 			lo = rate
 		} else {
@@ -238,8 +263,10 @@ func (e *env) sustainable(ctx context.Context, r *Report) error {
 		Method: fmt.Sprintf("Stepwise search per transport: each step is a fresh collector fed for %s at a fixed rate; "+
 			"a step passes when the counter totals in the output miss less than 0.1%% of what was sent and the "+
 			"generator achieved at least 95%% of the asked rate (a Unix socket that makes the sender wait fails the "+
-			"step). Rates double from %s lines/s until a step fails, then bisect until within %.0f%%. Traffic: %s.",
-			e.p.step, formatNum(e.p.searchStart), 100*(e.p.precision-1), describeWorkload(e.mixed(loadgen.Packed))),
+			"step); a failed step is tried once more and passes if either try does. Rates double from %s lines/s "+
+			"until a step fails, then bisect until within %.0f%%. Traffic: %s; over Unix sockets the same lines "+
+			"packed up to 8192 bytes.",
+			e.p.step, formatNum(e.p.searchStart), 100*(e.p.precision-1), describeWorkload(e.mixed(loadgen.UDP, loadgen.Packed))),
 	}
 	t := Table{Caption: "Highest rate with loss < 0.1% (lines/s)"}
 	for _, c := range []searchCase{{loadgen.UDP, loadgen.Packed}, {loadgen.UDP, loadgen.Single}, {loadgen.UnixGram, loadgen.Packed}, {loadgen.UnixStream, loadgen.Packed}} {
@@ -250,7 +277,7 @@ func (e *env) sustainable(ctx context.Context, r *Report) error {
 				continue
 			}
 			e.logf("scenario 1: %s %s", k, c)
-			s, err := e.searchRate(ctx, k, c.tr, e.mixed(c.packing))
+			s, err := e.searchRate(ctx, k, c.tr, e.mixed(c.tr, c.packing))
 			if err != nil {
 				sec.Failed = append(sec.Failed, fmt.Sprintf("%s %s: %v", k, c, err))
 				continue

@@ -39,6 +39,30 @@ func TestSearchFindsTheCapacityWithinPrecision(t *testing.T) {
 	}
 }
 
+func TestSearchRetriesAFailedStepOnce(t *testing.T) {
+	// Every rate fails its first try; the second try behaves as a 100k collector.
+	calls := map[float64]int{}
+	m := model(100000, 1e9)
+	s, err := search(fullPlan, true, func(rate float64) (stepOutcome, error) {
+		calls[rate]++
+		if calls[rate] == 1 {
+			return stepOutcome{achieved: rate, loss: 0.01}, nil
+		}
+		return m(rate)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.rate > 100000 || s.rate < 100000/fullPlan.precision {
+		t.Fatalf("found %v after %v", s.rate, s.steps)
+	}
+	for rate, n := range calls {
+		if n != 2 {
+			t.Errorf("rate %v tried %d times, want 2", rate, n)
+		}
+	}
+}
+
 func TestSearchStopsAtTheGeneratorLimit(t *testing.T) {
 	s, err := search(fullPlan, true, model(1e9, 300000))
 	if err != nil {
@@ -99,7 +123,7 @@ func TestMarkdownHasEveryRowAndRatio(t *testing.T) {
 		Failed: []string{"something"},
 	}}}
 	md := r.Markdown()
-	for _, want := range []string{"## 1. x", "| rate | 200 | 100 | 2.00× |", "| stream | 5.00 | n/a (no stream) | n/a |", "**check failed:** something", "load average"} {
+	for _, want := range []string{"## 1. x", "| rate | 200 | 100 | 2.00× |", "| stream | 5 | n/a (no stream) | n/a |", "**check failed:** something", "load average"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
