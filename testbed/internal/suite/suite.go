@@ -308,9 +308,13 @@ type rateKey struct {
 
 func describeWorkload(w *loadgen.Workload) string {
 	c, t := w.Config(), w.Total()
+	packing := fmt.Sprintf("lines packed into datagrams of up to %d bytes", c.PacketSize)
+	if c.Packing == loadgen.Single {
+		packing = "one line per datagram"
+	}
 	return fmt.Sprintf("%d contexts (%s), %d–%d tags a line, %.0f%% packed values, an event and a service check every %d lines, "+
-		"%s packed up to %d bytes (%.0f bytes and %.1f lines a datagram on average, %.0f bytes a line)",
-		c.Contexts, kindMix(w), c.MinTags, c.MaxTags, 100*c.PackedFraction, c.EventEvery, c.Packing, c.PacketSize,
+		"%s (%.0f bytes and %.1f lines a datagram on average, %.0f bytes a line)",
+		c.Contexts, kindMix(w), c.MinTags, c.MaxTags, 100*c.PackedFraction, c.EventEvery, packing,
 		float64(t.Bytes)/float64(t.Datagrams), float64(t.Lines)/float64(t.Datagrams), float64(t.Bytes)/float64(t.Lines))
 }
 
