@@ -34,8 +34,8 @@ type Config struct {
 	// Compression is "auto" (zstd on a frame when it makes it smaller) or "none".
 	Compression string `mapstructure:"compression"`
 
-	TimeoutConfig exporterhelper.TimeoutConfig                          `mapstructure:",squash"`
-	BackOff       configretry.BackOffConfig                             `mapstructure:"retry_on_failure"`
+	TimeoutConfig exporterhelper.TimeoutConfig                             `mapstructure:",squash"`
+	BackOff       configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
 	QueueConfig   configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
 
 	_ struct{}

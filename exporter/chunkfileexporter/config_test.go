@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/doghouse-otel/doghouse/exporter/chunkfileexporter/internal/metadata"
 )
@@ -38,7 +38,7 @@ func TestLoadConfig(t *testing.T) {
 	tuned.QueueConfig = disabledQueue(tuned)
 
 	for id, want := range map[component.ID]*Config{
-		component.NewID(metadata.Type):                 def,
+		component.NewID(metadata.Type):                  def,
 		component.NewIDWithName(metadata.Type, "tuned"): tuned,
 	} {
 		t.Run(id.String(), func(t *testing.T) {

@@ -25,7 +25,9 @@ import (
 
 var base = time.Unix(1_700_000_000, 0)
 
-func ts(sec int) pcommon.Timestamp { return pcommon.NewTimestampFromTime(base.Add(time.Duration(sec) * time.Second)) }
+func ts(sec int) pcommon.Timestamp {
+	return pcommon.NewTimestampFromTime(base.Add(time.Duration(sec) * time.Second))
+}
 
 // sample builds one of every metric kind at second sec, with values derived from sec.
 func sample(sec int) pmetric.Metrics {

@@ -29,12 +29,12 @@ const (
 // store owns the directory: at most one open segment, the sealed ones, and retention. It is
 // not safe for concurrent use; the exporter serialises calls.
 type store struct {
-	dir     string
-	opts    chunkfile.Options
-	cfg     *Config
-	log     *zap.Logger
-	now     func() time.Time
-	onSeal  func()
+	dir      string
+	opts     chunkfile.Options
+	cfg      *Config
+	log      *zap.Logger
+	now      func() time.Time
+	onSeal   func()
 	onBytes  func(int64)
 	onDelete func()
 

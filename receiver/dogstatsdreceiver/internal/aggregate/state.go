@@ -15,9 +15,9 @@ type state struct {
 	value float64
 	stamp int64
 
-	members *distinct           // Set
-	hist    *expHist            // Timer, Histogram, Distribution in exponential/summary mode
-	bounded *explicitHist       // Timer, Histogram in explicit mode
+	members *distinct     // Set
+	hist    *expHist      // Timer, Histogram, Distribution in exponential/summary mode
+	bounded *explicitHist // Timer, Histogram in explicit mode
 }
 
 // explicitHist is a histogram with fixed upper-inclusive bounds, weighted by 1/rate.
