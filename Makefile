@@ -31,6 +31,8 @@ run: build
 	./$(DIST) --config config/default.yaml
 
 vet:
+	@unformatted=$$(find . -name '*.go' -not -path './build/*' -not -path '*/testdata/*' -not -path './testbed/build/*' | xargs gofmt -l); \
+	if [ -n "$$unformatted" ]; then echo "gofmt -w needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
 # Unit, component and end-to-end tests. DOGHOUSE_E2E=require makes the end-to-end test fail
