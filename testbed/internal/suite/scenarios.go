@@ -80,7 +80,7 @@ func (e *env) cpuFixed(ctx context.Context, r *Report) error {
 			"(its line counter still for 1.5 s), divided by the lines that reached it (sent × counter total out/in).",
 			formatNum(rate), e.p.fixed),
 	}
-	for _, c := range []searchCase{{loadgen.UDP, loadgen.Packed}, {loadgen.UDP, loadgen.Single}, {loadgen.UnixGram, loadgen.Packed}, {loadgen.UnixStream, loadgen.Packed}} {
+	for _, c := range []searchCase{{tr: loadgen.UDP, packing: loadgen.Packed}, {tr: loadgen.UDP, packing: loadgen.Single}, {tr: loadgen.UnixGram, packing: loadgen.Packed}, {tr: loadgen.UnixStream, packing: loadgen.Packed}} {
 		runs := map[collector.Kind]RunResult{}
 		for _, k := range kinds {
 			if k == collector.Contrib && c.tr == loadgen.UnixStream {
@@ -180,7 +180,7 @@ const queueBound = 1024 * 32 * 8192
 
 // flood is scenario 4: 10× the sustainable rate for 30 s, then a normal rate again.
 func (e *env) flood(ctx context.Context, r *Report) error {
-	c := searchCase{loadgen.UDP, loadgen.Packed}
+	c := searchCase{tr: loadgen.UDP, packing: loadgen.Packed}
 	fl := e.workload("flood", loadgen.Config{Seed: 3, Contexts: 1000, Prefix: "fl", PacketSize: udpPacket})
 	rec := e.workload("recovery", loadgen.Config{Seed: 4, Contexts: 1000, Prefix: "rec", PacketSize: udpPacket})
 	sec := Section{
@@ -298,7 +298,7 @@ func (e *env) stopRuns(ctx context.Context, smoke bool) (map[collector.Kind]RunR
 		ks = []collector.Kind{collector.Doghouse}
 	}
 	for _, k := range ks {
-		rate := e.rateOf(k, searchCase{loadgen.UDP, loadgen.Packed}) / 2
+		rate := e.rateOf(k, searchCase{tr: loadgen.UDP, packing: loadgen.Packed}) / 2
 		if smoke {
 			rate = 20000
 		}
@@ -363,22 +363,26 @@ func (e *env) killChunkfile(ctx context.Context, r *Report) error {
 		sec.Failed = append(sec.Failed, fmt.Sprintf("building cmd/chunkfile: %v\n%s", err, out))
 		return nil
 	}
+	// Long enough for several segments to be sealed before the kill.
+	const killAfter = 8 * time.Second
 	dir, err := os.MkdirTemp("", "tb-kill-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	chunks := filepath.Join(dir, "chunks")
-	sec.Method = fmt.Sprintf("UDP, packed, half doghouse's sustainable rate, with the chunkfile exporter (segments sealed every "+
-		"2 s) next to the file exporter. %s into the load the collector gets SIGKILL. The testbed lists the sealed "+
+	sec.Method = fmt.Sprintf("Unix datagram socket (no loss in the kernel, so every figure is exact), packed, half doghouse's "+
+		"sustainable UDP rate, with the chunkfile exporter (segments sealed every 2 s) next to the file exporter. %s into the "+
+		"load the collector gets SIGKILL; its socket file stays behind. The testbed lists the sealed "+
 		"segments and verifies each with `chunkfile verify` (cmd/chunkfile) before the restart, restarts the "+
 		"collector on the same directory, sends again, stops it gracefully, and verifies every segment again: each "+
-		"segment sealed before the kill must read back with the same points.", e.p.stopAfter)
-	w := e.workload("chunk", loadgen.Config{Seed: 6, Contexts: 1000, Prefix: "ck", PacketSize: udpPacket})
-	rate := e.rateOf(collector.Doghouse, searchCase{loadgen.UDP, loadgen.Packed}) / 2
+		"segment sealed before the kill must read back with the same points; the restarted collector must accept "+
+		"its new load whole.", killAfter)
+	w := e.workload("chunk", loadgen.Config{Seed: 6, Contexts: 1000, Prefix: "ck"})
+	rate := e.rateOf(collector.Doghouse, searchCase{tr: loadgen.UDP, packing: loadgen.Packed}) / 2
 	e.logf("scenario 6: kill -9 at %s lines/s", formatNum(rate))
-	spec := RunSpec{Kind: collector.Doghouse, Transport: loadgen.UDP, Chunkfile: chunks, ChunkfileOptions: []string{"max_segment_age: 2s"}, Dir: dir,
-		Phases: []Phase{{Workload: w, Rate: rate, Duration: e.p.stopLoad}}, Interrupt: &Interrupt{After: e.p.stopAfter, Kill: true}}
+	spec := RunSpec{Kind: collector.Doghouse, Transport: loadgen.UnixGram, Chunkfile: chunks, ChunkfileOptions: []string{"max_segment_age: 2s"}, Dir: dir,
+		Phases: []Phase{{Workload: w, Rate: rate, Duration: killAfter + 4*time.Second}}, Interrupt: &Interrupt{After: killAfter, Kill: true}}
 	if _, err := e.measure(ctx, spec); err != nil {
 		sec.Failed = append(sec.Failed, fmt.Sprintf("run before the kill: %v", err))
 		return nil
@@ -387,12 +391,14 @@ func (e *env) killChunkfile(ctx context.Context, r *Report) error {
 	if err != nil {
 		sec.Failed = append(sec.Failed, fmt.Sprintf("verifying after the kill: %v", err))
 	}
-	spec.Phases = []Phase{{Workload: e.workload("chunk-after", loadgen.Config{Seed: 7, Contexts: 1000, Prefix: "after", PacketSize: udpPacket}), Rate: rate, Duration: 4 * time.Second}}
+	spec.Phases = []Phase{{Workload: e.workload("chunk-after", loadgen.Config{Seed: 7, Contexts: 1000, Prefix: "after"}), Rate: rate, Duration: 4 * time.Second}}
 	spec.Interrupt = nil
 	restart, err := e.measure(ctx, spec)
-	restarted := err == nil
+	restarted := err == nil && restart.Loss() < 0.001
 	if err != nil {
 		sec.Failed = append(sec.Failed, fmt.Sprintf("restart after the kill: %v", err))
+	} else if !restarted {
+		sec.Failed = append(sec.Failed, fmt.Sprintf("the restarted collector lost %.3f%% of its load", 100*restart.Loss()))
 	}
 	after, err := verifySegments(ctx, cli, chunks)
 	if err != nil {
@@ -431,7 +437,7 @@ func (e *env) killChunkfile(ctx context.Context, r *Report) error {
 		{Figure: "segments sealed before the kill", Doghouse: Num(float64(sealedBefore)), Contrib: NA("no chunkfile exporter")},
 		{Figure: "points in them", Doghouse: Num(float64(pointsBefore)), Contrib: NA("no chunkfile exporter")},
 		{Figure: "of those segments, read back whole after the restart", Doghouse: Num(float64(intact)), Contrib: NA("no chunkfile exporter")},
-		{Figure: "restart recovered (ready, load accepted, clean stop)", Doghouse: Text(yesNo(restarted && restart.Loss() < 0.001)), Contrib: NA("no chunkfile exporter")},
+		{Figure: "restart recovered (ready, load accepted, clean stop)", Doghouse: Text(yesNo(restarted)), Contrib: NA("no chunkfile exporter")},
 		{Figure: "segments after the restart / failing verify", Doghouse: Text(fmt.Sprintf("%d / %d", len(after), bad)), Contrib: NA("no chunkfile exporter")},
 		{Figure: "points in all segments after the restart", Doghouse: Num(float64(pointsAfter)), Contrib: NA("no chunkfile exporter")},
 	}})
@@ -501,8 +507,9 @@ func pointsField(s string) string {
 
 // headlines picks the figures the README quotes and checks the design goals.
 func (e *env) headlines(r *Report) {
-	udpPacked := searchCase{loadgen.UDP, loadgen.Packed}
-	udpSingle := searchCase{loadgen.UDP, loadgen.Single}
+	udpPacked := searchCase{tr: loadgen.UDP, packing: loadgen.Packed}
+	udpSingle := searchCase{tr: loadgen.UDP, packing: loadgen.Single}
+	udpBig := searchCase{tr: loadgen.UDP, packing: loadgen.Packed, rcvbuf: bigRcvbuf}
 	rateCell := func(k collector.Kind, c searchCase) Cell {
 		s, ok := e.rates[rateKey{k, c}]
 		if !ok {
@@ -531,6 +538,7 @@ func (e *env) headlines(r *Report) {
 	r.Headlines = []Headline{
 		{"sustainable rate, UDP, packed datagrams (lines/s)", rateCell(collector.Doghouse, udpPacked), rateCell(collector.Contrib, udpPacked)},
 		{"sustainable rate, UDP, 1 line/datagram (lines/s)", rateCell(collector.Doghouse, udpSingle), rateCell(collector.Contrib, udpSingle)},
+		{"sustainable rate, UDP, packed, doghouse with so_rcvbuf 4 MiB (contrib cannot set it: its default) (lines/s)", rateCell(collector.Doghouse, udpBig), rateCell(collector.Contrib, udpPacked)},
 		{"CPU s per million lines at 100k lines/s (UDP, packed)", cpu(collector.Doghouse), cpu(collector.Contrib)},
 		{"peak RSS with 100k contexts (MiB)", mem(collector.Doghouse), mem(collector.Contrib)},
 	}
@@ -549,7 +557,8 @@ func (e *env) headlines(r *Report) {
 	r.Goals = []string{
 		goal("sustainable rate, UDP packed, doghouse / contrib", h[0].Doghouse, h[0].Contrib, func(x float64) bool { return x >= 10 }, "≥ 10×"),
 		goal("sustainable rate, UDP 1 line/datagram, doghouse / contrib", h[1].Doghouse, h[1].Contrib, func(x float64) bool { return x >= 10 }, "≥ 10×"),
-		goal("CPU per million lines, doghouse / contrib", h[2].Doghouse, h[2].Contrib, func(x float64) bool { return x <= 0.2 }, "≤ 0.2×"),
+		goal("sustainable rate, UDP packed, doghouse with so_rcvbuf 4 MiB / contrib", h[2].Doghouse, h[2].Contrib, func(x float64) bool { return x >= 10 }, "≥ 10×"),
+		goal("CPU per million lines, doghouse / contrib", h[3].Doghouse, h[3].Contrib, func(x float64) bool { return x <= 0.2 }, "≤ 0.2×"),
 	}
 	if d, ok := e.rates[rateKey{collector.Doghouse, udpPacked}]; ok && d.bounded == "generator-bound" {
 		r.Goals = append(r.Goals, "doghouse's UDP packed rate is a lower bound: the load generator, on the same cores, could not send faster without loss appearing")

@@ -181,26 +181,33 @@ type sustained struct {
 type stepOutcome struct {
 	achieved, loss float64
 	errors         int64
+	// genShare is the generator's CPU over the step's wall time, per sender socket: near 1
+	// means the generator itself could go no faster.
+	genShare float64
 }
 
 // searchRate finds the highest rate with loss under 0.1% and at least 95% of the asked rate
 // achieved.
-func (e *env) searchRate(ctx context.Context, kind collector.Kind, tr loadgen.Transport, w *loadgen.Workload) (sustained, error) {
-	return search(e.p, tr == loadgen.UDP, func(rate float64) (stepOutcome, error) {
-		res, err := e.measure(ctx, RunSpec{Kind: kind, Transport: tr, Phases: []Phase{{Workload: w, Rate: rate, Duration: e.p.step}}})
+func (e *env) searchRate(ctx context.Context, kind collector.Kind, tr loadgen.Transport, rcvbuf int, w *loadgen.Workload) (sustained, error) {
+	return search(e.p, func(rate float64) (stepOutcome, error) {
+		res, err := e.measure(ctx, RunSpec{Kind: kind, Transport: tr, UDPRcvBuf: rcvbuf, Phases: []Phase{{Workload: w, Rate: rate, Duration: e.p.step}}})
 		if err != nil {
 			return stepOutcome{}, err
 		}
-		return stepOutcome{achieved: res.Rate(), loss: res.Loss(), errors: res.Phases[0].Load.Errors}, nil
+		o := stepOutcome{achieved: res.Rate(), loss: res.Loss(), errors: res.Phases[0].Load.Errors}
+		if res.Phases[0].Load.Elapsed > 0 {
+			o.genShare = res.GenCPU.Seconds() / res.Phases[0].Load.Elapsed.Seconds()
+		}
+		return o, nil
 	})
 }
 
 // search doubles the rate from the plan's start until a step fails, then bisects
 // (geometrically) until the passing and failing rates are within the plan's precision; it halves
-// instead while nothing has passed. neverBlocks says the transport cannot slow the sender (UDP):
-// a short achieved rate without loss then means the generator was the limit, and the search
-// stops with the achieved rate as a lower bound.
-func search(p plan, neverBlocks bool, try func(rate float64) (stepOutcome, error)) (sustained, error) {
+// instead while nothing has passed. A step that fell short of the asked rate without loss while
+// the generator was busy all the time (its CPU at least 90% of the wall time) was limited by the
+// generator, not the collector: the search stops there with the achieved rate as a lower bound.
+func search(p plan, try func(rate float64) (stepOutcome, error)) (sustained, error) {
 	var s sustained
 	rate, lo, hi := p.searchStart, 0.0, math.Inf(1)
 	for i := 0; i < p.maxSteps; i++ {
@@ -215,7 +222,7 @@ func search(p plan, neverBlocks bool, try func(rate float64) (stepOutcome, error
 				return s, err
 			}
 			ok = o.loss < 0.001 && o.achieved >= 0.95*rate && o.errors == 0
-			tries = append(tries, fmt.Sprintf("sent %s/s, loss %.3f%%", formatNum(o.achieved), 100*o.loss))
+			tries = append(tries, fmt.Sprintf("sent %s/s, loss %.3f%%, generator %.0f%% of a core", formatNum(o.achieved), 100*o.loss, 100*o.genShare))
 		}
 		verdict := "ok"
 		if !ok {
@@ -226,7 +233,7 @@ func search(p plan, neverBlocks bool, try func(rate float64) (stepOutcome, error
 			lo = rate
 		} else {
 			hi = rate
-			if neverBlocks && o.loss < 0.001 && o.errors == 0 && o.achieved < 0.95*rate {
+			if o.loss < 0.001 && o.errors == 0 && o.achieved < 0.95*rate && o.genShare >= 0.9 {
 				s.rate, s.bounded = math.Max(lo, o.achieved), "generator-bound"
 				return s, nil
 			}
@@ -253,9 +260,20 @@ func search(p plan, neverBlocks bool, try func(rate float64) (stepOutcome, error
 type searchCase struct {
 	tr      loadgen.Transport
 	packing loadgen.Packing
+	rcvbuf  int // doghouse udp.so_rcvbuf; the contrib receiver cannot set it
 }
 
-func (c searchCase) String() string { return fmt.Sprintf("%s, %s", c.tr, c.packing) }
+func (c searchCase) String() string {
+	s := fmt.Sprintf("%s, %s", c.tr, c.packing)
+	if c.rcvbuf > 0 {
+		s += fmt.Sprintf(", doghouse so_rcvbuf %d MiB", c.rcvbuf>>20)
+	}
+	return s
+}
+
+// bigRcvbuf is net.core.rmem_max on the testbed's machine: the most so_rcvbuf gets without
+// privileges.
+const bigRcvbuf = 4 << 20
 
 func (e *env) sustainable(ctx context.Context, r *Report) error {
 	sec := Section{
@@ -263,21 +281,29 @@ func (e *env) sustainable(ctx context.Context, r *Report) error {
 		Method: fmt.Sprintf("Stepwise search per transport: each step is a fresh collector fed for %s at a fixed rate; "+
 			"a step passes when the counter totals in the output miss less than 0.1%% of what was sent and the "+
 			"generator achieved at least 95%% of the asked rate (a Unix socket that makes the sender wait fails the "+
-			"step); a failed step is tried once more and passes if either try does. Rates double from %s lines/s "+
+			"step); a failed step is tried once more and passes if either try does. Both receivers keep the "+
+			"system's default socket buffers (net.core.rmem_default, %s bytes here), except in the row where doghouse "+
+			"sets `udp.so_rcvbuf` to 4 MiB (net.core.rmem_max here), which the contrib receiver has no setting for. "+
+			"Rates double from %s lines/s "+
 			"until a step fails, then bisect until within %.0f%%. Traffic: %s; over Unix sockets the same lines "+
 			"packed up to 8192 bytes.",
-			e.p.step, formatNum(e.p.searchStart), 100*(e.p.precision-1), describeWorkload(e.mixed(loadgen.UDP, loadgen.Packed))),
+			e.p.step, sysctl("net/core/rmem_default"), formatNum(e.p.searchStart), 100*(e.p.precision-1), describeWorkload(e.mixed(loadgen.UDP, loadgen.Packed))),
 	}
 	t := Table{Caption: "Highest rate with loss < 0.1% (lines/s)"}
-	for _, c := range []searchCase{{loadgen.UDP, loadgen.Packed}, {loadgen.UDP, loadgen.Single}, {loadgen.UnixGram, loadgen.Packed}, {loadgen.UnixStream, loadgen.Packed}} {
+	for _, c := range []searchCase{{tr: loadgen.UDP, packing: loadgen.Packed}, {tr: loadgen.UDP, packing: loadgen.Single},
+		{tr: loadgen.UDP, packing: loadgen.Packed, rcvbuf: bigRcvbuf}, {tr: loadgen.UnixGram, packing: loadgen.Packed}, {tr: loadgen.UnixStream, packing: loadgen.Packed}} {
 		row := Row{Figure: c.String()}
 		for _, k := range []collector.Kind{collector.Doghouse, collector.Contrib} {
 			if k == collector.Contrib && c.tr == loadgen.UnixStream {
 				row.Contrib = NA("no Unix stream transport")
 				continue
 			}
+			if k == collector.Contrib && c.rcvbuf > 0 {
+				row.Contrib = NA("no UDP so_rcvbuf setting")
+				continue
+			}
 			e.logf("scenario 1: %s %s", k, c)
-			s, err := e.searchRate(ctx, k, c.tr, e.mixed(c.tr, c.packing))
+			s, err := e.searchRate(ctx, k, c.tr, c.rcvbuf, e.mixed(c.tr, c.packing))
 			if err != nil {
 				sec.Failed = append(sec.Failed, fmt.Sprintf("%s %s: %v", k, c, err))
 				continue
@@ -304,6 +330,14 @@ func (e *env) sustainable(ctx context.Context, r *Report) error {
 type rateKey struct {
 	k collector.Kind
 	c searchCase
+}
+
+func sysctl(name string) string {
+	b, err := os.ReadFile("/proc/sys/" + name)
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
 }
 
 func describeWorkload(w *loadgen.Workload) string {

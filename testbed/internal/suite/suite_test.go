@@ -13,6 +13,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // model is a collector that loses data above its capacity, sent by a generator that cannot
 // exceed genMax.
+// A collector that blocks its sender (a Unix socket) at blockAt passes achieved = blockAt with
+// an idle generator.
 func model(capacity, genMax float64) func(float64) (stepOutcome, error) {
 	return func(rate float64) (stepOutcome, error) {
 		achieved := math.Min(rate, genMax)
@@ -20,13 +22,23 @@ func model(capacity, genMax float64) func(float64) (stepOutcome, error) {
 		if achieved > capacity {
 			loss = 1 - capacity/achieved
 		}
-		return stepOutcome{achieved: achieved, loss: loss}, nil
+		share := 0.5
+		if rate >= genMax {
+			share = 1
+		}
+		return stepOutcome{achieved: achieved, loss: loss, genShare: share}, nil
+	}
+}
+
+func blocking(blockAt float64) func(float64) (stepOutcome, error) {
+	return func(rate float64) (stepOutcome, error) {
+		return stepOutcome{achieved: math.Min(rate, blockAt), genShare: 0.3}, nil
 	}
 }
 
 func TestSearchFindsTheCapacityWithinPrecision(t *testing.T) {
 	for _, capacity := range []float64{7000, 25000, 97500, 137000, 1.3e6} {
-		s, err := search(fullPlan, true, model(capacity, 1e9))
+		s, err := search(fullPlan, model(capacity, 1e9))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +55,7 @@ func TestSearchRetriesAFailedStepOnce(t *testing.T) {
 	// Every rate fails its first try; the second try behaves as a 100k collector.
 	calls := map[float64]int{}
 	m := model(100000, 1e9)
-	s, err := search(fullPlan, true, func(rate float64) (stepOutcome, error) {
+	s, err := search(fullPlan, func(rate float64) (stepOutcome, error) {
 		calls[rate]++
 		if calls[rate] == 1 {
 			return stepOutcome{achieved: rate, loss: 0.01}, nil
@@ -64,7 +76,7 @@ func TestSearchRetriesAFailedStepOnce(t *testing.T) {
 }
 
 func TestSearchStopsAtTheGeneratorLimit(t *testing.T) {
-	s, err := search(fullPlan, true, model(1e9, 300000))
+	s, err := search(fullPlan, model(1e9, 300000))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +84,7 @@ func TestSearchStopsAtTheGeneratorLimit(t *testing.T) {
 		t.Fatalf("got %v (%s), want 300000 generator-bound; steps %v", s.rate, s.bounded, s.steps)
 	}
 	// A Unix socket that makes the sender wait is the collector's limit, not the generator's.
-	s, err = search(fullPlan, false, model(1e9, 300000))
+	s, err = search(fullPlan, blocking(300000))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,12 +95,12 @@ func TestSearchStopsAtTheGeneratorLimit(t *testing.T) {
 
 func TestSearchReportsStepErrors(t *testing.T) {
 	boom := errors.New("collector crashed")
-	_, err := search(fullPlan, true, func(float64) (stepOutcome, error) { return stepOutcome{}, boom })
+	_, err := search(fullPlan, func(float64) (stepOutcome, error) { return stepOutcome{}, boom })
 	if !errors.Is(err, boom) {
 		t.Fatalf("got %v", err)
 	}
 	// Send errors fail a step even without loss.
-	s, err := search(fullPlan, true, func(rate float64) (stepOutcome, error) { return stepOutcome{achieved: rate, errors: 1}, nil })
+	s, err := search(fullPlan, func(rate float64) (stepOutcome, error) { return stepOutcome{achieved: rate, errors: 1}, nil })
 	if err != nil || s.rate != 0 {
 		t.Fatalf("got %v, %v", s.rate, err)
 	}
