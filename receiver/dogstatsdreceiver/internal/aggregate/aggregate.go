@@ -9,6 +9,7 @@
 package aggregate
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -88,6 +89,7 @@ type Shard struct {
 	mu          sync.Mutex
 	contexts    map[uint64]*entry
 	timestamped []timestampedPoint
+	wire        []string // scratch: a sample's tags in wire order while they are sorted
 }
 
 // timestampedPoint is a `|T` sample kept as is, outside aggregation.
@@ -106,27 +108,53 @@ func (s *Shard) Add(samples []parse.Sample, stamp int64) {
 	defer s.mu.Unlock()
 	for i := range samples {
 		smp := &samples[i]
-		smp.Tags = canonicalTags(smp.Tags)
 		if smp.Timestamp != 0 && (smp.Type == parse.Counter || smp.Type == parse.Gauge) {
+			smp.Tags = canonicalTags(smp.Tags)
 			s.addTimestamped(smp)
 			continue
 		}
+		// Fast path: the context in the tag order it was first seen in, no sorting.
 		h := hashSample(smp)
 		e := s.contexts[h]
-		for e != nil && !e.key.matches(smp) {
+		for e != nil && !e.key.matchesWire(smp) {
 			e = e.next
 		}
 		if e == nil {
-			if s.agg.Stats.Contexts.Add(1) > int64(cfg.MaxContexts) {
-				s.agg.Stats.Contexts.Add(-1)
-				s.agg.Stats.ContextsDropped.Add(1)
-				continue
+			e = s.lookupCanonical(smp)
+			if e == nil {
+				continue // over max_contexts: dropped and counted
 			}
-			e = &entry{key: keyOf(smp), st: newState(smp.Type, cfg), next: s.contexts[h]}
-			s.contexts[h] = e
 		}
 		e.st.add(smp, stamp, cfg)
 	}
+}
+
+// lookupCanonical finds or creates the context of smp after sorting its tags (another order,
+// repeated tags, or a new context).
+func (s *Shard) lookupCanonical(smp *parse.Sample) *entry {
+	cfg := &s.agg.cfg
+	s.wire = append(s.wire[:0], smp.Tags...)
+	smp.Tags = canonicalTags(smp.Tags)
+	h := hashSample(smp)
+	e := s.contexts[h]
+	for e != nil && !e.key.matches(smp) {
+		e = e.next
+	}
+	if e != nil {
+		return e
+	}
+	if s.agg.Stats.Contexts.Add(1) > int64(cfg.MaxContexts) {
+		s.agg.Stats.Contexts.Add(-1)
+		s.agg.Stats.ContextsDropped.Add(1)
+		return nil
+	}
+	key := keyOf(smp)
+	if !slices.Equal(s.wire, key.tags) {
+		key.wire = slices.Clone(s.wire)
+	}
+	e = &entry{key: key, st: newState(smp.Type, cfg), next: s.contexts[h]}
+	s.contexts[h] = e
+	return e
 }
 
 func (s *Shard) addTimestamped(smp *parse.Sample) {

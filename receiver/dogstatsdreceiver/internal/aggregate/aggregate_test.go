@@ -98,6 +98,8 @@ func TestTagOrderAndDuplicatesNameOneContext(t *testing.T) {
 	a.Shard(0).Add([]parse.Sample{
 		smp("x", parse.Counter, 1, "b:2", "a:1"),
 		smp("x", parse.Counter, 1, "a:1", "b:2", "a:1"),
+		smp("x", parse.Counter, 1, "a:1", "b:2"),
+		smp("x", parse.Counter, 1, "b:2", "a:1"),
 		smp("x", parse.Counter, 1, "team:web", "team:api", "bare"),
 	}, 1)
 	if n := a.Stats.Contexts.Load(); n != 2 {
@@ -111,8 +113,8 @@ func TestTagOrderAndDuplicatesNameOneContext(t *testing.T) {
 		dp := dps.At(i)
 		raw := dp.Attributes().AsRaw()
 		switch _, isTeam := raw["team"]; {
-		case !isTeam: // a:1,b:2 seen twice
-			if dp.DoubleValue() != 2 || raw["a"] != "1" || raw["b"] != "2" {
+		case !isTeam: // a:1,b:2 seen four times, in three forms
+			if dp.DoubleValue() != 4 || raw["a"] != "1" || raw["b"] != "2" {
 				t.Errorf("got %v = %v", raw, dp.DoubleValue())
 			}
 		default:

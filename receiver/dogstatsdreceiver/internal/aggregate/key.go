@@ -17,6 +17,9 @@ type contextKey struct {
 	typ  parse.MetricType
 	res  Resource
 	tags []string // sorted, exact duplicates removed
+	// wire is the tag order the context was first seen in when it differs from tags: clients
+	// repeat their order, so a sample in that order matches without being sorted.
+	wire []string
 }
 
 // canonicalTags sorts tags in place and removes exact duplicates, so that `a:1,b:2` and
@@ -32,26 +35,46 @@ func canonicalTags(tags []string) []string {
 	return slices.Compact(tags)
 }
 
-// hashSample hashes the identity of s, whose Tags must already be canonical.
+// hashSample hashes the identity of s. Tags are combined by addition, so the hash does not
+// depend on their order: a sample hashes like its canonical form unless it repeats a tag.
 func hashSample(s *parse.Sample) uint64 {
-	var h maphash.Hash
-	h.SetSeed(seed)
-	h.WriteString(s.Name)
-	h.WriteByte(byte(s.Type))
-	h.WriteString(s.Host)
-	h.WriteByte(0)
-	h.WriteString(s.ContainerID)
-	h.WriteByte(0)
-	h.WriteString(s.ExternalData)
-	for _, t := range s.Tags {
-		h.WriteByte(0)
-		h.WriteString(t)
+	h := mix(maphash.String(seed, s.Name), uint64(s.Type))
+	for i, f := range [3]string{s.Host, s.ContainerID, s.ExternalData} {
+		if f != "" {
+			h = mix(h, maphash.String(seed, f)+uint64(i+1))
+		}
 	}
-	return h.Sum64()
+	var tags uint64
+	for _, t := range s.Tags {
+		tags += mix(maphash.String(seed, t), 0)
+	}
+	return mix(h, tags)
 }
 
+// mix folds v into h (a multiply-xorshift finaliser, so that sums of mixed values do not
+// cancel out the way sums of raw hashes of related strings could).
+func mix(h, v uint64) uint64 {
+	h ^= v
+	h *= 0x9e3779b97f4a7c15
+	return h ^ h>>32
+}
+
+func (k *contextKey) sameOrigin(s *parse.Sample) bool {
+	return k.name == s.Name && k.typ == s.Type && k.res == resourceOf(s)
+}
+
+// matchesWire reports whether s is this context with its tags in the order first seen.
+func (k *contextKey) matchesWire(s *parse.Sample) bool {
+	w := k.wire
+	if w == nil {
+		w = k.tags
+	}
+	return k.sameOrigin(s) && slices.Equal(w, s.Tags)
+}
+
+// matches reports whether s, whose tags are canonical, is this context.
 func (k *contextKey) matches(s *parse.Sample) bool {
-	return k.name == s.Name && k.typ == s.Type && k.res == resourceOf(s) && slices.Equal(k.tags, s.Tags)
+	return k.sameOrigin(s) && slices.Equal(k.tags, s.Tags)
 }
 
 func (k *contextKey) equal(o *contextKey) bool {
