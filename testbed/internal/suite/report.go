@@ -138,9 +138,11 @@ type Report struct {
 	Commit            string
 	Command           string
 	Smoke             bool
-	Sections          []Section
-	Headlines         []Headline
-	Goals             []string
+	// BufferNote says how long the default UDP socket buffer lasts at 100k lines/s.
+	BufferNote string
+	Sections   []Section
+	Headlines  []Headline
+	Goals      []string
 }
 
 // Markdown renders docs/benchmarks.md.
@@ -162,7 +164,11 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "- load average (1, 5, 15 min) at the start: %s; at the end: %s\n\n", r.Machine.LoadAvg, r.LoadAfter)
 	b.WriteString("The machine is shared: the load generator, both collectors and whatever else runs there " +
 		"compete for the same cores, so every figure depends on the machine's load at the time (given above). " +
-		"Compare the two collectors within one run, not figures across runs.\n\n")
+		"Compare the two collectors within one run, not figures across runs.")
+	if r.BufferNote != "" {
+		b.WriteString(" " + r.BufferNote)
+	}
+	b.WriteString("\n\n")
 	if len(r.Headlines) > 0 {
 		b.WriteString("## Headline\n\n| figure | doghouse | contrib statsd | doghouse / contrib |\n|---|---:|---:|---:|\n")
 		for _, h := range r.Headlines {

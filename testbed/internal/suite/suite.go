@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,6 +73,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.Commit = strings.TrimSpace(string(out))
 	}
 	e := &env{o: o, p: fullPlan, rates: map[rateKey]sustained{}, fixed: map[collector.Kind]RunResult{}, mem: map[collector.Kind]RunResult{}}
+	if n, err := strconv.Atoi(sysctl("net/core/rmem_default")); err == nil && n > 0 {
+		t := e.mixed(loadgen.UDP, loadgen.Packed).Total()
+		perLine := float64(t.Bytes) / float64(t.Lines)
+		r.BufferNote = fmt.Sprintf("UDP figures at the system's default socket buffer are the noisiest: %d bytes hold at most "+
+			"%.0f ms of these lines (%.0f bytes a line) at 100k lines/s, so a reader held off the CPU for longer loses datagrams.",
+			n, float64(n)/(100000*perLine)*1000, perLine)
+	}
 	var err error
 	if o.Smoke {
 		err = e.smoke(ctx, r)
