@@ -48,6 +48,9 @@ func parseSample(line string) (Sample, error) {
 	} else {
 		s.Name, rest = line[:i], line[i:]
 	}
+	if s.Name == "" {
+		return s, fmt.Errorf("collector: no metric name in %q", line)
+	}
 	if rest[0] == '{' {
 		rest = rest[1:]
 		for {

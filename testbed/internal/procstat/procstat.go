@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -49,6 +50,10 @@ func ParseStat(text string) (CPU, error) {
 		return CPU{}, fmt.Errorf("procstat: stime %q: %w", f[12], err)
 	}
 	tick := time.Second / userHZ
+	// Beyond this a time.Duration overflows (about 292 years of CPU).
+	if limit := uint64(math.MaxInt64 / int64(tick)); utime > limit || stime > limit {
+		return CPU{}, fmt.Errorf("procstat: CPU ticks %d/%d out of range", utime, stime)
+	}
 	return CPU{User: time.Duration(utime) * tick, System: time.Duration(stime) * tick}, nil
 }
 
