@@ -47,7 +47,7 @@ type Config struct {
 
 	// AggregationInterval is how often aggregated metrics are emitted.
 	AggregationInterval time.Duration `mapstructure:"aggregation_interval"`
-	// MaxContexts bounds the contexts (name, type, tags, host, container) aggregated at once;
+	// MaxContexts bounds the contexts (name, type, tags, origin) each worker aggregates at once;
 	// samples of new contexts beyond it are dropped and counted.
 	MaxContexts int `mapstructure:"max_contexts"`
 	// MaxTimestamped bounds the timestamped (`|T`) samples each worker holds between emissions.

@@ -51,6 +51,7 @@ func TestLoadConfig(t *testing.T) {
 func TestDefaultConfigMatchesTheAgent(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	assert.Equal(t, "localhost:8125", cfg.UDP.Endpoint)
+	assert.Equal(t, 4<<20, cfg.UDP.SoRcvbuf)
 	assert.Equal(t, 8192, cfg.BufferSize)
 	assert.Equal(t, 32, cfg.PacketBufferSize)
 	assert.Equal(t, 100*time.Millisecond, cfg.PacketBufferFlushTimeout)

@@ -116,7 +116,11 @@ func (r *dogstatsdReceiver) start() error {
 			r.stop(context.Background())
 			return err
 		}
-		r.set.Logger.Info("DogStatsD listener started", zap.String("transport", l.Stats().Transport.String()), zap.Stringer("address", l.Addr()))
+		fields := []zap.Field{zap.String("transport", l.Stats().Transport.String()), zap.Stringer("address", l.Addr())}
+		if rb := l.Stats().ReceiveBuffer.Load(); rb > 0 {
+			fields = append(fields, zap.Int64("receive_buffer_bytes", rb)) // what the kernel granted
+		}
+		r.set.Logger.Info("DogStatsD listener started", fields...)
 	}
 	if r.telemetry, err = newTelemetry(r); err != nil {
 		r.started = true

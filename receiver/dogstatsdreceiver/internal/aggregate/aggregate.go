@@ -28,8 +28,10 @@ const (
 
 // Config holds the aggregator's knobs; the receiver's Config documents them for users.
 type Config struct {
-	// MaxContexts bounds the contexts tracked at once over all shards; samples of new contexts
-	// beyond it are dropped and counted.
+	// MaxContexts bounds the contexts each shard tracks at once; samples of new contexts beyond
+	// it are dropped and counted. A context seen by several workers is in several shards, so
+	// the bound is per shard: counting it over all shards would let a busy context use up the
+	// room of others (with 2 workers 100k distinct contexts would need 200k).
 	MaxContexts int
 	// MaxTimestamped bounds the timestamped (`|T`) samples held per shard between flushes.
 	MaxTimestamped int
@@ -49,7 +51,7 @@ type Config struct {
 
 // Stats are the aggregator's counters, safe to read from any goroutine.
 type Stats struct {
-	Contexts           atomic.Int64  // contexts tracked over all shards
+	Contexts           atomic.Int64  // contexts tracked, summed over the shards
 	ContextsDropped    atomic.Uint64 // samples dropped because MaxContexts was reached
 	TimestampedDropped atomic.Uint64 // timestamped samples dropped because a shard held MaxTimestamped
 }
@@ -88,6 +90,7 @@ type Shard struct {
 	agg         *Aggregator
 	mu          sync.Mutex
 	contexts    map[uint64]*entry
+	n           int // entries in contexts
 	timestamped []timestampedPoint
 	wire        []string // scratch: a sample's tags in wire order while they are sorted
 }
@@ -143,11 +146,12 @@ func (s *Shard) lookupCanonical(smp *parse.Sample) *entry {
 	if e != nil {
 		return e
 	}
-	if s.agg.Stats.Contexts.Add(1) > int64(cfg.MaxContexts) {
-		s.agg.Stats.Contexts.Add(-1)
+	if s.n >= cfg.MaxContexts {
 		s.agg.Stats.ContextsDropped.Add(1)
 		return nil
 	}
+	s.n++
+	s.agg.Stats.Contexts.Add(1)
 	key := keyOf(smp)
 	if !slices.Equal(s.wire, key.tags) {
 		key.wire = slices.Clone(s.wire)

@@ -198,13 +198,21 @@ func TestMaxContextsDropsAndCounts(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxContexts = 2
 	a := New(cfg, 2)
-	a.Shard(0).Add([]parse.Sample{smp("a", parse.Counter, 1), smp("b", parse.Counter, 1)}, 1)
-	a.Shard(1).Add([]parse.Sample{smp("c", parse.Counter, 1), smp("a", parse.Counter, 1)}, 1)
+	// The bound is per shard: the same two contexts fit in both shards.
+	a.Shard(0).Add([]parse.Sample{smp("a", parse.Counter, 1), smp("b", parse.Counter, 1), smp("c", parse.Counter, 1)}, 1)
+	a.Shard(1).Add([]parse.Sample{smp("b", parse.Counter, 1), smp("a", parse.Counter, 1), smp("c", parse.Counter, 1)}, 1)
 	if got := a.Stats.ContextsDropped.Load(); got != 2 {
-		t.Fatalf("dropped %d, want 2 (c and shard 1's a)", got)
+		t.Fatalf("dropped %d, want 2 (c in each shard)", got)
 	}
-	if md := a.Flush(t0, t1); md.DataPointCount() != 2 {
-		t.Fatalf("%d points, want 2", md.DataPointCount())
+	md := a.Flush(t0, t1)
+	if md.DataPointCount() != 2 {
+		t.Fatalf("%d points, want 2 (a and b, each from both shards)", md.DataPointCount())
+	}
+	// Once idle contexts are forgotten there is room again.
+	a.Flush(t1, t1.Add(time.Second))
+	a.Shard(0).Add([]parse.Sample{smp("c", parse.Counter, 1)}, 2)
+	if got := a.Stats.ContextsDropped.Load(); got != 2 {
+		t.Fatalf("dropped %d after the shard emptied, want still 2", got)
 	}
 }
 

@@ -26,6 +26,7 @@ func (a *Aggregator) Flush(start, end time.Time) pmetric.Metrics {
 			for e := head; e != nil; {
 				next := e.next
 				if e.st.samples == 0 {
+					s.n--
 					a.Stats.Contexts.Add(-1)
 				} else {
 					a.mergeEntry(h, e)
