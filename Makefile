@@ -9,7 +9,7 @@ DIST     := build/otelcol-doghouse/otelcol-doghouse
 CONFIGS  := $(wildcard config/*.yaml examples/*.yaml)
 FUZZTIME ?= 20s
 
-.PHONY: all build run test vet unit e2e validate bench fuzz generate tools clean
+.PHONY: all build run test vet unit validate testbed-test bench fuzz generate tools clean
 
 all: build
 
@@ -47,10 +47,19 @@ validate: build
 		./$(DIST) validate --config $$c || exit 1; \
 	done
 
-test: vet unit validate
+# The testbed's own tests and its smoke run against the built collector (doghouse only, under a
+# minute); the full comparison suite runs in `make bench`.
+testbed-test: build
+	cd testbed && $(GO) vet ./... && DOGHOUSE_TESTBED_SMOKE=1 DOGHOUSE_OTELCOL=$(CURDIR)/$(DIST) $(GO) test -race -count=1 ./...
 
-bench:
+test: vet unit validate testbed-test
+
+# Micro-benchmarks of the module, the chunk format against Prometheus' XOR chunks, and the
+# testbed suite against the contrib statsd receiver (about 15 minutes; rewrites docs/benchmarks.md).
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	cd bench/chunkcompare && $(GO) run .
+	cd testbed && $(GO) run ./cmd/testbed suite -out ../docs/benchmarks.md
 
 # A short bounded run of every fuzz target in the module.
 fuzz:
