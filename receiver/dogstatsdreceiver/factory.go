@@ -14,12 +14,12 @@ import (
 
 // Defaults: the Datadog Agent's values where it has one.
 const (
-	defaultUDPEndpoint      = "localhost:8125"
+	defaultUDPEndpoint = "localhost:8125"
 	// defaultSoRcvbuf is 4 MiB: the system default (208 KiB on Linux) holds about 50 datagrams of
 	// 1432 bytes, a few milliseconds of a busy client's bursts, and the testbed measured kernel
 	// drops there at a fraction of what the pipeline sustains (docs/benchmarks.md). Linux caps
 	// it at net.core.rmem_max unless the collector has CAP_NET_ADMIN.
-	defaultSoRcvbuf = 4 << 20
+	defaultSoRcvbuf         = 4 << 20
 	defaultBufferSize       = 8192 // one packet: the largest datagram Datadog clients send over UDS
 	defaultPacketBufferSize = 32
 	defaultFlushTimeout     = 100 * time.Millisecond
