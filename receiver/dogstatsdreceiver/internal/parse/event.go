@@ -128,28 +128,11 @@ func (p *Parser) ParseEvent(line []byte) (Event, error) {
 
 // applyEventField applies one optional field to ev and returns the current host tag value.
 func (p *Parser) applyEventField(ev *Event, field []byte, hostTag string) string {
-	if len(field) == 0 {
+	hostTag, key, value, done := p.applyCommonField(ev.common(), field, hostTag)
+	if done {
 		return hostTag
 	}
-	if field[0] == '#' {
-		ev.Tags, hostTag = p.appendTags(nil, field[1:])
-		return hostTag
-	}
-	if bytes.HasPrefix(field, cardinalityPrefix) {
-		ev.Cardinality = p.in.Get(field[len(cardinalityPrefix):])
-		return hostTag
-	}
-	if len(field) < 2 || field[1] != ':' {
-		return hostTag
-	}
-	value := field[2:]
-	switch field[0] {
-	case 'd':
-		if ts, ok := parseInt(value); ok {
-			ev.Timestamp = ts
-		}
-	case 'h':
-		ev.Hostname = p.in.Get(value)
+	switch key {
 	case 'k':
 		ev.AggregationKey = string(value)
 	case 'p':
@@ -172,12 +155,12 @@ func (p *Parser) applyEventField(ev *Event, field []byte, hostTag string) string
 		case "error":
 			ev.AlertType = AlertError
 		}
-	case 'c':
-		ev.ContainerID = p.in.Get(value)
-	case 'e':
-		ev.ExternalData = p.in.Get(value)
 	}
 	return hostTag
+}
+
+func (ev *Event) common() commonFields {
+	return commonFields{&ev.Timestamp, &ev.Hostname, &ev.Tags, &ev.ContainerID, &ev.ExternalData, &ev.Cardinality}
 }
 
 // parseLength reads a decimal byte count terminated by term. Counts larger than limit cannot be

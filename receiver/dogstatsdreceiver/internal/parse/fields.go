@@ -64,3 +64,48 @@ func cutShort(b []byte, sep byte) (before, after []byte) {
 	}
 	return b, nil
 }
+
+// commonFields points at the optional fields events and service checks share.
+type commonFields struct {
+	timestamp                              *int64
+	hostname                               *string
+	tags                                   *[]string
+	containerID, externalData, cardinality *string
+}
+
+// applyCommonField applies field to c when it is one of the fields events and service checks
+// share (`#tags`, `card:`, `d:`, `h:`, `c:`, `e:`), or an empty or unknown-shaped field, and
+// reports done. Otherwise it returns the field's one-letter key and its value for the caller.
+// It returns the current host tag value either way.
+func (p *Parser) applyCommonField(c commonFields, field []byte, hostTag string) (string, byte, []byte, bool) {
+	if len(field) == 0 {
+		return hostTag, 0, nil, true
+	}
+	if field[0] == '#' {
+		*c.tags, hostTag = p.appendTags(nil, field[1:])
+		return hostTag, 0, nil, true
+	}
+	if bytes.HasPrefix(field, cardinalityPrefix) {
+		*c.cardinality = p.in.Get(field[len(cardinalityPrefix):])
+		return hostTag, 0, nil, true
+	}
+	if len(field) < 2 || field[1] != ':' {
+		return hostTag, 0, nil, true
+	}
+	value := field[2:]
+	switch field[0] {
+	case 'd':
+		if ts, ok := parseInt(value); ok {
+			*c.timestamp = ts
+		}
+	case 'h':
+		*c.hostname = p.in.Get(value)
+	case 'c':
+		*c.containerID = p.in.Get(value)
+	case 'e':
+		*c.externalData = p.in.Get(value)
+	default:
+		return hostTag, field[0], value, false
+	}
+	return hostTag, 0, nil, true
+}

@@ -86,36 +86,15 @@ func (p *Parser) ParseServiceCheck(line []byte) (ServiceCheck, error) {
 
 // applyServiceCheckField applies one optional field to sc and returns the current host tag value.
 func (p *Parser) applyServiceCheckField(sc *ServiceCheck, field []byte, hostTag string) string {
-	if len(field) == 0 {
-		return hostTag
-	}
-	if field[0] == '#' {
-		sc.Tags, hostTag = p.appendTags(nil, field[1:])
-		return hostTag
-	}
-	if bytes.HasPrefix(field, cardinalityPrefix) {
-		sc.Cardinality = p.in.Get(field[len(cardinalityPrefix):])
-		return hostTag
-	}
-	if len(field) < 2 || field[1] != ':' {
-		return hostTag
-	}
-	value := field[2:]
-	switch field[0] {
-	case 'd':
-		if ts, ok := parseInt(value); ok {
-			sc.Timestamp = ts
-		}
-	case 'h':
-		sc.Hostname = p.in.Get(value)
-	case 'm':
+	hostTag, key, value, done := p.applyCommonField(sc.common(), field, hostTag)
+	if !done && key == 'm' {
 		sc.Message = unescapeMessage(value)
-	case 'c':
-		sc.ContainerID = p.in.Get(value)
-	case 'e':
-		sc.ExternalData = p.in.Get(value)
 	}
 	return hostTag
+}
+
+func (sc *ServiceCheck) common() commonFields {
+	return commonFields{&sc.Timestamp, &sc.Hostname, &sc.Tags, &sc.ContainerID, &sc.ExternalData, &sc.Cardinality}
 }
 
 // messageUnescaper undoes the escapes the official clients apply to a service check message.
