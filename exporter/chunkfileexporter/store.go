@@ -110,14 +110,15 @@ func (s *store) ensureOpen() error {
 		}
 		s.seg, s.created, s.written, s.dirty = seg, now, 0, false
 		s.lastSync = now
-		s.reportBytes()
+		s.reportBytes(seg)
 		return nil
 	}
 	return errors.New("chunkfile: could not find a free segment name")
 }
 
-func (s *store) reportBytes() {
-	if size := s.seg.Size(); size > s.written {
+// reportBytes reports the bytes seg gained since the last report.
+func (s *store) reportBytes(seg *chunkfile.Segment) {
+	if size := seg.Size(); size > s.written {
 		s.onBytes(size - s.written)
 		s.written = size
 	}
@@ -126,7 +127,7 @@ func (s *store) reportBytes() {
 // written reports that frames were appended: they are synced now or later per policy, and the
 // segment is sealed when it is full.
 func (s *store) afterWrite() error {
-	s.reportBytes()
+	s.reportBytes(s.seg)
 	s.dirty = true
 	if s.cfg.Fsync == "always" {
 		if err := s.sync(); err != nil {
@@ -170,7 +171,8 @@ func (s *store) seal() error {
 	seg := s.seg
 	s.seg = nil
 	err := seg.Close()
-	s.onBytesFinal(seg)
+	s.reportBytes(seg) // the footer
+	s.written = 0
 	if err != nil {
 		return fmt.Errorf("chunkfile: sealing %s (it will be recovered at the next start): %w", seg.Path(), err)
 	}
@@ -178,13 +180,6 @@ func (s *store) seal() error {
 		return err
 	}
 	return s.retain()
-}
-
-func (s *store) onBytesFinal(seg *chunkfile.Segment) {
-	if size := seg.Size(); size > s.written {
-		s.onBytes(size - s.written)
-	}
-	s.written = 0
 }
 
 // abandon drops the open segment after a failed write: the file keeps every complete frame,

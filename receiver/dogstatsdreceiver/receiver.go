@@ -36,18 +36,18 @@ type dogstatsdReceiver struct {
 	startOnce, stopOnce sync.Once
 	started             bool
 
-	obsMetrics, obsLogs *receiverhelper.ObsReport
-	telemetry           *metadata.TelemetryBuilder
-	pool                *packets.Pool
-	queue               chan packets.Packets
-	agg                 *aggregate.Aggregator
-	logBuf              *logBuffer
-	workerStats         worker.Stats
-	listeners           []listener.Listener
-	workersDone         sync.WaitGroup
-	flushStop           chan struct{}
-	flushDone           chan struct{}
-	lastFlush           time.Time
+	obs         *receiverhelper.ObsReport
+	telemetry   *metadata.TelemetryBuilder
+	pool        *packets.Pool
+	queue       chan packets.Packets
+	agg         *aggregate.Aggregator
+	logBuf      *logBuffer
+	workerStats worker.Stats
+	listeners   []listener.Listener
+	workersDone sync.WaitGroup
+	flushStop   chan struct{}
+	flushDone   chan struct{}
+	lastFlush   time.Time
 }
 
 func newReceiver(cfg *Config, set receiver.Settings, release func()) *dogstatsdReceiver {
@@ -73,12 +73,8 @@ func (r *dogstatsdReceiver) start() error {
 	cfg := r.cfg
 	var err error
 	transports := strings.Join(enabledTransports(cfg), ",")
-	if r.obsMetrics, err = receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
-		ReceiverID: r.set.ID, Transport: transports, ReceiverCreateSettings: r.set,
-	}); err != nil {
-		return err
-	}
-	if r.obsLogs, err = receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+	// One ObsReport serves both signals: it has a Start/End pair per signal.
+	if r.obs, err = receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
 		ReceiverID: r.set.ID, Transport: transports, ReceiverCreateSettings: r.set,
 	}); err != nil {
 		return err
@@ -173,17 +169,17 @@ func (r *dogstatsdReceiver) flush(ctx context.Context, now time.Time) {
 	md := r.agg.Flush(r.lastFlush, now)
 	r.lastFlush = now
 	if n := md.DataPointCount(); n > 0 && r.metrics != nil {
-		octx := r.obsMetrics.StartMetricsOp(ctx)
+		octx := r.obs.StartMetricsOp(ctx)
 		err := r.metrics.ConsumeMetrics(octx, md)
-		r.obsMetrics.EndMetricsOp(octx, metadata.Type.String(), n, err)
+		r.obs.EndMetricsOp(octx, metadata.Type.String(), n, err)
 		if err != nil {
 			r.set.Logger.Error("next consumer refused metrics", zap.Int("data_points", n), zap.Error(err))
 		}
 	}
 	if ld, n := r.logBuf.take(); n > 0 && r.logs != nil {
-		octx := r.obsLogs.StartLogsOp(ctx)
+		octx := r.obs.StartLogsOp(ctx)
 		err := r.logs.ConsumeLogs(octx, ld)
-		r.obsLogs.EndLogsOp(octx, metadata.Type.String(), n, err)
+		r.obs.EndLogsOp(octx, metadata.Type.String(), n, err)
 		if err != nil {
 			r.set.Logger.Error("next consumer refused logs", zap.Int("log_records", n), zap.Error(err))
 		}
