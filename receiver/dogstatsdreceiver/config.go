@@ -47,9 +47,15 @@ type Config struct {
 
 	// AggregationInterval is how often aggregated metrics are emitted.
 	AggregationInterval time.Duration `mapstructure:"aggregation_interval"`
-	// MaxContexts bounds the contexts (name, type, tags, origin) each worker aggregates at once;
-	// samples of new contexts beyond it are dropped and counted.
+	// MaxContexts bounds the distinct contexts (name, type, tags, origin) the receiver tracks at
+	// once. Samples of new contexts beyond it go to one overflow context per metric type
+	// (`dogstatsd.overflow.<type>` with `otel.metric.overflow: true`), so counter totals and
+	// histogram counts are kept; they are counted in `otelcol_dogstatsd_contexts_overflow`.
 	MaxContexts int `mapstructure:"max_contexts"`
+	// Expiry is how long an idle counter keeps being emitted as 0 before its context is
+	// forgotten (the Agent's dogstatsd_expiry_seconds); 0 forgets every context at the first
+	// interval it had no sample in, so a flood of one-off contexts is released at once.
+	Expiry time.Duration `mapstructure:"expiry"`
 	// MaxTimestamped bounds the timestamped (`|T`) samples each worker holds between emissions.
 	MaxTimestamped int `mapstructure:"max_timestamped"`
 	// TimerHistogramMapping says what `ms` and `h` samples become: exponential_histogram,
@@ -171,6 +177,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("`aggregation_interval` (%s) must be at least 1ms", c.AggregationInterval)
 	case c.MaxContexts <= 0:
 		return fmt.Errorf("`max_contexts` (%d) must be positive", c.MaxContexts)
+	case c.Expiry < 0:
+		return fmt.Errorf("`expiry` (%s) must not be negative", c.Expiry)
 	case c.MaxTimestamped <= 0:
 		return fmt.Errorf("`max_timestamped` (%d) must be positive", c.MaxTimestamped)
 	case !slices.Contains(timerMappings, c.TimerHistogramMapping):

@@ -45,7 +45,7 @@ func TestGoldenMixedPacket(t *testing.T) {
 	pool := packets.NewPool(cfg.BufferSize)
 	stats := &worker.Stats{}
 	w := worker.New(worker.Config{BatchSize: 4, InternerSize: 64, InternerMaxLen: intern.DefaultMaxLen},
-		pool, agg.Shard(0), discardLogs{}, stats, time.Now())
+		pool, agg, discardLogs{}, stats, time.Now())
 	p := pool.Get()
 	p.SetLen(copy(p.Buffer(), mixedPacket))
 	w.Process(packets.Packets{p})

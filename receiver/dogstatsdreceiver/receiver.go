@@ -94,8 +94,8 @@ func (r *dogstatsdReceiver) start() error {
 		ClientOrigin: cfg.OriginDetection.ClientOrigin,
 	}
 	epoch := time.Now()
-	for i := range workers {
-		w := worker.New(wcfg, r.pool, r.agg.Shard(i), sink, &r.workerStats, epoch)
+	for range workers {
+		w := worker.New(wcfg, r.pool, r.agg, sink, &r.workerStats, epoch)
 		r.workersDone.Go(func() { w.Run(r.queue) })
 	}
 
@@ -139,11 +139,17 @@ func aggregateConfig(cfg *Config, version string) aggregate.Config {
 		"summary":               aggregate.MappingSummary,
 	}[cfg.TimerHistogramMapping]
 	return aggregate.Config{
-		MaxContexts: cfg.MaxContexts, MaxTimestamped: cfg.MaxTimestamped, TimerMapping: mapping,
+		MaxContexts: cfg.MaxContexts, ExpiryIntervals: expiryIntervals(cfg.Expiry, cfg.AggregationInterval),
+		MaxTimestamped: cfg.MaxTimestamped, TimerMapping: mapping,
 		ExplicitBounds: cfg.ExplicitBuckets, SummaryQuantiles: cfg.SummaryQuantiles,
 		MaxBuckets: cfg.MaxHistogramBuckets, MonotonicCounters: cfg.MonotonicCounters,
 		ScopeName: metadata.ScopeName, ScopeVersion: version,
 	}
+}
+
+// expiryIntervals is the number of whole intervals that cover expiry.
+func expiryIntervals(expiry, interval time.Duration) int {
+	return int((expiry + interval - 1) / interval)
 }
 
 // flushLoop emits at every wall-clock multiple of the aggregation interval.

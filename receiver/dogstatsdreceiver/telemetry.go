@@ -67,7 +67,8 @@ func newTelemetry(r *dogstatsdReceiver) (*metadata.TelemetryBuilder, error) {
 		tb.RegisterDogstatsdInternerMissesCallback(counter(&ws.InternMisses)),
 		tb.RegisterDogstatsdInternerResetsCallback(counter(&ws.InternResets)),
 		tb.RegisterDogstatsdContextsCallback(total(func() uint64 { return uint64(max(0, as.Contexts.Load())) })),
-		tb.RegisterDogstatsdContextsDroppedCallback(counter(&as.ContextsDropped)),
+		tb.RegisterDogstatsdContextsCreatedCallback(counter(&as.Created)),
+		tb.RegisterDogstatsdContextsOverflowCallback(counter(&as.Overflowed)),
 		tb.RegisterDogstatsdTimestampedDroppedCallback(counter(&as.TimestampedDropped)),
 		tb.RegisterDogstatsdLogsDroppedCallback(counter(&r.logBuf.dropped)),
 	)

@@ -1,11 +1,13 @@
 // Package aggregate is the receiver's time aggregator: it folds parsed DogStatsD samples into one
 // data point per context (name, type, tags, host, container) per interval and builds pmetric.
 //
-// Concurrency: the aggregator is split into shards, one per worker. A worker adds batches to its
-// own shard (the shard's mutex is then uncontended); Flush visits every shard in turn, folds its
-// contexts into the aggregator's merged view and resets them. Samples handed to Add may be reused
-// by the caller as soon as Add returns: a new context copies its tag slice, and every string in a
-// Sample is immutable (interned or freshly allocated by the parser).
+// Concurrency: the aggregator is split into shards and every context lives in exactly one of
+// them, chosen by the hash of its key (the Datadog Agent routes samples to its time samplers the
+// same way). Each worker owns a Feeder that routes its batches to the shards; a shard's mutex is
+// held for one run of samples. Flush swaps the shards' interval state out under their locks and
+// builds pmetric without holding them. Samples handed to Feeder.Add may be reused by the caller
+// as soon as Add returns: a new context copies its tag slice, and every string in a Sample is
+// immutable (interned or freshly allocated by the parser).
 package aggregate
 
 import (
@@ -28,11 +30,12 @@ const (
 
 // Config holds the aggregator's knobs; the receiver's Config documents them for users.
 type Config struct {
-	// MaxContexts bounds the contexts each shard tracks at once; samples of new contexts beyond
-	// it are dropped and counted. A context seen by several workers is in several shards, so
-	// the bound is per shard: counting it over all shards would let a busy context use up the
-	// room of others (with 2 workers 100k distinct contexts would need 200k).
+	// MaxContexts bounds the distinct contexts of the whole aggregator. Samples of new contexts
+	// beyond it are folded into the overflow context of their type.
 	MaxContexts int
+	// ExpiryIntervals is how many intervals an idle counter context keeps emitting zeros before
+	// it is forgotten; 0 forgets every context at the first flush it was idle for.
+	ExpiryIntervals int
 	// MaxTimestamped bounds the timestamped (`|T`) samples held per shard between flushes.
 	MaxTimestamped int
 	// TimerMapping selects the output of `ms` and `h` samples.
@@ -52,47 +55,49 @@ type Config struct {
 // Stats are the aggregator's counters, safe to read from any goroutine.
 type Stats struct {
 	Contexts           atomic.Int64  // contexts tracked, summed over the shards
-	ContextsDropped    atomic.Uint64 // samples dropped because MaxContexts was reached
+	Created            atomic.Uint64 // contexts created
+	Overflowed         atomic.Uint64 // samples folded into an overflow context at max_contexts
 	TimestampedDropped atomic.Uint64 // timestamped samples dropped because a shard held MaxTimestamped
 }
 
-// Aggregator owns the shards and the merged view used at flush time.
+// Aggregator owns the shards.
 type Aggregator struct {
 	cfg    Config
 	shards []*Shard
 	Stats  Stats
 
 	flushMu sync.Mutex
-	merged  map[uint64]*entry
+	snap    []snapshot // scratch of Flush
 }
 
-// entry is one context of a shard (or of the merged view); next chains hash collisions.
+// entry is one context; next chains hash collisions. st is nil while the context has had no
+// sample in the current interval, so an idle context costs only its key.
 type entry struct {
 	key  contextKey
 	st   *state
+	idle int // flushes in a row without a sample
 	next *entry
 }
 
-// New returns an aggregator with n shards.
+// New returns an aggregator with n shards (at least one).
 func New(cfg Config, n int) *Aggregator {
-	a := &Aggregator{cfg: cfg, merged: make(map[uint64]*entry)}
-	for range n {
+	a := &Aggregator{cfg: cfg}
+	for range max(n, 1) {
 		a.shards = append(a.shards, &Shard{agg: a, contexts: make(map[uint64]*entry)})
 	}
 	return a
 }
 
-// Shard returns shard i; each worker uses its own.
-func (a *Aggregator) Shard(i int) *Shard { return a.shards[i] }
-
-// Shard is the part of the aggregator one worker writes to.
+// Shard holds the contexts whose hash routes to it.
 type Shard struct {
 	agg         *Aggregator
 	mu          sync.Mutex
 	contexts    map[uint64]*entry
-	n           int // entries in contexts
+	n           int             // entries in contexts
+	overflow    [numTypes]*state // the overflow context of each type, nil until used
 	timestamped []timestampedPoint
-	wire        []string // scratch: a sample's tags in wire order while they are sorted
+	spare       [numTypes][]*state // reset states handed back by Flush, reused by new intervals
+	wire        []string           // scratch: a sample's tags in wire order while they are sorted
 }
 
 // timestampedPoint is a `|T` sample kept as is, outside aggregation.
@@ -102,10 +107,69 @@ type timestampedPoint struct {
 	ts    int64   // unix seconds
 }
 
-// Add folds samples into the shard. stamp is a monotonic arrival time (for example nanoseconds
-// since start) used to order gauge writes between shards; Tags of each sample are reordered in
-// place.
-func (s *Shard) Add(samples []parse.Sample, stamp int64) {
+// Feeder routes one worker's samples to the shards. It is not safe for concurrent use: every
+// worker has its own.
+type Feeder struct {
+	agg    *Aggregator
+	hashes []uint64
+	routed []parse.Sample
+	rhash  []uint64
+	counts []int
+}
+
+// NewFeeder returns a feeder for one worker.
+func (a *Aggregator) NewFeeder() *Feeder {
+	return &Feeder{agg: a, counts: make([]int, len(a.shards)+1)}
+}
+
+// Add folds samples into their shards. stamp is a monotonic arrival time (for example
+// nanoseconds since start) used to pick the last gauge value of the overflow contexts; Tags of
+// each sample are reordered in place.
+func (f *Feeder) Add(samples []parse.Sample, stamp int64) {
+	shards := f.agg.shards
+	if len(shards) == 1 {
+		f.hashes = f.hashes[:0]
+		for i := range samples {
+			f.hashes = append(f.hashes, hashSample(&samples[i]))
+		}
+		shards[0].add(samples, f.hashes, stamp)
+		return
+	}
+	// Counting sort by shard, so each shard's lock is taken once for its run of the batch.
+	f.hashes = f.hashes[:0]
+	clear(f.counts)
+	for i := range samples {
+		h := hashSample(&samples[i])
+		f.hashes = append(f.hashes, h)
+		f.counts[shardOf(h, len(shards))+1]++
+	}
+	for i := 1; i < len(f.counts); i++ {
+		f.counts[i] += f.counts[i-1]
+	}
+	f.routed = slices.Grow(f.routed[:0], len(samples))[:len(samples)]
+	f.rhash = slices.Grow(f.rhash[:0], len(samples))[:len(samples)]
+	next := f.counts[:len(shards)]
+	for i, h := range f.hashes {
+		s := shardOf(h, len(shards))
+		f.routed[next[s]], f.rhash[next[s]] = samples[i], h
+		next[s]++
+	}
+	lo := 0
+	for s, sh := range shards {
+		hi := next[s] // after the loop above, next[s] is the end of shard s's run
+		if hi > lo {
+			sh.add(f.routed[lo:hi], f.rhash[lo:hi], stamp)
+		}
+		lo = hi
+	}
+	clear(f.routed) // drop string references so interner resets can free them
+}
+
+// shardOf maps a context hash to one of n shards (the high bits: the low ones index the map).
+func shardOf(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
+
+// add folds samples, whose context hashes are hashes, into the shard.
+func (s *Shard) add(samples []parse.Sample, hashes []uint64, stamp int64) {
 	cfg := &s.agg.cfg
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -116,29 +180,34 @@ func (s *Shard) Add(samples []parse.Sample, stamp int64) {
 			s.addTimestamped(smp)
 			continue
 		}
+		h := hashes[i]
 		// Fast path: the context in the tag order it was first seen in, no sorting.
-		h := hashSample(smp)
 		e := s.contexts[h]
 		for e != nil && !e.key.matchesWire(smp) {
 			e = e.next
 		}
 		if e == nil {
-			e = s.lookupCanonical(smp)
-			if e == nil {
-				continue // over max_contexts: dropped and counted
-			}
+			e = s.lookupCanonical(smp, h)
 		}
-		e.st.add(smp, stamp, cfg)
+		var st *state
+		if e == nil {
+			st = s.overflowState(smp.Type)
+		} else {
+			if e.st == nil {
+				e.st = s.newState(smp.Type)
+			}
+			st = e.st
+		}
+		st.add(smp, stamp, cfg)
 	}
 }
 
 // lookupCanonical finds or creates the context of smp after sorting its tags (another order,
-// repeated tags, or a new context).
-func (s *Shard) lookupCanonical(smp *parse.Sample) *entry {
-	cfg := &s.agg.cfg
+// repeated tags, or a new context). It returns nil when the context is new and the aggregator
+// already holds MaxContexts.
+func (s *Shard) lookupCanonical(smp *parse.Sample, h uint64) *entry {
 	s.wire = append(s.wire[:0], smp.Tags...)
 	smp.Tags = canonicalTags(smp.Tags)
-	h := hashSample(smp)
 	e := s.contexts[h]
 	for e != nil && !e.key.matches(smp) {
 		e = e.next
@@ -146,19 +215,40 @@ func (s *Shard) lookupCanonical(smp *parse.Sample) *entry {
 	if e != nil {
 		return e
 	}
-	if s.n >= cfg.MaxContexts {
-		s.agg.Stats.ContextsDropped.Add(1)
+	stats := &s.agg.Stats
+	if stats.Contexts.Add(1) > int64(s.agg.cfg.MaxContexts) {
+		stats.Contexts.Add(-1)
+		stats.Overflowed.Add(1)
 		return nil
 	}
 	s.n++
-	s.agg.Stats.Contexts.Add(1)
+	stats.Created.Add(1)
 	key := keyOf(smp)
 	if !slices.Equal(s.wire, key.tags) {
 		key.wire = slices.Clone(s.wire)
 	}
-	e = &entry{key: key, st: newState(smp.Type, cfg), next: s.contexts[h]}
+	e = &entry{key: key, next: s.contexts[h]}
 	s.contexts[h] = e
 	return e
+}
+
+// newState returns an empty state for a context of type t, reusing one Flush handed back.
+func (s *Shard) newState(t parse.MetricType) *state {
+	sp := &s.spare[t]
+	if n := len(*sp); n > 0 {
+		st := (*sp)[n-1]
+		(*sp)[n-1] = nil
+		*sp = (*sp)[:n-1]
+		return st
+	}
+	return newState(t, &s.agg.cfg)
+}
+
+func (s *Shard) overflowState(t parse.MetricType) *state {
+	if s.overflow[t] == nil {
+		s.overflow[t] = s.newState(t)
+	}
+	return s.overflow[t]
 }
 
 func (s *Shard) addTimestamped(smp *parse.Sample) {

@@ -56,7 +56,7 @@ func points(t *testing.T, md pmetric.Metrics) map[string]pmetric.Metric {
 
 func TestCountersGaugesSets(t *testing.T) {
 	a := New(testConfig(), 1)
-	s := a.Shard(0)
+	s := a.NewFeeder()
 	c := smp("hits", parse.Counter, 2, "env:prod")
 	c.SampleRate = 0.5
 	batch := []parse.Sample{
@@ -94,13 +94,16 @@ func TestCountersGaugesSets(t *testing.T) {
 }
 
 func TestTagOrderAndDuplicatesNameOneContext(t *testing.T) {
-	a := New(testConfig(), 1)
-	a.Shard(0).Add([]parse.Sample{
+	// Several shards and two workers: every form of a context must route to the same shard.
+	a := New(testConfig(), 4)
+	a.NewFeeder().Add([]parse.Sample{
 		smp("x", parse.Counter, 1, "b:2", "a:1"),
 		smp("x", parse.Counter, 1, "a:1", "b:2", "a:1"),
-		smp("x", parse.Counter, 1, "a:1", "b:2"),
-		smp("x", parse.Counter, 1, "b:2", "a:1"),
 		smp("x", parse.Counter, 1, "team:web", "team:api", "bare"),
+	}, 1)
+	a.NewFeeder().Add([]parse.Sample{
+		smp("x", parse.Counter, 1, "b:2", "a:1", "b:2", "a:1"),
+		smp("x", parse.Counter, 1, "a:1", "b:2"),
 	}, 1)
 	if n := a.Stats.Contexts.Load(); n != 2 {
 		t.Fatalf("%d contexts, want 2", n)
@@ -114,7 +117,7 @@ func TestTagOrderAndDuplicatesNameOneContext(t *testing.T) {
 		raw := dp.Attributes().AsRaw()
 		switch _, isTeam := raw["team"]; {
 		case !isTeam: // a:1,b:2 seen four times, in three forms
-			if dp.DoubleValue() != 4 || raw["a"] != "1" || raw["b"] != "2" {
+			if dp.DoubleValue() != 4 || raw["a"] != "1" || raw["b"] != "2" || len(raw) != 2 {
 				t.Errorf("got %v = %v", raw, dp.DoubleValue())
 			}
 		default:
@@ -133,7 +136,7 @@ func TestHostAndContainerBecomeResources(t *testing.T) {
 	x := smp("m", parse.Gauge, 1)
 	x.Host, x.ContainerID = "web-1", "abc"
 	y := smp("m", parse.Gauge, 2)
-	a.Shard(0).Add([]parse.Sample{x, y}, 1)
+	a.NewFeeder().Add([]parse.Sample{x, y}, 1)
 	md := a.Flush(t0, t1)
 	if md.ResourceMetrics().Len() != 2 {
 		t.Fatalf("%d resources, want 2", md.ResourceMetrics().Len())
@@ -150,37 +153,50 @@ func TestHostAndContainerBecomeResources(t *testing.T) {
 	}
 }
 
-func TestShardsMergeAtFlush(t *testing.T) {
+func TestEachContextLivesInOneShard(t *testing.T) {
 	a := New(testConfig(), 2)
-	a.Shard(0).Add([]parse.Sample{
-		smp("c", parse.Counter, 3), smp("g", parse.Gauge, 1), smp("d", parse.Distribution, 1),
-		{Name: "s", Type: parse.Set, SetValue: "x", SampleRate: 1},
-	}, 10)
-	a.Shard(1).Add([]parse.Sample{
-		smp("c", parse.Counter, 4), smp("g", parse.Gauge, 2), smp("d", parse.Distribution, 100),
-		{Name: "s", Type: parse.Set, SetValue: "y", SampleRate: 1},
-	}, 5) // older stamp: shard 0's gauge is the last write
+	const contexts = 500
+	// Two workers send the same contexts: each context is created once, whatever its shard.
+	for w := range 2 {
+		f := a.NewFeeder()
+		for i := range contexts {
+			f.Add([]parse.Sample{
+				smp(fmt.Sprintf("c%d", i), parse.Counter, 3), smp("g", parse.Gauge, float64(w)),
+				smp("d", parse.Distribution, float64(1+99*w)),
+				{Name: "s", Type: parse.Set, SetValue: fmt.Sprint(w), SampleRate: 1},
+			}, 1)
+		}
+	}
+	if n, want := a.Stats.Contexts.Load(), int64(contexts+3); n != want {
+		t.Fatalf("%d contexts tracked, want %d: a context seen by two workers must be held once", n, want)
+	}
+	for _, s := range a.shards {
+		if s.n == 0 || s.n == contexts+3 {
+			t.Fatalf("shard holds %d of %d contexts: the hash does not spread them", s.n, contexts+3)
+		}
+	}
 	got := points(t, a.Flush(t0, t1))
-	if v := got["c/Sum"].Sum().DataPoints().At(0).DoubleValue(); v != 7 {
-		t.Errorf("c = %v, want 7", v)
+	if v := got["c7/Sum"].Sum().DataPoints().At(0).DoubleValue(); v != 6 {
+		t.Errorf("c7 = %v, want 6", v)
 	}
 	if v := got["g/Gauge"].Gauge().DataPoints().At(0).DoubleValue(); v != 1 {
-		t.Errorf("g = %v, want 1 (latest stamp)", v)
+		t.Errorf("g = %v, want 1 (the last write)", v)
 	}
 	if v := got["s/Gauge"].Gauge().DataPoints().At(0).IntValue(); v != 2 {
 		t.Errorf("s = %v, want 2", v)
 	}
 	h := got["d/ExponentialHistogram"].ExponentialHistogram().DataPoints().At(0)
-	if h.Count() != 2 || h.Sum() != 101 || h.Min() != 1 || h.Max() != 100 {
+	if h.Count() != 2*contexts || h.Sum() != 101*contexts || h.Min() != 1 || h.Max() != 100 {
 		t.Errorf("d: count %d sum %v min %v max %v", h.Count(), h.Sum(), h.Min(), h.Max())
 	}
 }
 
 func TestIdleContextsAreForgotten(t *testing.T) {
-	a := New(testConfig(), 1)
-	a.Shard(0).Add([]parse.Sample{smp("a", parse.Counter, 1), smp("b", parse.Counter, 1)}, 1)
+	a := New(testConfig(), 2)
+	f := a.NewFeeder()
+	f.Add([]parse.Sample{smp("a", parse.Counter, 1), smp("b", parse.Counter, 1)}, 1)
 	a.Flush(t0, t1)
-	a.Shard(0).Add([]parse.Sample{smp("a", parse.Counter, 1)}, 2)
+	f.Add([]parse.Sample{smp("a", parse.Counter, 1)}, 2)
 	md := a.Flush(t1, t1.Add(time.Second))
 	if md.MetricCount() != 1 {
 		t.Fatalf("second interval: %d metrics, want only a", md.MetricCount())
@@ -194,25 +210,87 @@ func TestIdleContextsAreForgotten(t *testing.T) {
 	}
 }
 
-func TestMaxContextsDropsAndCounts(t *testing.T) {
+func TestExpiryEmitsZerosForIdleCounters(t *testing.T) {
 	cfg := testConfig()
-	cfg.MaxContexts = 2
+	cfg.ExpiryIntervals = 2
 	a := New(cfg, 2)
-	// The bound is per shard: the same two contexts fit in both shards.
-	a.Shard(0).Add([]parse.Sample{smp("a", parse.Counter, 1), smp("b", parse.Counter, 1), smp("c", parse.Counter, 1)}, 1)
-	a.Shard(1).Add([]parse.Sample{smp("b", parse.Counter, 1), smp("a", parse.Counter, 1), smp("c", parse.Counter, 1)}, 1)
-	if got := a.Stats.ContextsDropped.Load(); got != 2 {
-		t.Fatalf("dropped %d, want 2 (c in each shard)", got)
+	a.NewFeeder().Add([]parse.Sample{smp("hits", parse.Counter, 5, "env:a"), smp("temp", parse.Gauge, 3)}, 1)
+	a.Flush(t0, t1)
+	for i := range 2 {
+		got := points(t, a.Flush(t0, t1))
+		if len(got) != 1 {
+			t.Fatalf("idle interval %d: %d metrics, want the counter only", i+1, len(got))
+		}
+		dp := got["hits/Sum"].Sum().DataPoints().At(0)
+		if v, _ := dp.Attributes().Get("env"); dp.DoubleValue() != 0 || v.Str() != "a" {
+			t.Fatalf("idle interval %d: %v %v, want 0 with its tags", i+1, dp.DoubleValue(), dp.Attributes().AsRaw())
+		}
+	}
+	if md := a.Flush(t0, t1); md.DataPointCount() != 0 {
+		t.Fatalf("after the expiry: %d points, want none", md.DataPointCount())
+	}
+	if n := a.Stats.Contexts.Load(); n != 0 {
+		t.Fatalf("%d contexts after the expiry, want 0", n)
+	}
+}
+
+func TestMaxContextsOverflowKeepsTotals(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxContexts = 10
+	a := New(cfg, 2)
+	// 100 counters and 100 distributions from two workers; only 10 contexts fit.
+	var sent float64
+	for w := range 2 {
+		f := a.NewFeeder()
+		for i := range 100 {
+			v := float64(i + 1)
+			sent += v
+			f.Add([]parse.Sample{smp(fmt.Sprintf("c%d", i), parse.Counter, v), smp(fmt.Sprintf("d%d", i), parse.Distribution, v)}, int64(w))
+		}
+	}
+	if n := a.Stats.Contexts.Load(); n != 10 {
+		t.Fatalf("%d contexts, want max_contexts (10) over all shards", n)
+	}
+	if got := a.Stats.Overflowed.Load(); got != 400-20 {
+		t.Fatalf("%d samples overflowed, want 380", got)
 	}
 	md := a.Flush(t0, t1)
-	if md.DataPointCount() != 2 {
-		t.Fatalf("%d points, want 2 (a and b, each from both shards)", md.DataPointCount())
+	var counterTotal float64
+	var histCount uint64
+	overflowPoints := 0
+	ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	for i := range ms.Len() {
+		m := ms.At(i)
+		var attrs pcommon.Map
+		switch m.Type() {
+		case pmetric.MetricTypeSum:
+			counterTotal += m.Sum().DataPoints().At(0).DoubleValue()
+			attrs = m.Sum().DataPoints().At(0).Attributes()
+		case pmetric.MetricTypeExponentialHistogram:
+			histCount += m.ExponentialHistogram().DataPoints().At(0).Count()
+			attrs = m.ExponentialHistogram().DataPoints().At(0).Attributes()
+		}
+		if v, ok := attrs.Get(OverflowAttribute); ok {
+			overflowPoints++
+			if !v.Bool() || (m.Name() != "dogstatsd.overflow.count" && m.Name() != "dogstatsd.overflow.distribution") {
+				t.Errorf("overflow point %s with %v", m.Name(), attrs.AsRaw())
+			}
+		}
 	}
-	// Once idle contexts are forgotten there is room again.
+	if counterTotal != sent {
+		t.Errorf("counter total %v, want %v: overflow must keep it", counterTotal, sent)
+	}
+	if histCount != 200 {
+		t.Errorf("histogram count %d, want 200", histCount)
+	}
+	if overflowPoints != 2 {
+		t.Errorf("%d overflow points, want one per type (counter, distribution)", overflowPoints)
+	}
+	// Idle contexts are forgotten and there is room again.
 	a.Flush(t1, t1.Add(time.Second))
-	a.Shard(0).Add([]parse.Sample{smp("c", parse.Counter, 1)}, 2)
-	if got := a.Stats.ContextsDropped.Load(); got != 2 {
-		t.Fatalf("dropped %d after the shard emptied, want still 2", got)
+	a.NewFeeder().Add([]parse.Sample{smp("new", parse.Counter, 1)}, 2)
+	if got := a.Stats.Overflowed.Load(); got != 380 {
+		t.Fatalf("overflowed %d after the contexts were released, want still 380", got)
 	}
 }
 
@@ -221,7 +299,7 @@ func TestTimestampedSamplesKeepTheirTime(t *testing.T) {
 	c := smp("jobs", parse.Counter, 5)
 	c.Timestamp, c.SampleRate = 1_600_000_000, 0.5
 	g := smp("jobs", parse.Counter, 1) // same name, aggregated
-	a.Shard(0).Add([]parse.Sample{c, g}, 1)
+	a.NewFeeder().Add([]parse.Sample{c, g}, 1)
 	md := a.Flush(t0, t1)
 	if md.DataPointCount() != 2 {
 		t.Fatalf("%d points, want 2", md.DataPointCount())
@@ -256,7 +334,7 @@ func TestTimerMappings(t *testing.T) {
 		a := New(cfg, 1)
 		batch := []parse.Sample{smp("lat", parse.Timer, 5), smp("lat", parse.Timer, 50)}
 		batch[1].SampleRate = 0.25 // weighs 4
-		a.Shard(0).Add(batch, 1)
+		a.NewFeeder().Add(batch, 1)
 		m := points(t, a.Flush(t0, t1))["lat/"+tc.want.String()]
 		if m.Type() != tc.want {
 			t.Fatalf("mapping %v: got type %v", tc.mapping, m.Type())
@@ -286,12 +364,13 @@ func TestTimerMappings(t *testing.T) {
 
 func TestLargeSetsSwitchToASketchAndStayAccurate(t *testing.T) {
 	a := New(testConfig(), 2)
+	feeders := []*Feeder{a.NewFeeder(), a.NewFeeder()}
 	const n = 50_000
 	for i := range n {
 		// Every member twice, half of them through the other shard.
 		for shard := range 2 {
 			m := fmt.Sprintf("user-%d", i)
-			a.Shard((i+shard)%2).Add([]parse.Sample{{Name: "u", Type: parse.Set, SetValue: m, SampleRate: 1}}, 1)
+			feeders[(i+shard)%2].Add([]parse.Sample{{Name: "u", Type: parse.Set, SetValue: m, SampleRate: 1}}, 1)
 		}
 	}
 	got := points(t, a.Flush(t0, t1))["u/Gauge"].Gauge().DataPoints().At(0).IntValue()
@@ -300,7 +379,7 @@ func TestLargeSetsSwitchToASketchAndStayAccurate(t *testing.T) {
 		t.Fatalf("estimated %d distinct members, want %d within 3.3%%", got, n)
 	}
 	// The next interval counts from zero, exactly again below the limit.
-	a.Shard(0).Add([]parse.Sample{{Name: "u", Type: parse.Set, SetValue: "x", SampleRate: 1}}, 2)
+	a.NewFeeder().Add([]parse.Sample{{Name: "u", Type: parse.Set, SetValue: "x", SampleRate: 1}}, 2)
 	if got := points(t, a.Flush(t1, t1.Add(time.Second)))["u/Gauge"].Gauge().DataPoints().At(0).IntValue(); got != 1 {
 		t.Fatalf("next interval: %d members, want 1", got)
 	}

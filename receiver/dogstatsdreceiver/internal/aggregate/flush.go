@@ -11,79 +11,176 @@ import (
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
 )
 
-// Flush folds every shard into the merged view, resets the shards for the next interval and
-// returns one data point per context active in (start, end]. Contexts idle for a whole interval
-// are forgotten. Flush calls are serialised.
+// snapshot is one context's data of the interval, taken out of its shard by Flush.
+type snapshot struct {
+	key *contextKey
+	st  *state // nil: an idle counter within its expiry, emitted as zero
+}
+
+// Flush emits one data point per context active in (start, end], one per overflow context
+// used, and the timestamped samples, then forgets contexts that were idle for the whole
+// interval (counters after ExpiryIntervals more intervals of zeros). Each shard is locked only
+// while its interval state is swapped out; the output is built without the locks. Flush calls
+// are serialised.
 func (a *Aggregator) Flush(start, end time.Time) pmetric.Metrics {
 	a.flushMu.Lock()
 	defer a.flushMu.Unlock()
 
-	var timestamped []timestampedPoint
-	for _, s := range a.shards {
-		s.mu.Lock()
-		for h, head := range s.contexts {
-			var kept *entry
-			for e := head; e != nil; {
-				next := e.next
-				if e.st.samples == 0 {
-					s.n--
-					a.Stats.Contexts.Add(-1)
-				} else {
-					a.mergeEntry(h, e)
-					e.st.reset()
-					e.next = kept
-					kept = e
-				}
-				e = next
-			}
-			if kept == nil {
-				delete(s.contexts, h)
-			} else {
-				s.contexts[h] = kept
-			}
-		}
-		timestamped = append(timestamped, s.timestamped...)
-		clear(s.timestamped)
-		s.timestamped = s.timestamped[:0]
-		s.mu.Unlock()
-	}
-
 	b := newBuilder(&a.cfg, pcommon.NewTimestampFromTime(start), pcommon.NewTimestampFromTime(end))
-	for h, head := range a.merged {
-		var kept *entry
-		for e := head; e != nil; {
-			next := e.next
-			if e.st.samples != 0 {
-				b.addContext(&e.key, e.st)
-				e.st.reset()
-				e.next = kept
-				kept = e
+	var overflow [numTypes]*state
+	for _, s := range a.shards {
+		snap, ts, over := s.swap(a.snap[:0])
+		for i := range snap {
+			b.addContext(snap[i].key, snap[i].st)
+		}
+		for i := range ts {
+			b.addTimestamped(&ts[i])
+		}
+		for t, st := range over {
+			if st == nil {
+				continue
 			}
-			e = next
+			if overflow[t] == nil {
+				overflow[t] = st
+				continue
+			}
+			overflow[t].merge(parse.MetricType(t), st, &a.cfg)
+			st.reset()
+			s.giveBack(st, parse.MetricType(t))
 		}
-		if kept == nil {
-			delete(a.merged, h)
-		} else {
-			a.merged[h] = kept
-		}
+		s.recycle(snap, ts)
+		a.snap = snap
 	}
-	for i := range timestamped {
-		b.addTimestamped(&timestamped[i])
+	for t, st := range overflow {
+		if st != nil {
+			k := overflowKey(parse.MetricType(t))
+			b.addContext(&k, st)
+			st.reset()
+			a.shards[0].giveBack(st, parse.MetricType(t))
+		}
 	}
 	return b.md
 }
 
-// mergeEntry folds a shard's entry into the merged view, creating the merged context if needed.
-func (a *Aggregator) mergeEntry(h uint64, src *entry) {
-	e := a.merged[h]
-	for e != nil && !e.key.equal(&src.key) {
-		e = e.next
+// swap takes the shard's interval state: a snapshot of every context with samples (its state is
+// detached: the next sample starts a new one), idle counters still within their expiry (st nil),
+// the timestamped samples and the overflow states. Contexts idle past their expiry are forgotten.
+func (s *Shard) swap(snap []snapshot) ([]snapshot, []timestampedPoint, [numTypes]*state) {
+	expiry := s.agg.cfg.ExpiryIntervals
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for h, head := range s.contexts {
+		var kept *entry
+		for e := head; e != nil; {
+			next := e.next
+			switch {
+			case e.st != nil:
+				snap = append(snap, snapshot{key: &e.key, st: e.st})
+				e.st, e.idle = nil, 0
+			case e.key.typ == parse.Counter && e.idle < expiry:
+				snap = append(snap, snapshot{key: &e.key})
+				e.idle++
+			default:
+				s.n--
+				s.agg.Stats.Contexts.Add(-1)
+				e = next
+				continue
+			}
+			e.next = kept
+			kept = e
+			e = next
+		}
+		if kept == nil {
+			delete(s.contexts, h)
+		} else {
+			s.contexts[h] = kept
+		}
 	}
-	if e == nil {
-		e = &entry{key: src.key, st: newState(src.key.typ, &a.cfg), next: a.merged[h]}
-		a.merged[h] = e
+	s.trimSpares()
+	ts := s.timestamped
+	s.timestamped = nil
+	over := s.overflow
+	s.overflow = [numTypes]*state{}
+	return snap, ts, over
+}
+
+// recycle hands the states of a built snapshot back to the shard for the contexts of the next
+// interval. The spare list never outgrows the contexts the shard tracks, so a flood's states are
+// left to the garbage collector once it is over.
+func (s *Shard) recycle(snap []snapshot, ts []timestampedPoint) {
+	for i := range snap {
+		if st := snap[i].st; st != nil {
+			st.reset()
+		}
 	}
-	e.st.merge(src.key.typ, src.st, &a.cfg)
+	s.mu.Lock()
+	for i := range snap {
+		if st := snap[i].st; st != nil {
+			s.giveBackLocked(st, snap[i].key.typ)
+		}
+		snap[i] = snapshot{}
+	}
+	if s.timestamped == nil {
+		clear(ts)
+		s.timestamped = ts[:0]
+	}
+	s.mu.Unlock()
+}
+
+func (s *Shard) giveBack(st *state, t parse.MetricType) {
+	s.mu.Lock()
+	s.giveBackLocked(st, t)
+	s.mu.Unlock()
+}
+
+func (s *Shard) giveBackLocked(st *state, t parse.MetricType) {
+	spares := 0
+	for _, sp := range s.spare {
+		spares += len(sp)
+	}
+	if spares < s.n {
+		s.spare[t] = append(s.spare[t], st)
+	}
+}
+
+// trimSpares drops spare states beyond the number of contexts the shard still tracks, so the
+// states of a flood that is over are left to the garbage collector.
+func (s *Shard) trimSpares() {
+	total := 0
+	for _, sp := range s.spare {
+		total += len(sp)
+	}
+	for t := range s.spare {
+		if total <= s.n {
+			return
+		}
+		sp := s.spare[t]
+		drop := min(len(sp), total-s.n)
+		clear(sp[len(sp)-drop:])
+		s.spare[t] = sp[:len(sp)-drop]
+		total -= drop
+	}
+}
+
+// OverflowAttribute marks the contexts that take the samples of new contexts beyond
+// max_contexts, as the OpenTelemetry SDK marks its cardinality-limit overflow.
+const OverflowAttribute = "otel.metric.overflow"
+
+// overflowNames are the metric names of the overflow contexts, one per DogStatsD type.
+var overflowNames = [numTypes]string{
+	parse.Counter:      "dogstatsd.overflow.count",
+	parse.Gauge:        "dogstatsd.overflow.gauge",
+	parse.Timer:        "dogstatsd.overflow.timer",
+	parse.Histogram:    "dogstatsd.overflow.histogram",
+	parse.Set:          "dogstatsd.overflow.set",
+	parse.Distribution: "dogstatsd.overflow.distribution",
+}
+
+// OverflowName returns the metric name of the overflow context of type t.
+func OverflowName(t parse.MetricType) string { return overflowNames[t] }
+
+func overflowKey(t parse.MetricType) contextKey {
+	return contextKey{name: overflowNames[t], typ: t, overflow: true}
 }
 
 // builder groups data points by resource (host, container) and by metric (name, type).
@@ -145,13 +242,18 @@ func (b *builder) metric(k *contextKey, timestamped bool) pmetric.Metric {
 	return m
 }
 
+// addContext adds the data point of one context; a nil st is an idle counter's zero.
 func (b *builder) addContext(k *contextKey, st *state) {
 	m := b.metric(k, false)
 	switch m.Type() {
 	case pmetric.MetricTypeSum:
 		dp := m.Sum().DataPoints().AppendEmpty()
 		b.stamp(dp, k)
-		dp.SetDoubleValue(st.value)
+		if st != nil {
+			dp.SetDoubleValue(st.value)
+		} else {
+			dp.SetDoubleValue(0)
+		}
 	case pmetric.MetricTypeGauge:
 		dp := m.Gauge().DataPoints().AppendEmpty()
 		b.stamp(dp, k)
@@ -208,6 +310,10 @@ func (b *builder) stamp(dp pointWithAttrs, k *contextKey) {
 		dp.SetStartTimestamp(b.start)
 	}
 	dp.SetTimestamp(b.end)
+	if k.overflow {
+		dp.Attributes().PutBool(OverflowAttribute, true)
+		return
+	}
 	PutTags(dp.Attributes(), k.tags)
 }
 

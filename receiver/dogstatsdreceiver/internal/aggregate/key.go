@@ -20,6 +20,8 @@ type contextKey struct {
 	// wire is the tag order the context was first seen in when it differs from tags: clients
 	// repeat their order, so a sample in that order matches without being sorted.
 	wire []string
+	// overflow marks the context that takes the samples of new contexts beyond max_contexts.
+	overflow bool
 }
 
 // canonicalTags sorts tags in place and removes exact duplicates, so that `a:1,b:2` and
@@ -36,7 +38,9 @@ func canonicalTags(tags []string) []string {
 }
 
 // hashSample hashes the identity of s. Tags are combined by addition, so the hash does not
-// depend on their order: a sample hashes like its canonical form unless it repeats a tag.
+// depend on their order, and a tag repeated in the sample is counted once: a sample hashes like
+// its canonical form (sorted, duplicates removed), so the hash routes it to the right shard
+// before its tags are sorted.
 func hashSample(s *parse.Sample) uint64 {
 	h := mix(maphash.String(seed, s.Name), uint64(s.Type))
 	for i, f := range [3]string{s.Host, s.ContainerID, s.ExternalData} {
@@ -44,12 +48,34 @@ func hashSample(s *parse.Sample) uint64 {
 			h = mix(h, maphash.String(seed, f)+uint64(i+1))
 		}
 	}
+	if len(s.Tags) > maxPairwiseTags {
+		// Pairwise duplicate checks grow with the square of the count: sort instead.
+		s.Tags = canonicalTags(s.Tags)
+	}
+	var seen [maxPairwiseTags]uint64
 	var tags uint64
+	n := 0
+next:
 	for _, t := range s.Tags {
-		tags += mix(maphash.String(seed, t), 0)
+		th := mix(maphash.String(seed, t), 0)
+		for _, o := range seen[:n] {
+			if o == th {
+				continue next
+			}
+		}
+		seen[n] = th
+		n++
+		tags += th
 	}
 	return mix(h, tags)
 }
+
+// maxPairwiseTags is the tag count up to which hashSample finds repeated tags by comparing
+// hashes pairwise.
+const maxPairwiseTags = 32
+
+// numTypes sizes the per-type tables (indexed by parse.MetricType).
+const numTypes = int(parse.Distribution) + 1
 
 // mix folds v into h (a multiply-xorshift finaliser, so that sums of mixed values do not
 // cancel out the way sums of raw hashes of related strings could).

@@ -32,10 +32,11 @@ func BenchmarkContextMemory(b *testing.B) {
 				runtime.ReadMemStats(&before)
 				a := New(Config{MaxContexts: n, MaxBuckets: 160}, 1)
 				batch := make([]parse.Sample, 1)
+				f := a.NewFeeder()
 				for i := range n {
 					for v := range tc.values {
 						batch[0] = parse.Sample{Name: names[i], Type: tc.typ, Value: float64(v + 1), SampleRate: 1, Tags: append(batch[0].Tags[:0], tags...)}
-						a.Shard(0).Add(batch, 1)
+						f.Add(batch, 1)
 					}
 				}
 				runtime.GC()

@@ -8,10 +8,10 @@ import (
 
 // state is what one context accumulates during an interval.
 type state struct {
-	samples float64 // samples seen this interval (unweighted); zero means idle
+	samples float64 // samples seen this interval (unweighted)
 
-	// Counter: sum of value/rate. Gauge: last value and the arrival stamp that orders gauges
-	// across shards.
+	// Counter: sum of value/rate. Gauge: last value and the arrival stamp that picks the last
+	// write when the overflow contexts of several shards are merged.
 	value float64
 	stamp int64
 
@@ -102,7 +102,7 @@ func (st *state) add(s *parse.Sample, stamp int64, cfg *Config) {
 	}
 }
 
-// merge folds o (the same context from another shard) into st.
+// merge folds o (the overflow context of the same type in another shard) into st.
 func (st *state) merge(t parse.MetricType, o *state, cfg *Config) {
 	if o.samples == 0 {
 		return

@@ -30,7 +30,8 @@ type TelemetryBuilder struct {
 	registrations               []metric.Registration
 	DogstatsdBytes              metric.Int64ObservableCounter
 	DogstatsdContexts           metric.Int64ObservableGauge
-	DogstatsdContextsDropped    metric.Int64ObservableCounter
+	DogstatsdContextsCreated    metric.Int64ObservableCounter
+	DogstatsdContextsOverflow   metric.Int64ObservableCounter
 	DogstatsdEvents             metric.Int64ObservableCounter
 	DogstatsdInternerHits       metric.Int64ObservableCounter
 	DogstatsdInternerMisses     metric.Int64ObservableCounter
@@ -89,12 +90,27 @@ func (builder *TelemetryBuilder) RegisterDogstatsdContextsCallback(cb metric.Int
 	return nil
 }
 
-// RegisterDogstatsdContextsDroppedCallback sets callback for observable DogstatsdContextsDropped metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdContextsDroppedCallback(cb metric.Int64Callback) error {
+// RegisterDogstatsdContextsCreatedCallback sets callback for observable DogstatsdContextsCreated metric.
+func (builder *TelemetryBuilder) RegisterDogstatsdContextsCreatedCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdContextsDropped, obs: o})
+		cb(ctx, &observerInt64{inst: builder.DogstatsdContextsCreated, obs: o})
 		return nil
-	}, builder.DogstatsdContextsDropped)
+	}, builder.DogstatsdContextsCreated)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterDogstatsdContextsOverflowCallback sets callback for observable DogstatsdContextsOverflow metric.
+func (builder *TelemetryBuilder) RegisterDogstatsdContextsOverflowCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.DogstatsdContextsOverflow, obs: o})
+		return nil
+	}, builder.DogstatsdContextsOverflow)
 	if err != nil {
 		return err
 	}
@@ -369,9 +385,15 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{context}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdContextsDropped, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_contexts_dropped",
-		metric.WithDescription("Samples dropped because max_contexts contexts were already tracked. [Alpha]"),
+	builder.DogstatsdContextsCreated, err = builder.meter.Int64ObservableCounter(
+		"otelcol_dogstatsd_contexts_created",
+		metric.WithDescription("Contexts created; during a cardinality flood it grows by the new contexts per interval. [Alpha]"),
+		metric.WithUnit("{context}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DogstatsdContextsOverflow, err = builder.meter.Int64ObservableCounter(
+		"otelcol_dogstatsd_contexts_overflow",
+		metric.WithDescription("Samples of new contexts beyond max_contexts, folded into the overflow context of their type (dogstatsd.overflow.*, otel.metric.overflow=true). [Alpha]"),
 		metric.WithUnit("{sample}"),
 	)
 	errs = errors.Join(errs, err)
@@ -461,7 +483,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.DogstatsdTimestampedDropped, err = builder.meter.Int64ObservableCounter(
 		"otelcol_dogstatsd_timestamped_dropped",
-		metric.WithDescription("Timestamped samples dropped because a worker held max_timestamped of them between flushes. [Alpha]"),
+		metric.WithDescription("Timestamped samples dropped because an aggregator shard held max_timestamped of them between flushes. [Alpha]"),
 		metric.WithUnit("{sample}"),
 	)
 	errs = errors.Join(errs, err)

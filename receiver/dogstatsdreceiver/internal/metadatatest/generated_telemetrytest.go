@@ -51,10 +51,26 @@ func AssertEqualDogstatsdContexts(t *testing.T, tt *componenttest.Telemetry, dps
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdContextsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualDogstatsdContextsCreated(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_contexts_dropped",
-		Description: "Samples dropped because max_contexts contexts were already tracked. [Alpha]",
+		Name:        "otelcol_dogstatsd_contexts_created",
+		Description: "Contexts created; during a cardinality flood it grows by the new contexts per interval. [Alpha]",
+		Unit:        "{context}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_dogstatsd_contexts_created")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualDogstatsdContextsOverflow(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_dogstatsd_contexts_overflow",
+		Description: "Samples of new contexts beyond max_contexts, folded into the overflow context of their type (dogstatsd.overflow.*, otel.metric.overflow=true). [Alpha]",
 		Unit:        "{sample}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -62,7 +78,7 @@ func AssertEqualDogstatsdContextsDropped(t *testing.T, tt *componenttest.Telemet
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_contexts_dropped")
+	got, err := tt.GetMetric("otelcol_dogstatsd_contexts_overflow")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
@@ -292,7 +308,7 @@ func AssertEqualDogstatsdSamples(t *testing.T, tt *componenttest.Telemetry, dps 
 func AssertEqualDogstatsdTimestampedDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_dogstatsd_timestamped_dropped",
-		Description: "Timestamped samples dropped because a worker held max_timestamped of them between flushes. [Alpha]",
+		Description: "Timestamped samples dropped because an aggregator shard held max_timestamped of them between flushes. [Alpha]",
 		Unit:        "{sample}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

@@ -56,8 +56,8 @@ func BenchmarkPipeline(b *testing.B) {
 	stats := &Stats{}
 	queue := make(chan packets.Packets, 64)
 	var wg sync.WaitGroup
-	for i := range workers {
-		w := New(Config{InternerSize: 4096 * 8, InternerMaxLen: 256}, pool, agg.Shard(i), &logRecorder{}, stats, time.Now())
+	for range workers {
+		w := New(Config{InternerSize: 4096 * 8, InternerMaxLen: 256}, pool, agg, &logRecorder{}, stats, time.Now())
 		wg.Go(func() { w.Run(queue) })
 	}
 	var bytes int

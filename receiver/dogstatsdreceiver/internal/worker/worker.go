@@ -1,6 +1,6 @@
 // Package worker is the receiver's parsing stage: a worker takes batches of packets off the
 // queue, splits them into lines, parses each with its own parser and interner, and feeds
-// metric samples through its Batcher to its aggregator shard and events and service checks to
+// metric samples through its Batcher to the aggregator and events and service checks to
 // the log sink.
 //
 // Concurrency: one goroutine runs a Worker. Packets received from the queue belong to the
@@ -49,7 +49,7 @@ type Stats struct {
 	InternResets  atomic.Uint64
 }
 
-// Worker parses packets for one aggregator shard.
+// Worker parses packets and feeds the aggregator.
 type Worker struct {
 	cfg      Config
 	pool     *packets.Pool
@@ -66,12 +66,12 @@ type Worker struct {
 	published                      struct{ hits, misses, resets uint64 }
 }
 
-// New returns a worker feeding shard and logs, giving packets back to pool.
-func New(cfg Config, pool *packets.Pool, shard *aggregate.Shard, logs LogSink, stats *Stats, epoch time.Time) *Worker {
+// New returns a worker feeding agg and logs, giving packets back to pool.
+func New(cfg Config, pool *packets.Pool, agg *aggregate.Aggregator, logs LogSink, stats *Stats, epoch time.Time) *Worker {
 	in := intern.New(cfg.InternerSize, cfg.InternerMaxLen)
 	return &Worker{
 		cfg: cfg, pool: pool, interner: in, parser: parse.New(in),
-		batcher: NewBatcher(cfg.BatchSize, shard), logs: logs, stats: stats, epoch: epoch,
+		batcher: NewBatcher(cfg.BatchSize, agg.NewFeeder()), logs: logs, stats: stats, epoch: epoch,
 	}
 }
 

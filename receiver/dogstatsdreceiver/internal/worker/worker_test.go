@@ -46,7 +46,7 @@ func testWorker(t *testing.T, cfg Config, shards int) (*Worker, *aggregate.Aggre
 	agg := aggregate.New(aggConfig(), shards)
 	logs := &logRecorder{}
 	stats := &Stats{}
-	return New(cfg, pool, agg.Shard(0), logs, stats, time.Now()), agg, pool, logs, stats
+	return New(cfg, pool, agg, logs, stats, time.Now()), agg, pool, logs, stats
 }
 
 func packet(pool *packets.Pool, origin, text string) *packets.Packet {
