@@ -93,7 +93,7 @@ type Shard struct {
 	agg         *Aggregator
 	mu          sync.Mutex
 	contexts    map[uint64]*entry
-	n           int             // entries in contexts
+	n           int              // entries in contexts
 	overflow    [numTypes]*state // the overflow context of each type, nil until used
 	timestamped []timestampedPoint
 	spare       [numTypes][]*state // reset states handed back by Flush, reused by new intervals
