@@ -52,6 +52,10 @@ type Item struct {
 	// GroupSF is the output sampling factor of the row's group at Config.WeightLevel:
 	// group size / group grant, or 1 when the group fit its grant.
 	GroupSF float64
+
+	// incl is the inclusion weight of a pooled row (its group's grant / size), or its priority
+	// while the pool is sorted.
+	incl, prio float64
 }
 
 // Config says how the hierarchy is built and how leaves are sampled.
@@ -77,9 +81,10 @@ type Result struct {
 
 // group is a contiguous range of items sharing the keys of one level.
 type group struct {
-	lo, hi int
-	size   float64
-	weight float64
+	lo, hi  int
+	size    float64
+	weight  float64
+	maxSize float64 // the largest row
 }
 
 // Sampler runs the fair-share algorithm. Create it with New.
@@ -87,6 +92,7 @@ type Sampler struct {
 	cfg     Config
 	rng     *rand.Rand
 	scratch [MaxLevels][]group
+	pool    [MaxLevels][]*Item
 }
 
 // New returns a Sampler. Its random choices come from rng, so a fixed seed gives a fixed outcome.
@@ -137,6 +143,13 @@ func (s *Sampler) Run(items []Item, budget float64) Result {
 
 // share splits grant between the groups of items at level and returns the bytes spent
 // (in StatsHouse mode, the bytes expected to be spent).
+//
+// In strict mode a group whose share cannot hold its largest row is not sampled on its own: a
+// row larger than the grant of its group could never be kept, and when metrics outnumber the
+// rows the budget holds, most groups' shares are below one row, so every such group would be
+// dropped and the groups after them kept unscaled, a bias in every total. These groups reserve
+// their share and their rows are sampled together, against the sum of those shares, each with
+// inclusion weight share/size (see pooled).
 func (s *Sampler) share(items []Item, level int, grant float64) float64 {
 	groups := s.partition(items, level)
 	remaining := grant
@@ -144,10 +157,27 @@ func (s *Sampler) share(items []Item, level int, grant float64) float64 {
 	for _, g := range groups {
 		sumW += g.weight
 	}
+	pool := s.pool[level][:0]
+	var poolGrant float64
+	// flushPool samples the pooled rows and gives back what they did not use of their reserved
+	// shares, so it flows on to the groups after them.
+	flushPool := func() {
+		if len(pool) > 0 {
+			remaining += poolGrant - s.pooled(pool, poolGrant)
+			clear(pool)
+			pool, poolGrant = pool[:0], 0
+		}
+	}
 	for _, g := range groups {
 		part := items[g.lo:g.hi]
 		share := remaining * g.weight / sumW
 		var spent float64
+		// Consecutive pooled groups share one pool; the next group that is not pooled first
+		// gets what the pool left.
+		if pooledGroup := s.cfg.Mode == Strict && g.size > share && share < g.maxSize; !pooledGroup {
+			flushPool()
+			share = remaining * g.weight / sumW
+		}
 		if g.size <= share {
 			for i := range part {
 				part[i].Factor = 1
@@ -160,9 +190,18 @@ func (s *Sampler) share(items []Item, level int, grant float64) float64 {
 					part[i].GroupSF = sf
 				}
 			}
-			if level+1 < s.cfg.Levels {
+			switch {
+			case s.cfg.Mode == Strict && share < g.maxSize:
+				incl := share / g.size
+				for i := range part {
+					part[i].incl = incl
+					pool = append(pool, &part[i])
+				}
+				poolGrant += share
+				spent = share
+			case level+1 < s.cfg.Levels:
 				spent = s.share(part, level+1, share)
-			} else {
+			default:
 				spent = s.leaf(part, share)
 			}
 			if s.cfg.Mode == StatsHouse {
@@ -175,7 +214,54 @@ func (s *Sampler) share(items []Item, level int, grant float64) float64 {
 			remaining = 0
 		}
 	}
+	flushPool()
+	s.pool[level] = pool
 	return grant - remaining
+}
+
+// pooled is the strict selection over rows with unequal inclusion weights w_i (their group's
+// share / size): priority sampling. Every row gets the priority u_i/w_i for an independent
+// uniform u_i; rows are visited by ascending priority and kept while they fit; the first that
+// does not fit ends the selection, and its priority is the threshold t. It returns the bytes kept.
+//
+// Why it is unbiased: row i is kept exactly when its priority is below the threshold it would
+// face, t_i, which is the priority of the first other row that does not fit once i's size is
+// counted in. t_i depends on the other rows' priorities and on sizes, not on u_i, and for a kept
+// row it equals t. So P(kept | others) = min(1, w_i*t_i) and the Horvitz-Thompson factor
+// 1/min(1, w_i*t) makes every row's scaled value an unbiased estimate of its true value. A row
+// keeps a positive probability as long as it fits the pool's grant alone, which is the point of
+// pooling the shares of many groups. When every row fits, t is infinite and each factor is 1.
+func (s *Sampler) pooled(pool []*Item, grant float64) float64 {
+	for _, it := range pool {
+		// 1-u is in (0, 1], so no priority is zero and none is infinite.
+		it.prio = (1 - s.rng.Float64()) / it.incl
+	}
+	slices.SortFunc(pool, func(a, b *Item) int {
+		switch {
+		case a.prio < b.prio:
+			return -1
+		case a.prio > b.prio:
+			return 1
+		}
+		return 0
+	})
+	var used float64
+	k := 0
+	for ; k < len(pool) && used+pool[k].Size <= grant; k++ {
+		used += pool[k].Size
+	}
+	threshold := math.Inf(1)
+	if k < len(pool) {
+		threshold = pool[k].prio
+	}
+	for _, it := range pool[:k] {
+		f := 1 / min(1, it.incl*threshold)
+		if it.Round {
+			f = s.roundRandom(f)
+		}
+		it.Factor = f
+	}
+	return used
 }
 
 // partition cuts items (sorted by keys) into the groups of level, ordered by size/weight
@@ -191,6 +277,7 @@ func (s *Sampler) partition(items []Item, level int) []group {
 		hi := lo
 		for hi < len(items) && items[hi].Keys[level] == key {
 			g.size += items[hi].Size
+			g.maxSize = max(g.maxSize, items[hi].Size)
 			hi++
 		}
 		g.hi = hi
