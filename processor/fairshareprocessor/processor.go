@@ -2,12 +2,14 @@ package fairshareprocessor
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
 	"go.uber.org/zap"
@@ -18,6 +20,9 @@ import (
 // tickOffset puts the flush tick just after each whole second, so that the window ending on
 // that second plus its grace is due when the tick looks.
 const tickOffset = 5 * time.Millisecond
+
+// finalFlushTimeout bounds the shutdown flush when the shutdown context is already done.
+const finalFlushTimeout = 5 * time.Second
 
 // fairshareProcessor aggregates points into windows and, once a second from its own goroutine,
 // sends the rows that are due, sampled to the budget. ConsumeMetrics forwards at once only what
@@ -95,17 +100,33 @@ func (p *fairshareProcessor) Shutdown(ctx context.Context) error {
 	if closed {
 		return nil
 	}
+	var waitErr error
 	if stop != nil {
 		close(stop)
 		select {
 		case <-done:
-		case <-ctx.Done():
-			return ctx.Err()
+		default:
+			select {
+			case <-done:
+			case <-ctx.Done():
+				// A tick's flush is still sending; the final flush below waits for the engine
+				// lock only, not for that send, so what is still held goes out all the same.
+				waitErr = ctx.Err()
+			}
 		}
 	}
-	err := p.flush(ctx, true)
+	// The final flush is attempted whatever is left of ctx: the windows hold data that exists
+	// nowhere else. When ctx is already done, the next consumer gets its values with a short
+	// deadline of its own rather than a context that refuses everything.
+	fctx := ctx
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finalFlushTimeout)
+		defer cancel()
+	}
+	err := p.flush(fctx, true)
 	p.tel.Shutdown()
-	return err
+	return errors.Join(err, waitErr)
 }
 
 // Capabilities says the processor changes its input: it removes what it aggregates.
@@ -124,7 +145,15 @@ func (p *fairshareProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metr
 	if md.ResourceMetrics().Len() == 0 {
 		return nil
 	}
-	return p.next.ConsumeMetrics(ctx, md)
+	err := p.next.ConsumeMetrics(ctx, md)
+	if err != nil && after.Points+after.TooLate+after.Invalid > before.Points+before.TooLate+before.Invalid {
+		// Part of the request is already aggregated: a retry of the whole request would count it
+		// twice. Only the forwarded part is lost, and the caller is told not to retry.
+		p.logger.Warn("Next consumer refused the points forwarded unchanged; the aggregated points of the same request are kept",
+			zap.Int("data_points", md.DataPointCount()), zap.Error(err))
+		return consumererror.NewPermanent(err)
+	}
+	return err
 }
 
 // flush sends the rows due now (every row when all is set).

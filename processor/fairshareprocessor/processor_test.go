@@ -2,6 +2,7 @@ package fairshareprocessor
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -299,4 +302,63 @@ func TestUntilTick(t *testing.T) {
 	now := time.Unix(100, 300*int64(time.Millisecond))
 	assert.Equal(t, 705*time.Millisecond, untilTick(now))
 	assert.Equal(t, time.Second+tickOffset, untilTick(time.Unix(100, 0)))
+}
+
+// TestRefusedForwardIsNotRetriedWhenPartWasAggregated: a request with aggregated (delta) and
+// forwarded (cumulative) points whose forwarded part the next consumer refuses must not be
+// retried, or its aggregated part would be counted twice: the error is permanent. A request
+// that was forwarded whole keeps the consumer's retryable error.
+func TestRefusedForwardIsNotRetriedWhenPartWasAggregated(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	refuse := true
+	next, err := consumer.NewMetrics(func(ctx context.Context, md pmetric.Metrics) error {
+		if refuse {
+			return errors.New("downstream unavailable")
+		}
+		return sink.ConsumeMetrics(ctx, md)
+	})
+	require.NoError(t, err)
+	p, err := newProcessor(processortest.NewNopSettings(metadata.Type), createDefaultConfig().(*Config), next)
+	require.NoError(t, err)
+
+	md := counters(time.Now(), 2, func(int) int64 { return 5 }, "hits", "total")
+	md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(1).Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	err = p.ConsumeMetrics(context.Background(), md)
+	require.Error(t, err)
+	assert.True(t, consumererror.IsPermanent(err), "part of the request is aggregated: a retry would count it twice")
+
+	cumulative := counters(time.Now(), 1, func(int) int64 { return 1 }, "total")
+	cumulative.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	err = p.ConsumeMetrics(context.Background(), cumulative)
+	require.Error(t, err)
+	assert.False(t, consumererror.IsPermanent(err), "nothing was aggregated: the caller may retry")
+
+	refuse = false
+	require.NoError(t, p.Shutdown(context.Background()))
+	sums, _, _ := collected(sink)
+	assert.Equal(t, 10.0, sums["hits"], "the aggregated part is sent once")
+}
+
+// TestShutdownFlushesWhenTheContextIsDone: a shutdown context that is already done still gets
+// the open windows out, through a context the next consumer accepts.
+func TestShutdownFlushesWhenTheContextIsDone(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	next, err := consumer.NewMetrics(func(ctx context.Context, md pmetric.Metrics) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return sink.ConsumeMetrics(ctx, md)
+	})
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Resolution = time.Minute
+	p, err := newProcessor(processortest.NewNopSettings(metadata.Type), cfg, next)
+	require.NoError(t, err)
+	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, p.ConsumeMetrics(context.Background(), counters(time.Now(), 4, func(int) int64 { return 3 }, "jobs")))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = p.Shutdown(ctx) // may report that the ticker did not stop within ctx
+	sums, _, _ := collected(sink)
+	assert.Equal(t, 12.0, sums["jobs"])
 }

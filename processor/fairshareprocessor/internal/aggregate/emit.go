@@ -1,8 +1,6 @@
 package aggregate
 
 import (
-	"math"
-
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
@@ -154,12 +152,11 @@ func (s *Store) emitRow(dst pmetric.Metrics, ref RowRef, factor float64) {
 		s.attrs(dp.Attributes(), w, r)
 		dp.SetStartTimestamp(start)
 		dp.SetTimestamp(end)
-		switch {
-		case r.flags&rowAllInt != 0 && factor == math.Trunc(factor):
-			dp.SetIntValue(r.isum * int64(factor))
-		case r.flags&rowAllInt != 0:
+		if iv, ok := r.scaledIntSum(factor); ok {
+			dp.SetIntValue(iv)
+		} else if r.flags&rowAllInt != 0 {
 			dp.SetDoubleValue(float64(r.isum) * factor)
-		default:
+		} else {
 			dp.SetDoubleValue(r.sum * factor)
 		}
 	case kindGauge:

@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -18,8 +19,8 @@ type Batch struct {
 	Rows []RowRef
 	// Closed lists the windows that stopped taking points in this flush (for cardinality).
 	Closed []*Window
-	// Slots is the number of one-second send slots the rows cover: 1 on a timely tick, more when
-	// ticks were missed or everything is flushed at shutdown. The budget scales with it.
+	// Slots is the number of distinct one-second send slots the rows cover: 1 on a timely tick,
+	// more when ticks were missed or everything is flushed at shutdown. The budget scales with it.
 	Slots int
 	done  []*Window
 }
@@ -50,22 +51,29 @@ func (s *Store) Flush(now int64, all bool, b *Batch) {
 	}
 	clear(s.open[len(keep):])
 	s.open = keep
+	s.slots = s.slots[:0]
 	for _, w := range s.closing {
-		first := w.emitted
-		for w.emitted < w.spread && (all || now >= w.End()+grace+int64(w.emitted)*int64(time.Second)) {
+		for w.emitted < w.spread {
+			due := w.End() + grace + int64(w.emitted)*int64(time.Second)
+			if !all && now < due {
+				break
+			}
 			for _, i := range w.shard(w.emitted) {
 				if w.rows[i].points > 0 { // a row whose only point could not merge stays empty
 					b.Rows = append(b.Rows, RowRef{W: w.id, I: i})
 				}
 			}
+			s.slots = append(s.slots, due/int64(time.Second))
 			w.emitted++
 		}
-		b.Slots = max(b.Slots, w.emitted-first)
 		if w.emitted == w.spread {
 			b.done = append(b.done, w)
 		}
 	}
-	b.Slots = max(b.Slots, 1)
+	// The budget is per second: a flush gets one second's budget for every distinct second
+	// whose sends it covers (several when ticks were missed, or at shutdown).
+	slices.Sort(s.slots)
+	b.Slots = max(len(slices.Compact(s.slots)), 1)
 }
 
 // Release recycles the windows b finished. Rows of b must not be used afterwards.

@@ -43,6 +43,8 @@ type Row struct {
 	maxHostW float64
 }
 
+// addSum adds one value: v always, and iv to the exact integer sum while every value is an
+// int. A sum that would overflow int64 falls back to the float sum instead of wrapping.
 func (r *Row) addSum(v float64, iv int64, isInt bool) {
 	if r.points == 0 && isInt {
 		r.flags |= rowAllInt
@@ -50,8 +52,29 @@ func (r *Row) addSum(v float64, iv int64, isInt bool) {
 		r.flags &^= rowAllInt
 	}
 	r.sum += v
-	r.isum += iv
+	if r.flags&rowAllInt != 0 {
+		s, ok := addInt64(r.isum, iv)
+		if !ok {
+			r.flags &^= rowAllInt
+		}
+		r.isum = s
+	}
 	r.points++
+}
+
+// addInt64 returns a+b and whether it did not overflow.
+func addInt64(a, b int64) (int64, bool) {
+	s := a + b
+	return s, (b >= 0) == (s >= a)
+}
+
+// mulInt64 returns a*b and whether it did not overflow.
+func mulInt64(a, b int64) (int64, bool) {
+	if a == 0 || b == 0 {
+		return 0, true
+	}
+	p := a * b
+	return p, p/b == a && !(a == -1 && b == math.MinInt64) && !(b == -1 && a == math.MinInt64)
 }
 
 func (r *Row) addGauge(v float64, iv int64, isInt bool, ts int64) {
@@ -70,4 +93,13 @@ func (r *Row) addGauge(v float64, iv int64, isInt bool, ts int64) {
 	r.max = math.Max(r.max, v)
 	r.sum += v
 	r.points++
+}
+
+// scaledIntSum returns the exact integer sum times factor when the row's values were all ints,
+// the factor is a whole number and the product fits in int64.
+func (r *Row) scaledIntSum(factor float64) (int64, bool) {
+	if r.flags&rowAllInt == 0 || factor != math.Trunc(factor) || factor >= 1<<63 {
+		return 0, false
+	}
+	return mulInt64(r.isum, int64(factor))
 }

@@ -127,6 +127,7 @@ type Store struct {
 	pool    []*Window
 	rows    int // rows held in open and closing windows
 
+	slots       []int64 // scratch of Flush: the send seconds it covers
 	win         *Window // the window of the point being placed
 	keyBuf      []byte
 	overflowKey []byte

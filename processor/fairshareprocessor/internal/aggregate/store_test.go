@@ -238,3 +238,51 @@ func TestPurgeForgetsIdleMetrics(t *testing.T) {
 		t.Fatalf("after 3 idle hours: %d metrics, %d resources; want 0 and 1 (the new one)", len(s.metricIdx), len(s.resIdx))
 	}
 }
+
+// TestOverdueWindowsGetTheBudgetOfEverySecond: a flush that finds three 1 s windows overdue
+// (ticks were missed) covers three seconds of sends, so the sampler gets three seconds' budget.
+func TestOverdueWindowsGetTheBudgetOfEverySecond(t *testing.T) {
+	s := New(baseOptions())
+	for sec := range 3 {
+		s.Add(deltaSums(10, at(float64(sec)+0.5), 1), at(float64(sec)+0.5))
+	}
+	var b Batch
+	s.Flush(at(5), false, &b)
+	if len(b.Rows) != 30 || b.Slots != 3 {
+		t.Fatalf("%d rows over %d slots, want 30 over 3", len(b.Rows), b.Slots)
+	}
+	s.Release(&b)
+}
+
+// TestIntSumOverflowFallsBackToDouble: int64 sums that would wrap keep their float value.
+func TestIntSumOverflowFallsBackToDouble(t *testing.T) {
+	s := New(baseOptions())
+	md := pmetric.NewMetrics()
+	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("big")
+	sum := m.SetEmptySum()
+	sum.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+	for range 3 {
+		dp := sum.DataPoints().AppendEmpty()
+		dp.SetTimestamp(pcommon.Timestamp(at(0.5)))
+		dp.SetIntValue(math.MaxInt64 / 2)
+	}
+	s.Add(md, at(0.5))
+	var b Batch
+	s.Flush(at(5), false, &b)
+	out := pmetric.NewMetrics()
+	s.Emit(out, b.Rows, []float64{1})
+	s.Release(&b)
+	dp := out.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0)
+	want := 3 * float64(math.MaxInt64/2)
+	if dp.ValueType() != pmetric.NumberDataPointValueTypeDouble || math.Abs(dp.DoubleValue()-want) > want*1e-12 {
+		t.Fatalf("sum of 3 x MaxInt64/2 = %v (%v), want the double %v", dp.DoubleValue(), dp.ValueType(), want)
+	}
+	// An integer factor that would overflow the product also gives a double.
+	if _, ok := (&Row{flags: rowAllInt, isum: math.MaxInt64 / 2}).scaledIntSum(3); ok {
+		t.Fatal("MaxInt64/2 * 3 reported as fitting int64")
+	}
+	if v, ok := (&Row{flags: rowAllInt, isum: -7}).scaledIntSum(3); !ok || v != -21 {
+		t.Fatalf("-7 * 3 = %d, %v", v, ok)
+	}
+}
