@@ -51,6 +51,12 @@ type Config struct {
 	// SpreadFlush sends a window of R seconds as R shards, one per second, as StatsHouse does,
 	// so that slow-resolution metrics share each second's budget fairly. Default true.
 	SpreadFlush bool `mapstructure:"spread_flush"`
+	// MaxMetrics bounds the metric identities (name, type, unit, temporality) tracked at once.
+	// A new metric beyond it takes the place of the least recently used metric that holds no
+	// rows; while all of them hold rows, its points merge into one row per resource of the
+	// metric fairshare.overflow.<kind> (attribute otel.metric.overflow=true), so sums and counts
+	// are kept. Default 20,000.
+	MaxMetrics int `mapstructure:"max_metrics"`
 	// MaxRows bounds the rows held in all windows; beyond it new rows fold into their metric's
 	// overflow row (attribute otel.metric.overflow=true). Default 1,000,000.
 	MaxRows int `mapstructure:"max_rows"`
@@ -148,6 +154,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Grace < 0 {
 		return fmt.Errorf("`grace` (%v) must not be negative", c.Grace)
+	}
+	if c.MaxMetrics <= 0 {
+		return fmt.Errorf("`max_metrics` (%d) must be positive", c.MaxMetrics)
 	}
 	if c.MaxRows <= 0 {
 		return fmt.Errorf("`max_rows` (%d) must be positive", c.MaxRows)

@@ -63,6 +63,7 @@ func newEngine(cfg *Config, rng *rand.Rand) *engine {
 		MaxDelay:              cfg.MaxDelay,
 		Grace:                 cfg.Grace,
 		SpreadFlush:           cfg.SpreadFlush,
+		MaxMetrics:            cfg.MaxMetrics,
 		MaxRows:               cfg.MaxRows,
 		MaxRowsPerMetric:      cfg.MaxRowsPerMetric,
 		GaugeStats:            cfg.GaugeStats,
@@ -135,7 +136,10 @@ func (e *engine) flush(now time.Time, all bool) (pmetric.Metrics, flushStats) {
 		e.factors[it.Ref] = it.Factor
 	}
 	e.store.Emit(out, b.Rows, e.factors)
-	fs = flushStats{keptRows: res.KeptRows, droppedRows: res.InRows - res.KeptRows}
+	fs = flushStats{
+		keptRows: res.KeptRows, droppedRows: res.InRows - res.KeptRows,
+		keptBytes: res.KeptBytes, droppedBytes: res.InBytes - res.KeptBytes, budget: budget,
+	}
 	if e.cfg.Metametrics {
 		e.metametrics(out, nowNs, budget)
 	}
@@ -170,5 +174,7 @@ func (e *engine) groupKey(lv level, l int, info aggregate.Info) uint64 {
 
 // flushStats is what a flush reports to self-telemetry.
 type flushStats struct {
-	keptRows, droppedRows int
+	keptRows, droppedRows   int
+	keptBytes, droppedBytes float64 // in the sampler's cost units (bytes per second of rate)
+	budget                  float64
 }

@@ -21,6 +21,9 @@ const (
 	defaultGrace = time.Second
 	// 1,000,000 rows at about 300 bytes each (README: memory per row) bound the windows to
 	// about 300 MB; 100,000 per metric keeps one exploding metric well below that.
+	// 20,000 metric names cover a large fleet's custom metrics; see the README for the memory
+	// a tracked metric costs.
+	defaultMaxMetrics       = 20_000
 	defaultMaxRows          = 1_000_000
 	defaultMaxRowsPerMetric = 100_000
 	// 1 MiB/s is about 13,000 counter rows per second with a few attributes each.
@@ -40,6 +43,7 @@ func createDefaultConfig() component.Config {
 		MaxDelay:              defaultMaxDelay,
 		Grace:                 defaultGrace,
 		SpreadFlush:           true,
+		MaxMetrics:            defaultMaxMetrics,
 		MaxRows:               defaultMaxRows,
 		MaxRowsPerMetric:      defaultMaxRowsPerMetric,
 		GaugeStats:            true,

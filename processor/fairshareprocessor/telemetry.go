@@ -34,6 +34,12 @@ func (p *fairshareProcessor) recordPoints(ctx context.Context, before, after agg
 	add(t.ProcessorFairsharePointsLate, before.Late, after.Late)
 	add(t.ProcessorFairsharePointsClamped, before.FutureClamped, after.FutureClamped)
 	add(t.ProcessorFairsharePointsOverflow, before.Overflow, after.Overflow)
+	add(t.ProcessorFairsharePointsMetricOverflow, before.MetricOverflow, after.MetricOverflow)
+	add(t.ProcessorFairshareMetricsCreated, before.MetricsCreated, after.MetricsCreated)
+	add(t.ProcessorFairshareMetricsEvicted, before.MetricsEvicted, after.MetricsEvicted)
+	if n := (after.MetricsCreated - before.MetricsCreated) - (after.MetricsEvicted - before.MetricsEvicted); n != 0 {
+		t.ProcessorFairshareMetrics.Add(ctx, int64(n))
+	}
 	if rows != 0 {
 		t.ProcessorFairshareRows.Add(ctx, int64(rows))
 	}
@@ -47,6 +53,14 @@ func (p *fairshareProcessor) recordFlush(ctx context.Context, fs flushStats, row
 	}
 	if fs.droppedRows > 0 {
 		t.ProcessorFairshareFlushRows.Add(ctx, int64(fs.droppedRows), outcomeDropped)
+	}
+	if fs.budget > 0 {
+		t.ProcessorFairshareBudgetBytes.Add(ctx, int64(fs.budget))
+		t.ProcessorFairshareFlushBytes.Add(ctx, int64(fs.keptBytes+0.5), outcomeKept)
+		t.ProcessorFairshareFlushBytes.Add(ctx, int64(fs.droppedBytes+0.5), outcomeDropped)
+		if fs.keptBytes > fs.budget {
+			t.ProcessorFairshareFlushesOverBudget.Add(ctx, 1)
+		}
 	}
 	if rows != 0 {
 		t.ProcessorFairshareRows.Add(ctx, int64(rows))

@@ -201,6 +201,11 @@ func (s *Store) place(ms *Metric, src source, attrs pcommon.Map, ts, now int64) 
 	if ok {
 		host, hasHost = h, true
 	}
+	if ms.overflow {
+		// The points of metrics beyond max_metrics: one row per resource, whatever their attributes.
+		key = s.overflowKey
+		s.stats.MetricOverflow++
+	}
 	hash := rowHash(key, ms.ID, src.res)
 	i, pos := w.lookup(hash, ms.ID, src.res, key)
 	if i < 0 {
@@ -228,6 +233,7 @@ func (s *Store) place(ms *Metric, src source, attrs pcommon.Map, ts, now int64) 
 func (s *Store) newRow(w *Window, ms *Metric, pos, hash uint64, res uint32, key []byte) int32 {
 	i := w.insert(pos, hash, ms.ID, res, key, ms.kind)
 	s.rows++
+	ms.rows++
 	ms.Cardinality.Insert(floorDiv(w.Start, int64(time.Hour)), hash, int(w.metricRows[ms.ID]))
 	return i
 }

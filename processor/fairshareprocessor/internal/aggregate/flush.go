@@ -85,6 +85,9 @@ func (s *Store) Release(b *Batch) {
 	for _, w := range s.closing {
 		if w.emitted == w.spread {
 			s.rows -= len(w.rows)
+			for i := range w.rows {
+				s.metrics[w.rows[i].metric].rows--
+			}
 			s.pool = append(s.pool, w)
 			continue
 		}

@@ -138,7 +138,9 @@ func TestGolden(t *testing.T) {
 			} else if input.DataPointCount() != 0 {
 				t.Errorf("%d points left to pass through, want none", input.DataPointCount())
 			}
-			if got := s.Stats(); got != tc.stats {
+			got := s.Stats()
+			got.MetricsCreated = 0 // the metric table has its own tests
+			if got != tc.stats {
 				t.Errorf("stats %+v, want %+v", got, tc.stats)
 			}
 			if s.Rows() != 0 {

@@ -45,6 +45,10 @@ type Options struct {
 	Grace time.Duration
 	// SpreadFlush sends a window of R seconds as R shards over R seconds.
 	SpreadFlush bool
+	// MaxMetrics bounds the metric identities tracked at once. A new metric beyond it takes the
+	// place of the least recently used metric that holds no rows; when every tracked metric still
+	// holds rows, its points fold into the overflow metric of its kind. 0 means no bound.
+	MaxMetrics int
 	// MaxRows bounds the rows held in all windows; MaxRowsPerMetric the rows of one metric in one window.
 	MaxRows          int
 	MaxRowsPerMetric int
@@ -64,6 +68,11 @@ type Stats struct {
 	FutureClamped uint64 // timestamp after now: clamped to now
 	Invalid       uint64 // NaN or no recorded value: dropped
 	Overflow      uint64 // merged into an overflow row
+	// MetricOverflow counts points of metrics beyond MaxMetrics, merged into an overflow metric
+	// (they are also counted in Points).
+	MetricOverflow  uint64
+	MetricsCreated  uint64 // metric identities created
+	MetricsEvicted  uint64 // least recently used idle metrics forgotten to make room
 }
 
 // Metric is the state of one metric identity (name, type, unit, temporality, monotonicity).
@@ -83,6 +92,10 @@ type Metric struct {
 	scope    uint32
 	lastWin  *Window
 	lastSeen int64
+	rows     int  // rows held in open and closing windows
+	overflow bool // the metric that takes the points of metrics beyond MaxMetrics
+
+	newer, older *Metric // the recency list, most recently used first
 }
 
 type metricKey struct {
@@ -114,6 +127,9 @@ type Store struct {
 	metrics    []*Metric
 	metricIdx  map[metricKey]uint32
 	freeMetric []uint32
+	recent     *Metric // most recently used metric; recent.older ... is the recency list
+	oldest     *Metric
+	tracked    int // metrics counted against MaxMetrics (overflow metrics are not)
 	resources  []*resource
 	resIdx     map[string]uint32
 	freeRes    []uint32
@@ -250,15 +266,26 @@ func (s *Store) intern(h string) string {
 	return v
 }
 
-// metric returns the state of m's identity, creating it on first sight.
+// metric returns the state of m's identity, creating it on first sight. Beyond MaxMetrics it
+// evicts the least recently used idle metric, or returns the overflow metric of the kind.
 func (s *Store) metric(m pmetric.Metric, scope pcommon.InstrumentationScope, k kind, temp pmetric.AggregationTemporality, mono bool, now int64) *Metric {
 	key := metricKey{name: m.Name(), unit: m.Unit(), typ: m.Type(), temp: temp, mono: mono}
 	if id, ok := s.metricIdx[key]; ok {
 		ms := s.metrics[id]
 		ms.lastSeen = now
+		s.touch(ms)
 		return ms
 	}
-	cls := s.opt.Classify(m.Name())
+	if s.opt.MaxMetrics > 0 && s.tracked >= s.opt.MaxMetrics && !s.evictIdle() {
+		return s.overflowMetric(m.Type(), k, temp, scope, now)
+	}
+	s.tracked++
+	s.stats.MetricsCreated++
+	return s.newMetric(key, m.Description(), k, scope, now)
+}
+
+func (s *Store) newMetric(key metricKey, desc string, k kind, scope pcommon.InstrumentationScope, now int64) *Metric {
+	cls := s.opt.Classify(key.name)
 	if cls.Weight <= 0 {
 		cls.Weight = 1
 	}
@@ -273,8 +300,8 @@ func (s *Store) metric(m pmetric.Metric, scope pcommon.InstrumentationScope, k k
 		s.scopeIdx[sk] = sid
 	}
 	ms := &Metric{
-		Name: key.name, Unit: key.unit, Description: m.Description(), Type: key.typ,
-		Temporality: temp, Monotonic: mono, Class: cls,
+		Name: key.name, Unit: key.unit, Description: desc, Type: key.typ,
+		Temporality: key.temp, Monotonic: key.mono, Class: cls,
 		kind: k, resNs: int64(cls.Resolution), scope: sid, lastSeen: now,
 	}
 	if n := len(s.freeMetric); n > 0 {
@@ -285,20 +312,110 @@ func (s *Store) metric(m pmetric.Metric, scope pcommon.InstrumentationScope, k k
 		s.metrics = append(s.metrics, ms)
 	}
 	s.metricIdx[key] = ms.ID
+	s.touch(ms)
 	return ms
 }
+
+// OverflowMetricPrefix starts the names of the metrics that take the points of metrics beyond
+// max_metrics, one per kind: fairshare.overflow.sum, .gauge, .histogram,
+// .exponential_histogram, .summary. Their single row per resource carries otel.metric.overflow.
+const OverflowMetricPrefix = "fairshare.overflow."
+
+var overflowMetricNames = [...]string{
+	kindSum:          OverflowMetricPrefix + "sum",
+	kindGauge:        OverflowMetricPrefix + "gauge",
+	kindHistogram:    OverflowMetricPrefix + "histogram",
+	kindExpHistogram: OverflowMetricPrefix + "exponential_histogram",
+	kindSummary:      OverflowMetricPrefix + "summary",
+}
+
+// overflowMetric returns the overflow metric of kind k, creating it outside MaxMetrics.
+func (s *Store) overflowMetric(typ pmetric.MetricType, k kind, temp pmetric.AggregationTemporality, scope pcommon.InstrumentationScope, now int64) *Metric {
+	key := metricKey{name: overflowMetricNames[k], typ: typ, temp: temp}
+	if id, ok := s.metricIdx[key]; ok {
+		ms := s.metrics[id]
+		ms.lastSeen = now
+		s.touch(ms)
+		return ms
+	}
+	ms := s.newMetric(key, "Points of metrics beyond the processor's max_metrics.", k, scope, now)
+	ms.overflow = true
+	return ms
+}
+
+// touch moves ms to the front of the recency list.
+func (s *Store) touch(ms *Metric) {
+	if s.recent == ms {
+		return
+	}
+	s.unlink(ms)
+	ms.older = s.recent
+	if s.recent != nil {
+		s.recent.newer = ms
+	}
+	s.recent = ms
+	if s.oldest == nil {
+		s.oldest = ms
+	}
+}
+
+func (s *Store) unlink(ms *Metric) {
+	if ms.newer != nil {
+		ms.newer.older = ms.older
+	} else if s.recent == ms {
+		s.recent = ms.older
+	}
+	if ms.older != nil {
+		ms.older.newer = ms.newer
+	} else if s.oldest == ms {
+		s.oldest = ms.newer
+	}
+	ms.newer, ms.older = nil, nil
+}
+
+// evictScan is how many of the least recently used metrics evictIdle looks at for one that
+// holds no rows.
+const evictScan = 16
+
+// evictIdle forgets one of the least recently used metrics that holds no rows in any window
+// (so no row refers to its id) and reports whether it found one.
+func (s *Store) evictIdle() bool {
+	ms := s.oldest
+	for range evictScan {
+		if ms == nil {
+			return false
+		}
+		if ms.rows == 0 && !ms.overflow {
+			s.dropMetric(ms)
+			s.stats.MetricsEvicted++
+			return true
+		}
+		ms = ms.newer
+	}
+	return false
+}
+
+// dropMetric forgets ms, which holds no rows.
+func (s *Store) dropMetric(ms *Metric) {
+	delete(s.metricIdx, metricKey{name: ms.Name, unit: ms.Unit, typ: ms.Type, temp: ms.Temporality, mono: ms.Monotonic})
+	s.unlink(ms)
+	s.metrics[ms.ID] = nil
+	s.freeMetric = append(s.freeMetric, ms.ID)
+	if !ms.overflow {
+		s.tracked--
+	}
+}
+
+// Metrics returns the number of metric identities tracked against MaxMetrics.
+func (s *Store) Metrics() int { return s.tracked }
 
 // purge forgets metrics and resources unseen for two hours: no window can still hold their
 // rows (resolutions are at most 60 s), and their hourly cardinality has rolled over.
 func (s *Store) purge(now int64) {
 	s.lastPurge = now
 	const idle = int64(2 * time.Hour)
-	for key, id := range s.metricIdx {
-		if now-s.metrics[id].lastSeen > idle {
-			delete(s.metricIdx, key)
-			s.metrics[id] = nil
-			s.freeMetric = append(s.freeMetric, id)
-		}
+	for ms := s.oldest; ms != nil && ms.rows == 0 && now-ms.lastSeen > idle; ms = s.oldest {
+		s.dropMetric(ms)
 	}
 	for key, id := range s.resIdx {
 		if now-s.resources[id].lastSeen > idle {

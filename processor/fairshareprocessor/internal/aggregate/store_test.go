@@ -286,3 +286,107 @@ func TestIntSumOverflowFallsBackToDouble(t *testing.T) {
 		t.Fatalf("-7 * 3 = %d, %v", v, ok)
 	}
 }
+
+// namedSums builds one delta int sum per name, each with one point of value 1 and attributes.
+func namedSums(ts int64, names ...string) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	ms := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics()
+	for _, name := range names {
+		m := ms.AppendEmpty()
+		m.SetName(name)
+		sum := m.SetEmptySum()
+		sum.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+		dp := sum.DataPoints().AppendEmpty()
+		dp.SetTimestamp(pcommon.Timestamp(ts))
+		dp.SetIntValue(1)
+		dp.Attributes().PutStr("user", name)
+	}
+	return md
+}
+
+// TestMaxMetricsBoundsTheTableAndKeepsTotals: with max_metrics 10, a flood of 1000 one-off
+// metric names per second never tracks more than 10 (plus the overflow metric): a new name
+// takes the place of the least recently used one that holds no rows, and while all of them
+// still hold rows its points go to fairshare.overflow.sum, so the emitted total equals the
+// points sent. The per-window tables stay bounded by the tracked metrics.
+func TestMaxMetricsBoundsTheTableAndKeepsTotals(t *testing.T) {
+	opt := baseOptions()
+	opt.MaxMetrics = 10
+	s := New(opt)
+	var sent, got int64
+	var overflowRows int
+	var b Batch
+	for sec := range 5 {
+		names := make([]string, 1000)
+		for i := range names {
+			names[i] = fmt.Sprintf("user.%d.%d", sec, i)
+		}
+		now := at(float64(sec) + 0.5)
+		s.Add(namedSums(now, names...), now)
+		sent += int64(len(names))
+		if s.Metrics() > 10 || len(s.metrics) > 11 {
+			t.Fatalf("second %d: %d metrics tracked, %d ids, want at most 10 and 11", sec, s.Metrics(), len(s.metrics))
+		}
+		s.Flush(at(float64(sec)+2.1), false, &b)
+		out := pmetric.NewMetrics()
+		ones := make([]float64, len(b.Rows))
+		for i := range ones {
+			ones[i] = 1
+		}
+		s.Emit(out, b.Rows, ones)
+		s.Release(&b)
+		rms := out.ResourceMetrics()
+		for i := range rms.Len() {
+			ms := rms.At(i).ScopeMetrics().At(0).Metrics()
+			for j := range ms.Len() {
+				m := ms.At(j)
+				dps := m.Sum().DataPoints()
+				for k := range dps.Len() {
+					got += dps.At(k).IntValue()
+				}
+				if m.Name() == OverflowMetricPrefix+"sum" {
+					overflowRows += dps.Len()
+					if v, ok := dps.At(0).Attributes().Get(OverflowAttribute); !ok || !v.Bool() || dps.At(0).Attributes().Len() != 1 {
+						t.Fatalf("overflow row attributes %v", dps.At(0).Attributes().AsRaw())
+					}
+				}
+			}
+		}
+		for _, w := range s.windows {
+			if len(w.metricRows) > 11 {
+				t.Fatalf("window table of %d metric ids", len(w.metricRows))
+			}
+		}
+	}
+	if got != sent {
+		t.Fatalf("emitted total %d, sent %d", got, sent)
+	}
+	st := s.Stats()
+	if st.MetricsEvicted == 0 || st.MetricOverflow == 0 || overflowRows == 0 {
+		t.Fatalf("evicted %d, overflowed %d points in %d rows: both paths must be taken", st.MetricsEvicted, st.MetricOverflow, overflowRows)
+	}
+	if st.MetricsCreated != 10+st.MetricsEvicted {
+		t.Fatalf("created %d, evicted %d: the table must hold exactly 10", st.MetricsCreated, st.MetricsEvicted)
+	}
+}
+
+// TestLeastRecentlyUsedIsEvicted: a metric used every second survives a stream of one-off
+// names; the one-off names are the ones evicted.
+func TestLeastRecentlyUsedIsEvicted(t *testing.T) {
+	opt := baseOptions()
+	opt.MaxMetrics = 3
+	s := New(opt)
+	var b Batch
+	for sec := range 10 {
+		now := at(float64(sec) + 0.5)
+		s.Add(namedSums(now, "steady", fmt.Sprintf("once.%d", sec)), now)
+		s.Flush(at(float64(sec)+2.1), false, &b)
+		s.Release(&b)
+		if _, ok := s.metricIdx[metricKey{name: "steady", typ: pmetric.MetricTypeSum, temp: pmetric.AggregationTemporalityDelta}]; !ok {
+			t.Fatalf("second %d: the metric used every second was evicted", sec)
+		}
+	}
+	if st := s.Stats(); st.MetricOverflow != 0 {
+		t.Fatalf("%d points overflowed: idle one-off metrics should have made room", st.MetricOverflow)
+	}
+}

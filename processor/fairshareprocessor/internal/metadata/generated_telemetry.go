@@ -23,17 +23,24 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                              metric.Meter
-	mu                                 sync.Mutex
-	registrations                      []metric.Registration
-	ProcessorFairshareFlushRows        metric.Int64Counter
-	ProcessorFairsharePointsAggregated metric.Int64Counter
-	ProcessorFairsharePointsClamped    metric.Int64Counter
-	ProcessorFairsharePointsDropped    metric.Int64Counter
-	ProcessorFairsharePointsForwarded  metric.Int64Counter
-	ProcessorFairsharePointsLate       metric.Int64Counter
-	ProcessorFairsharePointsOverflow   metric.Int64Counter
-	ProcessorFairshareRows             metric.Int64UpDownCounter
+	meter                                  metric.Meter
+	mu                                     sync.Mutex
+	registrations                          []metric.Registration
+	ProcessorFairshareBudgetBytes          metric.Int64Counter
+	ProcessorFairshareFlushBytes           metric.Int64Counter
+	ProcessorFairshareFlushRows            metric.Int64Counter
+	ProcessorFairshareFlushesOverBudget    metric.Int64Counter
+	ProcessorFairshareMetrics              metric.Int64UpDownCounter
+	ProcessorFairshareMetricsCreated       metric.Int64Counter
+	ProcessorFairshareMetricsEvicted       metric.Int64Counter
+	ProcessorFairsharePointsAggregated     metric.Int64Counter
+	ProcessorFairsharePointsClamped        metric.Int64Counter
+	ProcessorFairsharePointsDropped        metric.Int64Counter
+	ProcessorFairsharePointsForwarded      metric.Int64Counter
+	ProcessorFairsharePointsLate           metric.Int64Counter
+	ProcessorFairsharePointsMetricOverflow metric.Int64Counter
+	ProcessorFairsharePointsOverflow       metric.Int64Counter
+	ProcessorFairshareRows                 metric.Int64UpDownCounter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -65,10 +72,46 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ProcessorFairshareBudgetBytes, err = builder.meter.Int64Counter(
+		"otelcol_processor_fairshare_budget_bytes",
+		metric.WithDescription("Bytes the flushes could keep (budget.bytes_per_second times the seconds each flush covers); with processor_fairshare_flush_bytes it gives the share of the budget used. [Alpha]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorFairshareFlushBytes, err = builder.meter.Int64Counter(
+		"otelcol_processor_fairshare_flush_bytes",
+		metric.WithDescription("Estimated bytes of the rows offered to sampling at flush, by outcome. [Alpha]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorFairshareFlushRows, err = builder.meter.Int64Counter(
 		"otelcol_processor_fairshare_flush_rows",
 		metric.WithDescription("Aggregated rows offered to sampling at flush, by outcome. [Alpha]"),
 		metric.WithUnit("{row}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorFairshareFlushesOverBudget, err = builder.meter.Int64Counter(
+		"otelcol_processor_fairshare_flushes_over_budget",
+		metric.WithDescription("Flushes that kept more bytes than their budget (never in strict mode; in statshouse mode the budget holds on average). [Alpha]"),
+		metric.WithUnit("{flush}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorFairshareMetrics, err = builder.meter.Int64UpDownCounter(
+		"otelcol_processor_fairshare_metrics",
+		metric.WithDescription("Metric identities tracked, bounded by max_metrics (overflow metrics not counted). [Alpha]"),
+		metric.WithUnit("{metric}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorFairshareMetricsCreated, err = builder.meter.Int64Counter(
+		"otelcol_processor_fairshare_metrics_created",
+		metric.WithDescription("Metric identities created; during a flood of new names it grows by the new names per second. [Alpha]"),
+		metric.WithUnit("{metric}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorFairshareMetricsEvicted, err = builder.meter.Int64Counter(
+		"otelcol_processor_fairshare_metrics_evicted",
+		metric.WithDescription("Least recently used metrics without rows forgotten to make room for new ones at max_metrics. [Alpha]"),
+		metric.WithUnit("{metric}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorFairsharePointsAggregated, err = builder.meter.Int64Counter(
@@ -98,6 +141,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ProcessorFairsharePointsLate, err = builder.meter.Int64Counter(
 		"otelcol_processor_fairshare_points_late",
 		metric.WithDescription("Points whose window had closed, aggregated into the window open now. [Alpha]"),
+		metric.WithUnit("{point}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorFairsharePointsMetricOverflow, err = builder.meter.Int64Counter(
+		"otelcol_processor_fairshare_points_metric_overflow",
+		metric.WithDescription("Points of metrics beyond max_metrics, merged into the fairshare.overflow.<kind> metric (also counted as aggregated). [Alpha]"),
 		metric.WithUnit("{point}"),
 	)
 	errs = errors.Join(errs, err)

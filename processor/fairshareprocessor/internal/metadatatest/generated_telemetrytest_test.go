@@ -19,15 +19,40 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	tb.ProcessorFairshareBudgetBytes.Add(context.Background(), 1)
+	tb.ProcessorFairshareFlushBytes.Add(context.Background(), 1)
 	tb.ProcessorFairshareFlushRows.Add(context.Background(), 1)
+	tb.ProcessorFairshareFlushesOverBudget.Add(context.Background(), 1)
+	tb.ProcessorFairshareMetrics.Add(context.Background(), 1)
+	tb.ProcessorFairshareMetricsCreated.Add(context.Background(), 1)
+	tb.ProcessorFairshareMetricsEvicted.Add(context.Background(), 1)
 	tb.ProcessorFairsharePointsAggregated.Add(context.Background(), 1)
 	tb.ProcessorFairsharePointsClamped.Add(context.Background(), 1)
 	tb.ProcessorFairsharePointsDropped.Add(context.Background(), 1)
 	tb.ProcessorFairsharePointsForwarded.Add(context.Background(), 1)
 	tb.ProcessorFairsharePointsLate.Add(context.Background(), 1)
+	tb.ProcessorFairsharePointsMetricOverflow.Add(context.Background(), 1)
 	tb.ProcessorFairsharePointsOverflow.Add(context.Background(), 1)
 	tb.ProcessorFairshareRows.Add(context.Background(), 1)
+	AssertEqualProcessorFairshareBudgetBytes(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorFairshareFlushBytes(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorFairshareFlushRows(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorFairshareFlushesOverBudget(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorFairshareMetrics(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorFairshareMetricsCreated(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorFairshareMetricsEvicted(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorFairsharePointsAggregated(t, testTel,
@@ -43,6 +68,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorFairsharePointsLate(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorFairsharePointsMetricOverflow(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorFairsharePointsOverflow(t, testTel,
