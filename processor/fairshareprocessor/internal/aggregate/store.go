@@ -70,9 +70,9 @@ type Stats struct {
 	Overflow      uint64 // merged into an overflow row
 	// MetricOverflow counts points of metrics beyond MaxMetrics, merged into an overflow metric
 	// (they are also counted in Points).
-	MetricOverflow  uint64
-	MetricsCreated  uint64 // metric identities created
-	MetricsEvicted  uint64 // least recently used idle metrics forgotten to make room
+	MetricOverflow uint64
+	MetricsCreated uint64 // metric identities created
+	MetricsEvicted uint64 // least recently used idle metrics forgotten to make room
 }
 
 // Metric is the state of one metric identity (name, type, unit, temporality, monotonicity).
