@@ -82,6 +82,11 @@ type Config struct {
 	// Metametrics emits sampling factors, kept and dropped rows and bytes, the budget and
 	// cardinality into the same pipeline. Default true.
 	Metametrics bool `mapstructure:"metametrics"`
+	// MetametricsTopN bounds the per-metric points of each metametric in a flush: the N metrics
+	// (or name prefixes) with the most rows, bytes or new names get their own point, the rest
+	// are added up under metric.name "(others)". A flood of new names costs N+1 points, not
+	// one per name. Default 50.
+	MetametricsTopN int `mapstructure:"metametrics_top_n"`
 
 	_ struct{}
 }
@@ -154,6 +159,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Grace < 0 {
 		return fmt.Errorf("`grace` (%v) must not be negative", c.Grace)
+	}
+	if c.MetametricsTopN <= 0 {
+		return fmt.Errorf("`metametrics_top_n` (%d) must be positive", c.MetametricsTopN)
 	}
 	if c.MaxMetrics <= 0 {
 		return fmt.Errorf("`max_metrics` (%d) must be positive", c.MaxMetrics)

@@ -32,6 +32,7 @@ func TestDefaultConfig(t *testing.T) {
 		FairShare:             FairShareConfig{Levels: []string{"metric"}},
 		Mainstays:             true,
 		Metametrics:           true,
+		MetametricsTopN:       50,
 	}, cfg)
 	require.NoError(t, cfg.Validate())
 }
@@ -69,9 +70,10 @@ func TestLoadConfig(t *testing.T) {
 					{Metrics: "debug.*", Weight: 0.25},
 				},
 			},
-			Mainstays:      false,
-			RandomRounding: []string{"*.count"},
-			Metametrics:    false,
+			Mainstays:       false,
+			RandomRounding:  []string{"*.count"},
+			Metametrics:     false,
+			MetametricsTopN: 10,
 		}},
 	}
 	for _, tt := range tests {
@@ -97,6 +99,7 @@ func TestInvalidConfig(t *testing.T) {
 		"max_delay_negative":           "`max_delay` (-1s) must not be negative",
 		"grace_negative":               "`grace` (-1s) must not be negative",
 		"max_metrics_zero":             "`max_metrics` (0) must be positive",
+		"metametrics_top_n_zero":       "`metametrics_top_n` (0) must be positive",
 		"max_rows_zero":                "`max_rows` (0) must be positive",
 		"max_rows_per_metric_negative": "`max_rows_per_metric` (-5) must be positive",
 		"budget_zero":                  "`budget.bytes_per_second` (0) must be positive",

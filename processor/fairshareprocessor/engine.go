@@ -36,6 +36,7 @@ type engine struct {
 
 func newEngine(cfg *Config, rng *rand.Rand) *engine {
 	e := &engine{cfg: cfg, resCache: map[uint64]uint64{}}
+	e.meta.winRows, e.meta.winOver = map[uint32]int{}, map[uint32]uint64{}
 	weightLevel := 0
 	for i, l := range cfg.FairShare.Levels {
 		switch {

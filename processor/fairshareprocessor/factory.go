@@ -23,7 +23,10 @@ const (
 	// about 300 MB; 100,000 per metric keeps one exploding metric well below that.
 	// 20,000 metric names cover a large fleet's custom metrics; see the README for the memory
 	// a tracked metric costs.
-	defaultMaxMetrics       = 20_000
+	defaultMaxMetrics = 20_000
+	// 50 per-metric points per metametric and flush show who dominates without letting a flood
+	// of names flood the metametrics too.
+	defaultMetametricsTopN  = 50
 	defaultMaxRows          = 1_000_000
 	defaultMaxRowsPerMetric = 100_000
 	// 1 MiB/s is about 13,000 counter rows per second with a few attributes each.
@@ -52,6 +55,7 @@ func createDefaultConfig() component.Config {
 		FairShare:             FairShareConfig{Levels: []string{levelMetric}},
 		Mainstays:             true,
 		Metametrics:           true,
+		MetametricsTopN:       defaultMetametricsTopN,
 	}
 }
 

@@ -1,6 +1,9 @@
 package fairshareprocessor
 
 import (
+	"cmp"
+	"slices"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -21,9 +24,16 @@ const (
 	metaCardinality     = "fairshare.cardinality"
 	metaCardinalityHour = "fairshare.cardinality.hourly"
 	metaOverflow        = "fairshare.overflow"
+	metaMetrics         = "fairshare.metrics"
+	metaMetricsNew      = "fairshare.metrics.new"
 
-	attrMetricName = "metric.name"
-	attrOutcome    = "fairshare.outcome"
+	attrMetricName   = "metric.name"
+	attrMetricPrefix = "metric.prefix"
+	attrOutcome      = "fairshare.outcome"
+
+	// othersName stands for the metrics (or name prefixes) beyond metametrics_top_n in a
+	// per-metric metametric: their values are added up under it.
+	othersName = "(others)"
 )
 
 // metricFlush accumulates one metric's sampling outcome in a flush.
@@ -40,6 +50,80 @@ type metaState struct {
 	rowSize   []float64
 	perMetric []metricFlush // by metric id
 	touched   []uint32
+	sampled   []uint32
+
+	// Scratch of a closed window's per-metric points, by metric id.
+	winIDs, overIDs []uint32
+	winRows         map[uint32]int
+	winOver         map[uint32]uint64
+}
+
+// add folds o's outcome into f (for the metrics summed up under othersName).
+func (f *metricFlush) add(o *metricFlush) {
+	f.inRows += o.inRows
+	f.keptRows += o.keptRows
+	f.inBytes += o.inBytes
+	f.keptBytes += o.keptBytes
+	f.costIn += o.costIn
+	f.costGranted += o.costGranted
+}
+
+// topN orders ids by key, largest first, and splits them into the metametrics_top_n first and
+// the rest. Ties keep the lower id first, so the choice does not depend on map order.
+func (e *engine) topN(ids []uint32, key func(uint32) float64) (top, rest []uint32) {
+	n := e.cfg.MetametricsTopN
+	if len(ids) <= n {
+		return ids, nil
+	}
+	slices.SortFunc(ids, func(a, b uint32) int {
+		ka, kb := key(a), key(b)
+		switch {
+		case ka > kb:
+			return -1
+		case ka < kb:
+			return 1
+		}
+		return int(a) - int(b)
+	})
+	return ids[:n], ids[n:]
+}
+
+// newMetricPoints appends the flush's new metric names by prefix: the top metametrics_top_n
+// prefixes and the rest under othersName.
+func (e *engine) newMetricPoints(dst pmetric.NumberDataPointSlice) {
+	counts := e.store.TakeNewMetrics()
+	if len(counts.ByPrefix) == 0 && counts.Others == 0 {
+		return
+	}
+	type pc struct {
+		prefix string
+		n      uint64
+	}
+	all := make([]pc, 0, len(counts.ByPrefix))
+	for p, n := range counts.ByPrefix {
+		all = append(all, pc{p, n})
+	}
+	slices.SortFunc(all, func(a, b pc) int {
+		if a.n != b.n {
+			return cmp.Compare(b.n, a.n)
+		}
+		return strings.Compare(a.prefix, b.prefix)
+	})
+	others := counts.Others
+	for i, p := range all {
+		if i >= e.cfg.MetametricsTopN {
+			others += p.n
+			continue
+		}
+		dp := dst.AppendEmpty()
+		dp.Attributes().PutStr(attrMetricPrefix, p.prefix)
+		dp.SetIntValue(int64(p.n))
+	}
+	if others > 0 {
+		dp := dst.AppendEmpty()
+		dp.Attributes().PutStr(attrMetricPrefix, othersName)
+		dp.SetIntValue(int64(others))
+	}
 }
 
 // account gathers per-metric outcomes from the sampled items.
@@ -101,15 +185,30 @@ func (e *engine) metametrics(out pmetric.Metrics, now int64, budget float64) {
 	sf := gauge(ms, metaSamplingFactor, "1", "Sampling factor of a sampled metric (like StatsHouse's __src_sampling_factor): bytes offered / bytes granted; kept counts and sums were multiplied by it.")
 	srows := sum(ms, metaSampledRows, "{row}", "Rows of a sampled metric, by outcome.")
 	sbytes := sum(ms, metaSampledBytes, "By", "Estimated bytes of a sampled metric's rows, by outcome.")
+	sampled := e.meta.sampled[:0]
 	for _, id := range e.meta.touched {
-		pm := &e.meta.perMetric[id]
-		if !pm.sampled {
-			continue
+		if e.meta.perMetric[id].sampled {
+			sampled = append(sampled, id)
 		}
+	}
+	e.meta.sampled = sampled
+	top, rest := e.topN(sampled, func(id uint32) float64 { return e.meta.perMetric[id].inBytes })
+	sampledPoints := func(pm *metricFlush, name string) {
 		dp := sf.AppendEmpty()
-		dp.Attributes().PutStr(attrMetricName, pm.name)
+		dp.Attributes().PutStr(attrMetricName, name)
 		dp.SetDoubleValue(pm.costIn / pm.costGranted)
-		outcomes(srows, sbytes, *pm, pm.name)
+		outcomes(srows, sbytes, *pm, name)
+	}
+	for _, id := range top {
+		pm := &e.meta.perMetric[id]
+		sampledPoints(pm, pm.name)
+	}
+	if len(rest) > 0 {
+		var others metricFlush
+		for _, id := range rest {
+			others.add(&e.meta.perMetric[id])
+		}
+		sampledPoints(&others, othersName)
 	}
 
 	card := gauge(ms, metaCardinality, "{row}", "Distinct rows of a metric in a window (its cardinality).")
@@ -119,26 +218,68 @@ func (e *engine) metametrics(out pmetric.Metrics, now int64, budget float64) {
 		end := pcommon.Timestamp(w.End())
 		onMinute := w.End()%int64(time.Minute) == 0
 		hour := w.Start / int64(time.Hour)
+		ids, rows, overs := e.meta.winIDs[:0], e.meta.winRows, e.meta.winOver
+		clear(rows)
+		clear(overs)
 		w.EachMetric(func(id uint32, n int, over uint64) {
+			ids = append(ids, id)
+			rows[id], overs[id] = n, over
+		})
+		e.meta.winIDs = ids
+		top, rest := e.topN(ids, func(id uint32) float64 { return float64(rows[id]) })
+		for _, id := range top {
 			m := e.store.Metric(id)
 			dp := card.AppendEmpty()
 			dp.Attributes().PutStr(attrMetricName, m.Name)
-			dp.SetIntValue(int64(n))
+			dp.SetIntValue(int64(rows[id]))
 			if onMinute {
 				dp := hourly.AppendEmpty()
 				dp.Attributes().PutStr(attrMetricName, m.Name)
 				dp.SetIntValue(int64(m.Cardinality.Estimate(hour)))
 			}
-			if over > 0 {
-				dp := overflow.AppendEmpty()
-				dp.Attributes().PutStr(attrMetricName, m.Name)
-				dp.SetIntValue(int64(over))
+		}
+		if len(rest) > 0 {
+			var n int
+			for _, id := range rest {
+				n += rows[id]
 			}
-		})
+			dp := card.AppendEmpty()
+			dp.Attributes().PutStr(attrMetricName, othersName)
+			dp.SetIntValue(int64(n))
+		}
+		overIDs := e.meta.overIDs[:0]
+		for _, id := range ids {
+			if overs[id] > 0 {
+				overIDs = append(overIDs, id)
+			}
+		}
+		e.meta.overIDs = overIDs
+		top, rest = e.topN(overIDs, func(id uint32) float64 { return float64(overs[id]) })
+		for _, id := range top {
+			dp := overflow.AppendEmpty()
+			dp.Attributes().PutStr(attrMetricName, e.store.Metric(id).Name)
+			dp.SetIntValue(int64(overs[id]))
+		}
+		if len(rest) > 0 {
+			var n uint64
+			for _, id := range rest {
+				n += overs[id]
+			}
+			dp := overflow.AppendEmpty()
+			dp.Attributes().PutStr(attrMetricName, othersName)
+			dp.SetIntValue(int64(n))
+		}
 		setTimes(card, end, 0)
 		setTimes(hourly, end, 0)
 		setTimes(overflow, end, pcommon.Timestamp(w.Start))
 	}
+
+	tracked := gauge(ms, metaMetrics, "{metric}", "Metric identities tracked, bounded by max_metrics.")
+	tracked.AppendEmpty().SetIntValue(int64(e.store.Metrics()))
+	fresh := sum(ms, metaMetricsNew, "{metric}", "Metric names not tracked when their points arrived (created, or merged into the overflow metric at max_metrics), by name prefix (the name up to its last '.'), the top prefixes first.")
+	e.newMetricPoints(fresh)
+	setTimes(tracked, ts, 0)
+	setTimes(fresh, ts, start)
 	setTimes(bud, ts, 0)
 	setTimes(sf, ts, 0)
 	for _, s := range []pmetric.NumberDataPointSlice{rows, bytes, srows, sbytes} {

@@ -3,6 +3,8 @@ package fairshareprocessor
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -361,4 +363,81 @@ func TestShutdownFlushesWhenTheContextIsDone(t *testing.T) {
 	_ = p.Shutdown(ctx) // may report that the ticker did not stop within ctx
 	sums, _, _ := collected(sink)
 	assert.Equal(t, 12.0, sums["jobs"])
+}
+
+// TestNameFloodKeepsMetametricsBounded: 2,000 new metric names in one second, each one row,
+// with metametrics_top_n 5 and a budget of about 100 rows. Every per-metric metametric has at
+// most 6 points (the top 5 and "(others)"), fairshare.metrics.new names the flooding prefix
+// with all 2,000 names, and the pooled sampling keeps the counter total unbiased: over 40
+// processors (each seeded from the clock) the mean total is within 4 standard errors of what
+// was sent (exceeded by chance with probability 6e-5).
+func TestNameFloodKeepsMetametricsBounded(t *testing.T) {
+	const names, trials = 2000, 40
+	var totals []float64
+	for trial := range trials {
+		sink := new(consumertest.MetricsSink)
+		cfg := createDefaultConfig().(*Config)
+		cfg.MetametricsTopN = 5
+		cfg.Budget.BytesPerSecond = 100 * 40
+		clock := &fakeClock{t: t0.Add(time.Duration(trial)*time.Minute + 500*time.Millisecond)}
+		p := newTestProcessor(t, cfg, sink, clock)
+		ctx := context.Background()
+		list := make([]string, names)
+		for i := range list {
+			list[i] = fmt.Sprintf("signup.user%d", i)
+		}
+		require.NoError(t, p.ConsumeMetrics(ctx, counters(clock.Now(), 1, func(int) int64 { return 3 }, list...)))
+		clock.Set(clock.Now().Add(1600 * time.Millisecond))
+		require.NoError(t, p.flush(ctx, false))
+		var total float64
+		perMetric := map[string]int{}
+		for _, md := range sink.AllMetrics() {
+			rms := md.ResourceMetrics()
+			for i := range rms.Len() {
+				sm := rms.At(i).ScopeMetrics().At(0)
+				ms := sm.Metrics()
+				for j := range ms.Len() {
+					m := ms.At(j)
+					if sm.Scope().Name() != metadata.ScopeName {
+						total += float64(m.Sum().DataPoints().At(0).IntValue()) + m.Sum().DataPoints().At(0).DoubleValue()
+						continue
+					}
+					var dps pmetric.NumberDataPointSlice
+					if m.Type() == pmetric.MetricTypeSum {
+						dps = m.Sum().DataPoints()
+					} else {
+						dps = m.Gauge().DataPoints()
+					}
+					perMetric[m.Name()] = dps.Len()
+					if m.Name() == "fairshare.metrics.new" {
+						require.Equal(t, 1, dps.Len())
+						v, _ := dps.At(0).Attributes().Get("metric.prefix")
+						assert.Equal(t, "signup", v.Str())
+						assert.Equal(t, int64(names), dps.At(0).IntValue())
+					}
+				}
+			}
+		}
+		for name, n := range perMetric {
+			limit := 6
+			if name == "fairshare.sampled.rows" || name == "fairshare.sampled.bytes" {
+				limit = 12 // kept and dropped
+			}
+			assert.LessOrEqual(t, n, limit, "%s has %d points", name, n)
+		}
+		assert.Contains(t, perMetric, "fairshare.cardinality")
+		totals = append(totals, total)
+		require.NoError(t, p.Shutdown(ctx))
+	}
+	var mean, sd float64
+	for _, x := range totals {
+		mean += x
+	}
+	mean /= trials
+	for _, x := range totals {
+		sd += (x - mean) * (x - mean)
+	}
+	se := math.Sqrt(sd/(trials-1)) / math.Sqrt(trials)
+	assert.InDelta(t, 3*names, mean, 4*se+1e-9, "mean total over %d trials", trials)
+	assert.Less(t, 4*se, 0.2*3*names, "the check must be able to see a 20%% bias")
 }

@@ -7,6 +7,7 @@ package aggregate
 
 import (
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -130,6 +131,7 @@ type Store struct {
 	recent     *Metric // most recently used metric; recent.older ... is the recency list
 	oldest     *Metric
 	tracked    int // metrics counted against MaxMetrics (overflow metrics are not)
+	newMetrics NewMetrics
 	resources  []*resource
 	resIdx     map[string]uint32
 	freeRes    []uint32
@@ -276,6 +278,7 @@ func (s *Store) metric(m pmetric.Metric, scope pcommon.InstrumentationScope, k k
 		s.touch(ms)
 		return ms
 	}
+	s.countNew(key.name)
 	if s.opt.MaxMetrics > 0 && s.tracked >= s.opt.MaxMetrics && !s.evictIdle() {
 		return s.overflowMetric(m.Type(), k, temp, scope, now)
 	}
@@ -314,6 +317,38 @@ func (s *Store) newMetric(key metricKey, desc string, k kind, scope pcommon.Inst
 	s.metricIdx[key] = ms.ID
 	s.touch(ms)
 	return ms
+}
+
+// maxNewPrefixes bounds the name prefixes NewMetrics tells apart between two takes.
+const maxNewPrefixes = 1024
+
+// NewMetrics counts the metric names that were not tracked when their points arrived, by
+// prefix: the name up to its last '.'.
+type NewMetrics struct {
+	ByPrefix map[string]uint64
+	Others   uint64 // names whose prefix came after maxNewPrefixes others
+}
+
+func (s *Store) countNew(name string) {
+	prefix := name
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		prefix = name[:i]
+	}
+	if s.newMetrics.ByPrefix == nil {
+		s.newMetrics.ByPrefix = map[string]uint64{}
+	}
+	if _, ok := s.newMetrics.ByPrefix[prefix]; ok || len(s.newMetrics.ByPrefix) < maxNewPrefixes {
+		s.newMetrics.ByPrefix[prefix]++
+	} else {
+		s.newMetrics.Others++
+	}
+}
+
+// TakeNewMetrics returns the new metric names counted since the last take and starts over.
+func (s *Store) TakeNewMetrics() NewMetrics {
+	n := s.newMetrics
+	s.newMetrics = NewMetrics{}
+	return n
 }
 
 // OverflowMetricPrefix starts the names of the metrics that take the points of metrics beyond
