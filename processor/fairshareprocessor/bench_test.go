@@ -185,10 +185,26 @@ func setTimestamps(md pmetric.Metrics, ts time.Time) {
 //	go test -run XXX -bench MemoryPerRow -benchtime 3x ./processor/fairshareprocessor/
 func BenchmarkMemoryPerRow(b *testing.B) {
 	const metrics, series = 100, 1000
+	b.ReportMetric(heapPer(b, benchInput(1, metrics, series, t0)[0], metrics, metrics*series), "B/row")
+}
+
+// BenchmarkMemoryPerMetric measures the heap held per tracked metric with one row each (the
+// unique-names flood): 100,000 metric names, one counter row of three attributes each. The
+// figure includes the metric's row, its table entries and its cardinality sketch.
+//
+//	go test -run XXX -bench MemoryPerMetric -benchtime 3x ./processor/fairshareprocessor/
+func BenchmarkMemoryPerMetric(b *testing.B) {
+	const metrics = 100_000
+	b.ReportMetric(heapPer(b, benchInput(1, metrics, 1, t0)[0], metrics, metrics), "B/metric")
+}
+
+// heapPer consumes copies of input into new processors and returns the heap they hold per unit
+// after a GC: units rows of metrics metrics are expected in the windows.
+func heapPer(b *testing.B, input pmetric.Metrics, metrics, units int) float64 {
 	cfg := createDefaultConfig().(*Config)
 	cfg.MergeAttributes = []string{"host.name"}
-	input := benchInput(1, metrics, series, t0)[0]
-	var perRow float64
+	cfg.MaxMetrics = metrics
+	var per float64
 	for b.Loop() {
 		b.StopTimer()
 		clock := &fakeClock{t: t0.Add(500 * time.Millisecond)}
@@ -210,14 +226,17 @@ func BenchmarkMemoryPerRow(b *testing.B) {
 		cp = pmetric.Metrics{} // emptied by ConsumeMetrics; let the GC take it
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		if got := p.engine.store.Rows(); got != metrics*series {
-			b.Fatalf("%d rows held, want %d", got, metrics*series)
+		if got := p.engine.store.Rows(); got != units {
+			b.Fatalf("%d rows held, want %d", got, units)
 		}
-		perRow = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(metrics*series)
+		if got := p.engine.store.Metrics(); got != metrics {
+			b.Fatalf("%d metrics tracked, want %d", got, metrics)
+		}
+		per = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(units)
 		runtime.KeepAlive(p)
 		runtime.KeepAlive(cp)
 		b.StartTimer()
 	}
 	runtime.KeepAlive(input)
-	b.ReportMetric(perRow, "B/row")
+	return per
 }
