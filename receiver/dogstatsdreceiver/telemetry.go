@@ -69,6 +69,7 @@ func newTelemetry(r *dogstatsdReceiver) (*metadata.TelemetryBuilder, error) {
 		tb.RegisterDogstatsdContextsCallback(total(func() uint64 { return uint64(max(0, as.Contexts.Load())) })),
 		tb.RegisterDogstatsdContextsCreatedCallback(counter(&as.Created)),
 		tb.RegisterDogstatsdContextsOverflowCallback(counter(&as.Overflowed)),
+		tb.RegisterDogstatsdContextsEvictedCallback(counter(&as.Evicted)),
 		tb.RegisterDogstatsdTimestampedDroppedCallback(counter(&as.TimestampedDropped)),
 		tb.RegisterDogstatsdLogsDroppedCallback(counter(&r.logBuf.dropped)),
 	)

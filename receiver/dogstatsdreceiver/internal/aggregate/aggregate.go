@@ -57,6 +57,7 @@ type Stats struct {
 	Contexts           atomic.Int64  // contexts tracked, summed over the shards
 	Created            atomic.Uint64 // contexts created
 	Overflowed         atomic.Uint64 // samples folded into an overflow context at max_contexts
+	Evicted            atomic.Uint64 // idle contexts forgotten early to make room at max_contexts
 	TimestampedDropped atomic.Uint64 // timestamped samples dropped because a shard held MaxTimestamped
 }
 
@@ -75,6 +76,7 @@ type Aggregator struct {
 type entry struct {
 	key  contextKey
 	st   *state
+	hash uint64
 	idle int // flushes in a row without a sample
 	next *entry
 }
@@ -97,6 +99,7 @@ type Shard struct {
 	overflow    [numTypes]*state // the overflow context of each type, nil until used
 	timestamped []timestampedPoint
 	spare       [numTypes][]*state // reset states handed back by Flush, reused by new intervals
+	idle        []*entry           // the contexts at the last flush: evictable while still without a sample
 	wire        []string           // scratch: a sample's tags in wire order while they are sorted
 }
 
@@ -218,8 +221,10 @@ func (s *Shard) lookupCanonical(smp *parse.Sample, h uint64) *entry {
 	stats := &s.agg.Stats
 	if stats.Contexts.Add(1) > int64(s.agg.cfg.MaxContexts) {
 		stats.Contexts.Add(-1)
-		stats.Overflowed.Add(1)
-		return nil
+		if !s.evictIdle() && !s.evictElsewhere() {
+			stats.Overflowed.Add(1)
+			return nil
+		}
 	}
 	s.n++
 	stats.Created.Add(1)
@@ -227,9 +232,65 @@ func (s *Shard) lookupCanonical(smp *parse.Sample, h uint64) *entry {
 	if !slices.Equal(s.wire, key.tags) {
 		key.wire = slices.Clone(s.wire)
 	}
-	e = &entry{key: key, next: s.contexts[h]}
+	e = &entry{key: key, hash: h, next: s.contexts[h]}
 	s.contexts[h] = e
 	return e
+}
+
+// evictIdle forgets one context of the last flush that has had no sample since, to make room
+// for a new one: in a flood of one-off contexts the previous interval's contexts give way to
+// the current one's instead of pushing them into the overflow contexts. It reports whether it
+// found one; the aggregator's context count is unchanged (one leaves, one comes).
+func (s *Shard) evictIdle() bool {
+	for len(s.idle) > 0 {
+		e := s.idle[len(s.idle)-1]
+		s.idle[len(s.idle)-1] = nil
+		s.idle = s.idle[:len(s.idle)-1]
+		if e.st != nil {
+			continue // it has a sample in this interval
+		}
+		s.unlinkEntry(e)
+		s.n--
+		s.agg.Stats.Evicted.Add(1)
+		return true
+	}
+	return false
+}
+
+// evictElsewhere evicts an idle context of another shard whose lock is free at once (the
+// caller holds its own shard's lock: waiting for another could deadlock). Shards fill unevenly,
+// so the room max_contexts leaves may sit in another shard.
+func (s *Shard) evictElsewhere() bool {
+	for _, o := range s.agg.shards {
+		if o == s || !o.mu.TryLock() {
+			continue
+		}
+		ok := o.evictIdle()
+		o.mu.Unlock()
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// unlinkEntry removes e from the contexts map.
+func (s *Shard) unlinkEntry(e *entry) {
+	prev := (*entry)(nil)
+	for c := s.contexts[e.hash]; c != nil; prev, c = c, c.next {
+		if c != e {
+			continue
+		}
+		switch {
+		case prev != nil:
+			prev.next = c.next
+		case c.next != nil:
+			s.contexts[e.hash] = c.next
+		default:
+			delete(s.contexts, e.hash)
+		}
+		return
+	}
 }
 
 // newState returns an empty state for a context of type t, reusing one Flush handed back.

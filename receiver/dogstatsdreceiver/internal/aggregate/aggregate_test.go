@@ -384,3 +384,31 @@ func TestLargeSetsSwitchToASketchAndStayAccurate(t *testing.T) {
 		t.Fatalf("next interval: %d members, want 1", got)
 	}
 }
+
+// TestOneOffContextsMakeRoomForTheNextInterval: a flood of one-off contexts, each interval a
+// new set as large as max_contexts. The contexts of the previous interval have had no sample
+// since it was emitted, so they give way to the new ones: nothing goes to the overflow
+// contexts, every interval is emitted by name, and the count never exceeds max_contexts.
+func TestOneOffContextsMakeRoomForTheNextInterval(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxContexts = 100
+	a := New(cfg, 2)
+	f := a.NewFeeder()
+	for interval := range 5 {
+		for i := range 90 { // 90 per interval: shards fill unevenly, so stay a little below
+			f.Add([]parse.Sample{smp(fmt.Sprintf("id.%d.%d", interval, i), parse.Counter, 1)}, 1)
+		}
+		if n := a.Stats.Contexts.Load(); n > 100 {
+			t.Fatalf("interval %d: %d contexts, over max_contexts", interval, n)
+		}
+		if md := a.Flush(t0, t1); md.DataPointCount() != 90 {
+			t.Fatalf("interval %d: %d points, want 90", interval, md.DataPointCount())
+		}
+	}
+	if got := a.Stats.Overflowed.Load(); got != 0 {
+		t.Fatalf("%d samples overflowed: idle contexts should have made room", got)
+	}
+	if a.Stats.Evicted.Load() == 0 {
+		t.Fatal("no idle context was evicted")
+	}
+}

@@ -69,6 +69,8 @@ func (s *Shard) swap(snap []snapshot) ([]snapshot, []timestampedPoint, [numTypes
 	expiry := s.agg.cfg.ExpiryIntervals
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	clear(s.idle)
+	s.idle = s.idle[:0]
 	for h, head := range s.contexts {
 		var kept *entry
 		for e := head; e != nil; {
@@ -88,6 +90,7 @@ func (s *Shard) swap(snap []snapshot) ([]snapshot, []timestampedPoint, [numTypes
 			}
 			e.next = kept
 			kept = e
+			s.idle = append(s.idle, e)
 			e = next
 		}
 		if kept == nil {

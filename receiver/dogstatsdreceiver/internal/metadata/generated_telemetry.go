@@ -31,6 +31,7 @@ type TelemetryBuilder struct {
 	DogstatsdBytes              metric.Int64ObservableCounter
 	DogstatsdContexts           metric.Int64ObservableGauge
 	DogstatsdContextsCreated    metric.Int64ObservableCounter
+	DogstatsdContextsEvicted    metric.Int64ObservableCounter
 	DogstatsdContextsOverflow   metric.Int64ObservableCounter
 	DogstatsdEvents             metric.Int64ObservableCounter
 	DogstatsdInternerHits       metric.Int64ObservableCounter
@@ -96,6 +97,21 @@ func (builder *TelemetryBuilder) RegisterDogstatsdContextsCreatedCallback(cb met
 		cb(ctx, &observerInt64{inst: builder.DogstatsdContextsCreated, obs: o})
 		return nil
 	}, builder.DogstatsdContextsCreated)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterDogstatsdContextsEvictedCallback sets callback for observable DogstatsdContextsEvicted metric.
+func (builder *TelemetryBuilder) RegisterDogstatsdContextsEvictedCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.DogstatsdContextsEvicted, obs: o})
+		return nil
+	}, builder.DogstatsdContextsEvicted)
 	if err != nil {
 		return err
 	}
@@ -388,6 +404,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.DogstatsdContextsCreated, err = builder.meter.Int64ObservableCounter(
 		"otelcol_dogstatsd_contexts_created",
 		metric.WithDescription("Contexts created; during a cardinality flood it grows by the new contexts per interval. [Alpha]"),
+		metric.WithUnit("{context}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DogstatsdContextsEvicted, err = builder.meter.Int64ObservableCounter(
+		"otelcol_dogstatsd_contexts_evicted",
+		metric.WithDescription("Contexts of the previous interval without a sample since, forgotten early to make room for new ones at max_contexts. [Alpha]"),
 		metric.WithUnit("{context}"),
 	)
 	errs = errors.Join(errs, err)
