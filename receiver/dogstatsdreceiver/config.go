@@ -56,6 +56,13 @@ type Config struct {
 	// forgotten (the Agent's dogstatsd_expiry_seconds); 0 forgets every context at the first
 	// interval it had no sample in, so a flood of one-off contexts is released at once.
 	Expiry time.Duration `mapstructure:"expiry"`
+	// MaxNameLength is the longest metric name accepted, in bytes; longer lines are rejected and
+	// counted with reason name_too_long.
+	MaxNameLength int `mapstructure:"max_name_length"`
+	// MaxTagsLength is the longest `|#` tags field accepted, in bytes; longer lines are rejected
+	// and counted with reason tags_too_long. With MaxNameLength it bounds a context's key, so
+	// the contexts' memory is bounded by max_contexts whatever clients send.
+	MaxTagsLength int `mapstructure:"max_tags_length"`
 	// MaxTimestamped bounds the timestamped (`|T`) samples each worker holds between emissions.
 	MaxTimestamped int `mapstructure:"max_timestamped"`
 	// TimerHistogramMapping says what `ms` and `h` samples become: exponential_histogram,
@@ -177,6 +184,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("`aggregation_interval` (%s) must be at least 1ms", c.AggregationInterval)
 	case c.MaxContexts <= 0:
 		return fmt.Errorf("`max_contexts` (%d) must be positive", c.MaxContexts)
+	case c.MaxNameLength <= 0:
+		return fmt.Errorf("`max_name_length` (%d) must be positive", c.MaxNameLength)
+	case c.MaxTagsLength <= 0:
+		return fmt.Errorf("`max_tags_length` (%d) must be positive", c.MaxTagsLength)
 	case c.Expiry < 0:
 		return fmt.Errorf("`expiry` (%s) must not be negative", c.Expiry)
 	case c.MaxTimestamped <= 0:

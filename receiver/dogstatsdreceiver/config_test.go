@@ -31,6 +31,7 @@ func TestLoadConfig(t *testing.T) {
 			BufferSize:   16384, PacketBufferSize: 64, PacketBufferFlushTimeout: 50 * time.Millisecond,
 			QueueSize: 256, BlockWhenQueueFull: true, Workers: 4, StringInternerSize: 8192, BatchSize: 64,
 			AggregationInterval: 10 * time.Second, MaxContexts: 500000, MaxTimestamped: 1000,
+			MaxNameLength: 200, MaxTagsLength: 1000, Expiry: 300 * time.Second,
 			TimerHistogramMapping: "histogram", ExplicitBuckets: []float64{10, 100, 1000},
 			SummaryQuantiles: []float64{0.5}, MaxHistogramBuckets: 80, MonotonicCounters: true,
 			MaxPendingLogs:  100,
@@ -64,17 +65,20 @@ func TestDefaultConfigMatchesTheAgent(t *testing.T) {
 
 func TestInvalidConfigs(t *testing.T) {
 	for file, want := range map[string]string{
-		"no_transport.yaml": "no transport enabled: set at least one of `udp.endpoint`, `unixgram.path`, `unix.path`, `tcp.endpoint`",
-		"same_socket.yaml":  "`unixgram.path` and `unix.path` are the same file (\"/tmp/x.sock\")",
-		"permissions.yaml":  "`unixgram.socket_permissions` (\"rw-\") must be an octal file mode such as \"0600\"",
-		"buffer_size.yaml":  "`buffer_size` (100) must be between 512 and 1048576 bytes",
-		"queue_size.yaml":   "`queue_size` (0) must be positive",
-		"workers.yaml":      "`workers` (-1) must not be negative (0 means CPUs - 2, at least 2)",
-		"interval.yaml":     "`aggregation_interval` (0s) must be at least 1ms",
-		"max_contexts.yaml": "`max_contexts` (0) must be positive",
-		"mapping.yaml":      "`timer_histogram_mapping` (\"gauge\") must be one of [\"exponential_histogram\" \"histogram\" \"summary\"]",
-		"buckets.yaml":      "`explicit_buckets` ([10 5]) must be finite and strictly increasing",
-		"quantiles.yaml":    "`summary_quantiles` ([1.5]) must all be in [0, 1]",
+		"no_transport.yaml":    "no transport enabled: set at least one of `udp.endpoint`, `unixgram.path`, `unix.path`, `tcp.endpoint`",
+		"same_socket.yaml":     "`unixgram.path` and `unix.path` are the same file (\"/tmp/x.sock\")",
+		"permissions.yaml":     "`unixgram.socket_permissions` (\"rw-\") must be an octal file mode such as \"0600\"",
+		"buffer_size.yaml":     "`buffer_size` (100) must be between 512 and 1048576 bytes",
+		"queue_size.yaml":      "`queue_size` (0) must be positive",
+		"workers.yaml":         "`workers` (-1) must not be negative (0 means CPUs - 2, at least 2)",
+		"interval.yaml":        "`aggregation_interval` (0s) must be at least 1ms",
+		"max_contexts.yaml":    "`max_contexts` (0) must be positive",
+		"expiry.yaml":          "`expiry` (-1s) must not be negative",
+		"max_name_length.yaml": "`max_name_length` (0) must be positive",
+		"max_tags_length.yaml": "`max_tags_length` (-5) must be positive",
+		"mapping.yaml":         "`timer_histogram_mapping` (\"gauge\") must be one of [\"exponential_histogram\" \"histogram\" \"summary\"]",
+		"buckets.yaml":         "`explicit_buckets` ([10 5]) must be finite and strictly increasing",
+		"quantiles.yaml":       "`summary_quantiles` ([1.5]) must all be in [0, 1]",
 	} {
 		t.Run(strings.TrimSuffix(file, ".yaml"), func(t *testing.T) {
 			cm, err := confmaptest.LoadConf(filepath.Join("testdata", "invalid", file))

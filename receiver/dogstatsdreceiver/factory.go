@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/metadata"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
 )
 
 // Defaults: the Datadog Agent's values where it has one.
@@ -27,7 +28,8 @@ const (
 	defaultInternerSize     = 4096
 	defaultBatchSize        = 32
 	defaultInterval         = time.Second
-	// 100k contexts cost about 35 MB of aggregator state (see README), far below the queue's bound.
+	// 100k contexts cost about 33 MB as counters, 276 MB as distributions of 20 distinct values
+	// (BenchmarkContextMemory; README).
 	defaultMaxContexts    = 100_000
 	defaultMaxTimestamped = 100_000
 	defaultMaxBuckets     = 160 // the OpenTelemetry SDK's default exponential histogram size
@@ -59,6 +61,8 @@ func createDefaultConfig() component.Config {
 		BatchSize:                defaultBatchSize,
 		AggregationInterval:      defaultInterval,
 		MaxContexts:              defaultMaxContexts,
+		MaxNameLength:            parse.DefaultMaxNameLength,
+		MaxTagsLength:            parse.DefaultMaxTagsLength,
 		MaxTimestamped:           defaultMaxTimestamped,
 		TimerHistogramMapping:    "exponential_histogram",
 		ExplicitBuckets:          []float64{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000},

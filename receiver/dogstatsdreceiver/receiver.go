@@ -91,7 +91,8 @@ func (r *dogstatsdReceiver) start() error {
 	}
 	wcfg := worker.Config{
 		BatchSize: cfg.BatchSize, InternerSize: cfg.StringInternerSize, InternerMaxLen: intern.DefaultMaxLen,
-		ClientOrigin: cfg.OriginDetection.ClientOrigin,
+		ClientOrigin:  cfg.OriginDetection.ClientOrigin,
+		MaxNameLength: cfg.MaxNameLength, MaxTagsLength: cfg.MaxTagsLength,
 	}
 	epoch := time.Now()
 	for range workers {

@@ -12,17 +12,32 @@ import (
 // stream transport can make the parser intern and append.
 const DefaultMaxLineLength = 65535
 
+// DefaultMaxNameLength and DefaultMaxTagsLength bound what one context's key holds, so that
+// the receiver's memory is bounded by max_contexts times a known size whatever clients send.
+// Datadog documents 200 characters for a metric name and for a tag; the defaults leave room
+// above that so no name the Agent forwards is refused.
+const (
+	DefaultMaxNameLength = 512
+	DefaultMaxTagsLength = 4096
+)
+
 // Parser parses DogStatsD lines. One Parser belongs to one worker goroutine (it is not safe for
 // concurrent use) and interns strings through that worker's Interner.
 type Parser struct {
 	in         *intern.Interner
 	maxLineLen int
+	maxNameLen int
+	maxTagsLen int
 }
 
 // New returns a Parser that interns names, tags and origin fields through in.
 func New(in *intern.Interner) *Parser {
-	return &Parser{in: in, maxLineLen: DefaultMaxLineLength}
+	return &Parser{in: in, maxLineLen: DefaultMaxLineLength, maxNameLen: DefaultMaxNameLength, maxTagsLen: DefaultMaxTagsLength}
 }
+
+// SetMaxKeyLengths sets the longest accepted metric name and `|#` tags field in bytes; n <= 0
+// removes a limit.
+func (p *Parser) SetMaxKeyLengths(name, tags int) { p.maxNameLen, p.maxTagsLen = name, tags }
 
 // SetMaxLineLength sets the longest accepted line in bytes; n <= 0 removes the limit.
 func (p *Parser) SetMaxLineLength(n int) { p.maxLineLen = n }
@@ -58,6 +73,9 @@ func (p *Parser) AppendSamples(dst []Sample, tagBuf []string, line []byte) ([]Sa
 		return dst, tagBuf, ReasonNoValue.err()
 	}
 	rawName, rawValue := head[:colon], head[colon+1:]
+	if p.maxNameLen > 0 && len(rawName) > p.maxNameLen {
+		return dst, tagBuf, ReasonNameTooLong.err()
+	}
 	if !hasType {
 		return dst, tagBuf, ReasonBadType.err()
 	}
@@ -95,6 +113,9 @@ func (p *Parser) AppendSamples(dst []Sample, tagBuf []string, line []byte) ([]Sa
 		}
 		switch field[0] {
 		case '#':
+			if p.maxTagsLen > 0 && len(field)-1 > p.maxTagsLen {
+				return dst[:start], tagBuf[:tagStart], ReasonTagsTooLong.err()
+			}
 			// A repeated tags field replaces the earlier one, host tag included (last wins).
 			tagBuf = tagBuf[:tagStart]
 			tagBuf, s.Host = p.appendTags(tagBuf, field[1:])

@@ -272,6 +272,7 @@ func TestLineTooLong(t *testing.T) {
 		t.Fatalf("service check: err = %v, want line_too_long", err)
 	}
 	p.SetMaxLineLength(0)
+	p.SetMaxKeyLengths(0, 0)
 	long := "m:1|c|#" + strings.Repeat("t", 1<<17)
 	if _, _, err := p.AppendSamples(nil, nil, []byte(long)); err != nil {
 		t.Fatalf("limit 0 must mean no limit: %v", err)
@@ -280,6 +281,7 @@ func TestLineTooLong(t *testing.T) {
 
 func TestDefaultMaxLineLength(t *testing.T) {
 	p := newTestParser()
+	p.SetMaxKeyLengths(0, 0) // the line length alone
 	ok := "m:1|c|#" + strings.Repeat("t", DefaultMaxLineLength-len("m:1|c|#"))
 	if _, _, err := p.AppendSamples(nil, nil, []byte(ok)); err != nil {
 		t.Fatalf("line of %d bytes refused: %v", len(ok), err)
@@ -330,8 +332,8 @@ func TestReasons(t *testing.T) {
 			t.Fatalf("ReasonOf does not unwrap")
 		}
 	}
-	if len(seen) != 11 {
-		t.Fatalf("%d reasons, want 11", len(seen))
+	if len(seen) != 13 {
+		t.Fatalf("%d reasons, want 13", len(seen))
 	}
 	if ReasonOf(nil) != 0 || ReasonOf(fmt.Errorf("other")) != 0 || Reason(200).String() != "unknown" {
 		t.Fatal("ReasonOf/String on foreign values")
@@ -344,5 +346,34 @@ func TestMetricTypeString(t *testing.T) {
 		if err != nil || got[0].Type.String() != want {
 			t.Fatalf("%q: type %v err %v, want %s", line, got, err, want)
 		}
+	}
+}
+
+func TestNameAndTagsTooLong(t *testing.T) {
+	p := newTestParser()
+	p.SetMaxKeyLengths(8, 10)
+	for _, tc := range []struct {
+		line string
+		want Reason
+	}{
+		{"12345678:1|c|#a:1", 0},
+		{"123456789:1|c", ReasonNameTooLong},
+		{"123456789:1:2|d", ReasonNameTooLong},
+		{"m:1|c|#0123456789", 0},
+		{"m:1|c|#a:1,b:2,c:3", ReasonTagsTooLong},
+		{"m:1|c|#a|#a:1,b:2,c:3", ReasonTagsTooLong}, // a repeated field is checked too
+		{"m:1|c|@0.5|#a:1,b:2,c:3", ReasonTagsTooLong},
+	} {
+		dst, tags, err := p.AppendSamples(nil, nil, []byte(tc.line))
+		if ReasonOf(err) != tc.want || (tc.want != 0 && (len(dst) != 0 || len(tags) != 0)) {
+			t.Errorf("%q: %v, %d samples, %d tags; want %v and nothing appended", tc.line, err, len(dst), len(tags), tc.want)
+		}
+	}
+	if ReasonNameTooLong.String() != "name_too_long" || ReasonTagsTooLong.String() != "tags_too_long" {
+		t.Fatal("labels")
+	}
+	p.SetMaxKeyLengths(0, 0)
+	if _, _, err := p.AppendSamples(nil, nil, []byte(strings.Repeat("n", 5000)+":1|c|#"+strings.Repeat("t", 9000))); err != nil {
+		t.Fatalf("limits off: %v", err)
 	}
 }

@@ -31,6 +31,10 @@ const (
 	// ReasonInvalidUTF8: a line that is not valid UTF-8 (datagrams are UTF-8 by definition and
 	// OpenTelemetry string attributes must be).
 	ReasonInvalidUTF8
+	// ReasonNameTooLong: a metric name longer than the parser's maximum name length.
+	ReasonNameTooLong
+	// ReasonTagsTooLong: a `|#` tags field longer than the parser's maximum tags length.
+	ReasonTagsTooLong
 
 	numReasons = iota
 )
@@ -48,6 +52,8 @@ var reasonLabels = [numReasons + 1]string{
 	ReasonBadServiceCheck: "bad_service_check",
 	ReasonLineTooLong:     "line_too_long",
 	ReasonInvalidUTF8:     "invalid_utf8",
+	ReasonNameTooLong:     "name_too_long",
+	ReasonTagsTooLong:     "tags_too_long",
 }
 
 // String returns the snake_case label of the reason.

@@ -31,6 +31,9 @@ type Config struct {
 	BatchSize int
 	// InternerSize and InternerMaxLen bound each worker's interner.
 	InternerSize, InternerMaxLen int
+	// MaxNameLength and MaxTagsLength bound a line's metric name and tags field (0: the parser's
+	// defaults).
+	MaxNameLength, MaxTagsLength int
 	// ClientOrigin honours the origin clients send: the `|c:` container id and the `|e:`
 	// external data; when false both are ignored.
 	ClientOrigin bool
@@ -69,8 +72,12 @@ type Worker struct {
 // New returns a worker feeding agg and logs, giving packets back to pool.
 func New(cfg Config, pool *packets.Pool, agg *aggregate.Aggregator, logs LogSink, stats *Stats, epoch time.Time) *Worker {
 	in := intern.New(cfg.InternerSize, cfg.InternerMaxLen)
+	p := parse.New(in)
+	if cfg.MaxNameLength > 0 || cfg.MaxTagsLength > 0 {
+		p.SetMaxKeyLengths(cfg.MaxNameLength, cfg.MaxTagsLength)
+	}
 	return &Worker{
-		cfg: cfg, pool: pool, interner: in, parser: parse.New(in),
+		cfg: cfg, pool: pool, interner: in, parser: p,
 		batcher: NewBatcher(cfg.BatchSize, agg.NewFeeder()), logs: logs, stats: stats, epoch: epoch,
 	}
 }
