@@ -14,10 +14,11 @@ import (
 	"strings"
 )
 
-// ReadChunkfiles reads every segment of a chunkfile exporter's directory (sealed `.chunk` files,
-// and `.chunk.open` ones a crash left, which set Truncated) with the project's chunkfile CLI
-// (`chunkfile dump -format json`) and adds them up as ReadOutput adds up a file exporter's
-// output. Requests counts the segments.
+// ReadChunkfiles reads every segment of a chunkfile exporter's directory with the project's
+// chunkfile CLI (`chunkfile dump -format json`) and adds them up as ReadOutput adds up a file
+// exporter's output. Requests counts the segments. A `.chunk.open` segment a killed collector
+// left is first sealed in place with `chunkfile recover`, as the exporter does at its next
+// start, and sets Truncated. Call it only once the collector is gone.
 func ReadChunkfiles(ctx context.Context, cli, dir string) (Output, error) {
 	t := newTally()
 	entries, err := os.ReadDir(dir)
@@ -31,8 +32,14 @@ func ReadChunkfiles(ctx context.Context, cli, dir string) (Output, error) {
 			continue // a half-written compaction, or anything else
 		}
 		t.out.Requests++
-		t.out.Truncated = t.out.Truncated || !sealed
-		if err := dumpSegment(ctx, cli, filepath.Join(dir, name), t); err != nil {
+		path := filepath.Join(dir, name)
+		if !sealed {
+			t.out.Truncated = true
+			if out, err := exec.CommandContext(ctx, cli, "recover", path).CombinedOutput(); err != nil {
+				return t.result(), fmt.Errorf("collector: chunkfile recover %s: %w: %s", path, err, bytes.TrimSpace(out))
+			}
+		}
+		if err := dumpSegment(ctx, cli, path, t); err != nil {
 			return t.result(), err
 		}
 	}

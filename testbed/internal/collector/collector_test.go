@@ -406,6 +406,22 @@ func TestReadChunkfilesWithTheCLI(t *testing.T) {
 	if out.CounterSum["tb"] != 6.5 || out.Requests != 1 || out.Truncated || out.Flushes.OverBudget != 1 {
 		t.Fatalf("%+v", out)
 	}
+	// A segment left open goes through `chunkfile recover` first (here one that is sealed
+	// already, which recover leaves as it is) and marks the output truncated.
+	b, err := os.ReadFile(filepath.Join(dir, "a.chunk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b.chunk.open"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = ReadChunkfiles(t.Context(), cli, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.CounterSum["tb"] != 13 || out.Requests != 2 || !out.Truncated || out.CounterContexts["tb"] != 2 {
+		t.Fatalf("%+v", out)
+	}
 }
 
 // TestPipelineRendersTheDefaultConfig rewrites the repository's config/default.yaml and has the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -89,7 +90,7 @@ func (e *env) cardinality(ctx context.Context, r *Report, c cardinalityCase, sc 
 	pipeline := "dogstatsd → fairshare → chunkfile"
 	for i := range sc.Runs {
 		for _, cfg := range configs {
-			spec := RunSpec{Kind: collector.Doghouse, Transport: loadgen.UDP, MaxRSS: cardinalityRSSLimit,
+			spec := RunSpec{Kind: collector.Doghouse, Transport: loadgen.UDP, MaxRSS: cardinalityRSSLimit, Overload: true,
 				Phases: []Phase{{Traffic: f, Rate: sc.Rate, Duration: sc.Duration}}}
 			switch cfg {
 			case cardPipeline:
@@ -109,7 +110,11 @@ func (e *env) cardinality(ctx context.Context, r *Report, c cardinalityCase, sc 
 			runs[cfg] = append(runs[cfg], res)
 		}
 	}
-	sec.Method = cardinalityMethod(f, sc, pipeline, e.o.Paths.Config)
+	config := e.o.Paths.Config
+	if rel, err := filepath.Rel(filepath.Join(e.o.Paths.Testbed, ".."), config); err == nil && !strings.HasPrefix(rel, "..") {
+		config = rel
+	}
+	sec.Method = cardinalityMethod(f, sc, pipeline, config)
 	t := Table{Caption: fmt.Sprintf("UDP, %s lines/s for %s, medians of %d runs", formatNum(sc.Rate), sc.Duration, sc.Runs),
 		Columns: []string{"target"}}
 	for _, cfg := range configs {
@@ -159,7 +164,7 @@ func cardinalityMethod(f *loadgen.Flood, sc Scale, pipeline, config string) stri
 		line, _ = f.AppendLine(line[:0], k)
 		bytes += len(line)
 	}
-	return fmt.Sprintf("UDP from one socket, %s lines/s for %s, %d runs of each configuration interleaved; every figure is "+
+	return fmt.Sprintf("UDP from one socket, %s lines/s for %s, %d run(s) of each configuration interleaved; every figure is "+
 		"the median of its runs. Traffic: DogStatsD counters (values 1-5) with 3 tags, %s metric names × %s tag sets "+
 		"(`env`, `service`, `user_id`: the id), %d lines (about %.0f bytes each) a datagram, formatted while they are "+
 		"sent; each pass of %s lines gives every line a new %s, and names shift against tag sets by one each pass, so no "+
@@ -169,10 +174,12 @@ func cardinalityMethod(f *loadgen.Flood, sc Scale, pipeline, config string) stri
 		"counter total estimates the total sent. The other columns are the receiver → file exporter configuration of "+
 		"the other scenarios. Collector CPU in cores is its CPU time from the first line until it is idle, over the "+
 		"%s of load. Late points: the clients send no timestamps (the receiver stamps every point), so every point "+
-		"fairshare counts late comes from the collector's own backlog. A collector passing %s of RSS is killed.",
+		"fairshare counts late comes from the collector's own backlog. A collector that cannot keep up is measured as it "+
+		"is: a run waits at most 60 s after the load for it to go idle and 2 min after SIGTERM for it to exit (then it "+
+		"is killed and its output read as it was left); one passing %d GiB of RSS is killed and its run fails.",
 		formatNum(sc.Rate), sc.Duration, sc.Runs, formatNum(float64(fc.Names)), formatNum(float64(fc.TagSets)),
 		fc.LinesPerDatagram, float64(bytes)/sample, formatNum(float64(f.PassLines())),
-		map[bool]string{true: "name", false: "tag set"}[fc.Names >= fc.TagSets], config, pipeline, sc.Duration, mib(cardinalityRSSLimit))
+		map[bool]string{true: "name", false: "tag set"}[fc.Names >= fc.TagSets], config, pipeline, sc.Duration, cardinalityRSSLimit>>30)
 }
 
 // cardFigure is one row of a cardinality table.
@@ -225,6 +232,7 @@ func storedPct(r RunResult) float64 { return 100 * r.Phases[0].Delivered() }
 var cardFigures = []cardFigure{
 	{name: "lines sent", value: func(r RunResult) float64 { return float64(r.Phases[0].Load.Sent.Lines) }},
 	{name: "achieved send rate (lines/s)", value: RunResult.Rate},
+	{name: "lines the generator skipped, held off the CPU for over 5 ms", value: func(r RunResult) float64 { return float64(r.Phases[0].Load.Behind) }},
 	{name: "load generator CPU (cores)", value: RunResult.GenShare},
 	{name: "lines accepted (collector's own telemetry)", value: func(r RunResult) float64 { return r.Accepted }},
 	{name: "kernel drops (datagrams, /proc/net/udp)", value: func(r RunResult) float64 { return float64(r.KernelDrops) }},
@@ -246,13 +254,9 @@ var cardFigures = []cardFigure{
 	{name: "fairshare: flushes over budget, strict mode (own telemetry)", only: pipelineOnly, why: "no fairshare",
 		text: noTelemetry},
 	{name: "fairshare: flushes over budget, strict mode (stored metametrics: fairshare.bytes kept > fairshare.budget), each run", target: "0",
-		only: pipelineOnly, why: "no fairshare", text: func(runs []RunResult) string {
-			var parts []string
-			for _, r := range runs {
-				parts = append(parts, fmt.Sprintf("%d of %d", r.Output.Flushes.OverBudget, r.Output.Flushes.Count))
-			}
-			return strings.Join(parts, "; ")
-		}},
+		only: pipelineOnly, why: "no fairshare", text: eachRun(func(r RunResult) string {
+			return fmt.Sprintf("%d of %d", r.Output.Flushes.OverBudget, r.Output.Flushes.Count)
+		})},
 	{name: "fairshare: budget use (own telemetry)", only: pipelineOnly, why: "no fairshare", text: noTelemetry},
 	{name: "fairshare: budget use, % (stored metametrics: Σ fairshare.bytes kept ÷ Σ fairshare.budget)",
 		only: pipelineOnly, why: "no fairshare", value: func(r RunResult) float64 { return budgetPct(r.Output.Flushes.Kept, r) }},
@@ -261,6 +265,26 @@ var cardFigures = []cardFigure{
 	{name: "chunkfile: points failed or refused (otelcol_exporter_send_failed/enqueue_failed_metric_points, otelcol_chunkfile_points_rejected)",
 		only: pipelineOnly, why: "file exporter", value: func(r RunResult) float64 { return r.Fairshare.ExportFailed }},
 	{name: "data points stored", value: func(r RunResult) float64 { return float64(r.Output.Points) }},
+	{name: "still busy 60 s after the load, each run", target: "no", text: eachRun(func(r RunResult) string { return plainYesNo(r.StillBusy) })},
+	{name: "exited within 2 min of SIGTERM (else killed, its output read as left), each run", target: "yes",
+		text: eachRun(func(r RunResult) string { return plainYesNo(r.StopErr == nil) })},
+}
+
+func eachRun(f func(RunResult) string) func([]RunResult) string {
+	return func(runs []RunResult) string {
+		parts := make([]string, len(runs))
+		for i, r := range runs {
+			parts[i] = f(r)
+		}
+		return strings.Join(parts, "; ")
+	}
+}
+
+func plainYesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func budgetPct(bytes float64, r RunResult) float64 {

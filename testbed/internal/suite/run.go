@@ -60,6 +60,12 @@ type RunSpec struct {
 	// MaxRSS, when positive, kills the collector (and fails the run) once its resident memory
 	// passes it, so a runaway collector cannot take the shared machine down.
 	MaxRSS int64
+	// Overload is for runs the collector may not keep up with (the cardinality floods): a
+	// telemetry endpoint too slow to answer counts as busy, a collector still busy 60 s after
+	// the load is measured as it is (RunResult.StillBusy), the last scrape may take a minute,
+	// and a collector that has not exited 2 minutes after SIGTERM is killed and its output read
+	// anyway (RunResult.StopErr) instead of failing the run.
+	Overload bool
 }
 
 // PhaseResult is what one phase sent and what came out for it.
@@ -108,6 +114,8 @@ type RunResult struct {
 	// chunkfile, debug"), and Fairshare is that run's processor and exporter telemetry.
 	Pipeline  string
 	Fairshare FairshareTelemetry
+	// StillBusy reports an Overload run whose collector was still working 60 s after the load.
+	StillBusy bool
 }
 
 // FairshareTelemetry is the fairshare processor's and the chunkfile exporter's own telemetry at
@@ -375,7 +383,11 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 			return res, readOutputs(&res, settings)
 		}
 	} else {
-		if err := drain(ctx, proc, url, spec.Kind, cmpOr(spec.Interval, time.Second), spec.Pipeline != ""); err != nil {
+		err := drain(ctx, proc, url, spec.Kind, cmpOr(spec.Interval, time.Second), spec.Pipeline != "", spec.Overload)
+		if errors.Is(err, errStillBusy) && spec.Overload {
+			res.StillBusy, err = true, nil
+		}
+		if err != nil {
 			return res, err
 		}
 		res.GenCPU, res.LoadTime = selfCPU()-gen0, time.Since(t0)
@@ -389,7 +401,11 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 			return res, err
 		}
 		res.PeakRSS = mem.PeakRSS
-		sc, err := collector.ScrapeURL(url, 5*time.Second)
+		scrapeTimeout, stopTimeout := 5*time.Second, 60*time.Second
+		if spec.Overload {
+			scrapeTimeout, stopTimeout = time.Minute, 2*time.Minute
+		}
+		sc, err := collector.ScrapeURL(url, scrapeTimeout)
 		if err != nil {
 			return res, err
 		}
@@ -405,9 +421,9 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 			}
 			res.KernelDrops = int64(sock.Drops)
 		}
-		res.StopErr = proc.Stop(60 * time.Second)
+		res.StopErr = proc.Stop(stopTimeout)
 	}
-	if res.StopErr != nil {
+	if res.StopErr != nil && !(spec.Overload && errors.Is(res.StopErr, collector.ErrKilled)) {
 		return res, fmt.Errorf("stopping %s: %w", spec.Kind, res.StopErr)
 	}
 	if chunkDir != "" {
@@ -506,8 +522,9 @@ func accepted(sc collector.Scrape, kind collector.Kind) (lines, acc, samples, qu
 // emitted: the contrib receiver emits nothing at shutdown) and, for doghouse, its queue is
 // empty. In a pipeline run the points fairshare aggregated and chunkfile wrote must be still
 // too, for 2 s more: fairshare flushes a window its grace (1 s by default) after the window's
-// end. Bounded to 60 s.
-func drain(ctx context.Context, proc *collector.Process, url string, kind collector.Kind, interval time.Duration, pipeline bool) error {
+// end. Bounded to 60 s, after which it returns errStillBusy. With overload, a scrape that fails
+// (a collector too busy to answer in 5 s) counts as busy instead of failing.
+func drain(ctx context.Context, proc *collector.Process, url string, kind collector.Kind, interval time.Duration, pipeline, overload bool) error {
 	still := max(1500*time.Millisecond, interval+500*time.Millisecond)
 	if pipeline {
 		still += 2 * time.Second
@@ -521,14 +538,14 @@ func drain(ctx context.Context, proc *collector.Process, url string, kind collec
 		default:
 		}
 		sc, err := collector.ScrapeURL(url, 5*time.Second)
-		if err != nil {
+		if err != nil && !overload {
 			return err
 		}
 		lines, _, _, _ := accepted(sc, kind)
 		if pipeline {
 			lines += sc.Get("otelcol_processor_fairshare_points_aggregated") + sc.Get("otelcol_chunkfile_points_written")
 		}
-		busy := kind == collector.Doghouse && sc.Get("otelcol_dogstatsd_queue_depth") > 0
+		busy := err != nil || kind == collector.Doghouse && sc.Get("otelcol_dogstatsd_queue_depth") > 0
 		if q, _ := sc.Sum("otelcol_exporter_queue_size", map[string]string{"exporter": "chunkfile"}); pipeline && q > 0 {
 			busy = true
 		}
@@ -541,8 +558,10 @@ func drain(ctx context.Context, proc *collector.Process, url string, kind collec
 			return err
 		}
 	}
-	return fmt.Errorf("%s still busy 60s after the load ended", kind)
+	return fmt.Errorf("%s: %w", kind, errStillBusy)
 }
+
+var errStillBusy = errors.New("still busy 60s after the load ended")
 
 type stopOutcome struct {
 	lastAccepted float64

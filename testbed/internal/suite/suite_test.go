@@ -103,8 +103,12 @@ func TestCardinalityTableAndTargets(t *testing.T) {
 			t.Errorf("%s: n/a for the pipeline", fig.name)
 		}
 	}
-	if c := cardFigures[7].cell(cardPipeline, runs); c.V != 99 {
-		t.Errorf("%s: %v, want the median 99", cardFigures[7].name, c)
+	for _, fig := range cardFigures {
+		if strings.HasPrefix(fig.name, "counter total stored") {
+			if c := fig.cell(cardPipeline, runs); c.V != 99 {
+				t.Errorf("%s: %v, want the median 99", fig.name, c)
+			}
+		}
 	}
 	tb := Table{Columns: []string{"target", "a", "b"}, Rows: []Row{{Figure: "x", Cells: []Cell{Text("0"), Num(1)}}}}
 	if md := tb.Markdown(); !strings.Contains(md, "| figure | target | a | b |\n|---|---:|---:|---:|\n| x | 0 | 1 |  |\n") {
