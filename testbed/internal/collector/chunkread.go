@@ -105,10 +105,12 @@ func (a dumpAttr) kv() string {
 	return a.Key + "="
 }
 
+// dumpSeries is what the tally needs of a series: its name only for metametrics, its
+// prefix (interned) and the hash of its identity for counters.
 type dumpSeries struct {
-	name, outcome string
-	sum           bool
-	id            uint64
+	prefix, meta, outcome string
+	sum                   bool
+	id                    uint64
 }
 
 var errDump = errors.New("collector: bad chunkfile dump")
@@ -117,6 +119,7 @@ var errDump = errors.New("collector: bad chunkfile dump")
 func readDump(r io.Reader, t *tally) error {
 	dec := json.NewDecoder(r)
 	var series []dumpSeries
+	prefixes := map[string]string{}
 	for {
 		var l dumpLine
 		if err := dec.Decode(&l); err != nil {
@@ -129,18 +132,28 @@ func readDump(r io.Reader, t *tally) error {
 			if s.ID != uint64(len(series)) {
 				return fmt.Errorf("%w: series %d defined after %d others", errDump, s.ID, len(series))
 			}
-			ds := dumpSeries{name: s.Name, sum: s.Kind == "sum"}
-			var attrs, resource []string
-			for _, a := range s.Attributes {
-				attrs = append(attrs, a.kv())
-				if a.Key == "fairshare.outcome" && a.String != nil {
-					ds.outcome = *a.String
+			p := prefix(s.Name)
+			if _, ok := prefixes[p]; !ok {
+				prefixes[p] = p
+			}
+			ds := dumpSeries{prefix: prefixes[p], sum: s.Kind == "sum"}
+			if p == metaPrefix {
+				ds.meta = s.Name
+				for _, a := range s.Attributes {
+					if a.Key == "fairshare.outcome" && a.String != nil {
+						ds.outcome = *a.String
+					}
 				}
+			} else if ds.sum {
+				var attrs, resource []string
+				for _, a := range s.Attributes {
+					attrs = append(attrs, a.kv())
+				}
+				for _, a := range s.Resource {
+					resource = append(resource, a.kv())
+				}
+				ds.id = t.seriesID(s.Name, resource, attrs)
 			}
-			for _, a := range s.Resource {
-				resource = append(resource, a.kv())
-			}
-			ds.id = t.seriesID(s.Name, resource, attrs)
 			series = append(series, ds)
 			continue
 		}
@@ -160,9 +173,11 @@ func readDump(r io.Reader, t *tally) error {
 		default:
 			continue // a histogram or a summary
 		}
-		t.meta(s.name, s.outcome, l.T, v)
+		if s.meta != "" {
+			t.meta(s.meta, s.outcome, l.T, v)
+		}
 		if s.sum {
-			t.counter(s.name, s.id, v)
+			t.counter(s.prefix, s.id, v)
 		}
 	}
 }

@@ -80,13 +80,26 @@ func (t *tally) seriesID(name string, resource, attrs []string) uint64 {
 	return t.h.Sum64()
 }
 
-// counter adds one Sum point of the series named name whose identity hashes to id.
-func (t *tally) counter(name string, id uint64, v float64) {
-	prefix, _, _ := strings.Cut(name, ".")
-	t.out.CounterSum[prefix] += v
+// prefix is a metric name's text before its first '.'.
+func prefix(name string) string {
+	p, _, _ := strings.Cut(name, ".")
+	return p
+}
+
+// metaPrefix starts the names of fairshare's metametrics; their series are not counted, since
+// they would only cost memory (a few per metric name in a cardinality flood).
+const metaPrefix = "fairshare"
+
+// counter adds one Sum point of the series whose identity hashes to id, of metrics named with
+// the prefix p.
+func (t *tally) counter(p string, id uint64, v float64) {
+	t.out.CounterSum[p] += v
+	if p == metaPrefix {
+		return
+	}
 	if _, ok := t.seen[id]; !ok {
 		t.seen[id] = struct{}{}
-		t.out.CounterContexts[prefix]++
+		t.out.CounterContexts[p]++
 	}
 }
 
@@ -206,8 +219,10 @@ func (t *tally) addMetrics(md pmetric.Metrics) {
 						outcome = o.AsString()
 					}
 					t.meta(m.Name(), outcome, int64(dp.Timestamp())/1e6, v)
-					if m.Type() == pmetric.MetricTypeSum {
-						t.counter(m.Name(), t.seriesID(m.Name(), resource, attrStrings(dp.Attributes())), v)
+					if p := prefix(m.Name()); m.Type() == pmetric.MetricTypeSum && p != metaPrefix {
+						t.counter(p, t.seriesID(m.Name(), resource, attrStrings(dp.Attributes())), v)
+					} else if m.Type() == pmetric.MetricTypeSum {
+						t.counter(p, 0, v)
 					}
 				}
 			}

@@ -115,7 +115,7 @@ func (e *env) cardinality(ctx context.Context, r *Report, c cardinalityCase, sc 
 		config = rel
 	}
 	sec.Method = cardinalityMethod(f, sc, pipeline, config)
-	t := Table{Caption: fmt.Sprintf("UDP, %s lines/s for %s, medians of %d runs", formatNum(sc.Rate), sc.Duration, sc.Runs),
+	t := Table{Caption: fmt.Sprintf("UDP, %s lines/s for %s, medians of %d run(s)", formatNum(sc.Rate), sc.Duration, sc.Runs),
 		Columns: []string{"target"}}
 	for _, cfg := range configs {
 		t.Columns = append(t.Columns, cardColumn(cfg, pipeline))
@@ -265,8 +265,8 @@ var cardFigures = []cardFigure{
 	{name: "chunkfile: points failed or refused (otelcol_exporter_send_failed/enqueue_failed_metric_points, otelcol_chunkfile_points_rejected)",
 		only: pipelineOnly, why: "file exporter", value: func(r RunResult) float64 { return r.Fairshare.ExportFailed }},
 	{name: "data points stored", value: func(r RunResult) float64 { return float64(r.Output.Points) }},
-	{name: "still busy 60 s after the load, each run", target: "no", text: eachRun(func(r RunResult) string { return plainYesNo(r.StillBusy) })},
-	{name: "exited within 2 min of SIGTERM (else killed, its output read as left), each run", target: "yes",
+	{name: "still busy 60 s after the load, each run", text: eachRun(func(r RunResult) string { return plainYesNo(r.StillBusy) })},
+	{name: "exited within 2 min of SIGTERM (else killed, its output read as left), each run",
 		text: eachRun(func(r RunResult) string { return plainYesNo(r.StopErr == nil) })},
 }
 
