@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -87,7 +88,13 @@ func (e *env) cardinality(ctx context.Context, r *Report, c cardinalityCase, sc 
 		return nil
 	}
 	runs := map[cardConfig][]RunResult{}
-	pipeline := "dogstatsd → fairshare → chunkfile"
+	// Rendered once here only to name the pipeline in the table; each run renders its own.
+	pc, err := collector.Pipeline{Source: e.o.Paths.Config, UDPAddr: "127.0.0.1:0", Dir: os.TempDir()}.Render()
+	if err != nil {
+		sec.Failed = append(sec.Failed, err.Error())
+		return nil
+	}
+	pipeline := pc.Metrics
 	for i := range sc.Runs {
 		for _, cfg := range configs {
 			spec := RunSpec{Kind: collector.Doghouse, Transport: loadgen.UDP, MaxRSS: cardinalityRSSLimit, Overload: true,
@@ -103,9 +110,6 @@ func (e *env) cardinality(ctx context.Context, r *Report, c cardinalityCase, sc 
 			if err != nil {
 				sec.Failed = append(sec.Failed, fmt.Sprintf("%s, run %d: %v", cardColumn(cfg, pipeline), i+1, err))
 				continue
-			}
-			if res.Pipeline != "" {
-				pipeline = res.Pipeline
 			}
 			runs[cfg] = append(runs[cfg], res)
 		}
