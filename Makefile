@@ -47,7 +47,7 @@ validate: build
 		./$(DIST) validate --config $$c || exit 1; \
 	done
 
-# The testbed's own tests and its smoke run against the built collector (doghouse only, under a
+# The testbed's own tests and its smoke run against the built collector (doghouse only, about a
 # minute); the full comparison suite runs in `make bench`.
 testbed-test: build
 	cd testbed && $(GO) vet ./... && DOGHOUSE_TESTBED_SMOKE=1 DOGHOUSE_OTELCOL=$(CURDIR)/$(DIST) $(GO) test -race -count=1 ./...
@@ -55,7 +55,8 @@ testbed-test: build
 test: vet unit validate testbed-test
 
 # Micro-benchmarks of the module, the chunk format against Prometheus' XOR chunks, and the
-# testbed suite against the contrib statsd receiver (about 15 minutes; rewrites docs/benchmarks.md).
+# testbed suite against the contrib statsd receiver (about 15 minutes for scenarios 1-6, roughly
+# half an hour more for the cardinality floods 7 and 8; rewrites docs/benchmarks.md).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	cd bench/chunkcompare && $(GO) run .

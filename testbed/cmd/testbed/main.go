@@ -39,6 +39,7 @@ func run(ctx context.Context, cmd string, args []string) int {
 	fs.StringVar(&paths.Doghouse, "doghouse", paths.Doghouse, "otelcol-doghouse binary (make build)")
 	fs.StringVar(&paths.Contrib, "contrib", paths.Contrib, "otelcol-statsd-contrib binary (built when missing)")
 	fs.StringVar(&paths.Testbed, "testbed", paths.Testbed, "the testbed directory (holds contrib-builder-config.yaml)")
+	fs.StringVar(&paths.Config, "config", paths.Config, "the doghouse configuration the cardinality floods run as its pipeline")
 	switch cmd {
 	case "build":
 		_ = fs.Parse(args)
@@ -50,17 +51,26 @@ func run(ctx context.Context, cmd string, args []string) int {
 	case "suite":
 		smoke := fs.Bool("smoke", false, "the short doghouse-only smoke run (under 2 minutes)")
 		out := fs.String("out", "", "markdown file to write the tables to (default: stdout only)")
-		only := fs.String("only", "", "comma-separated scenarios (1-6) to run instead of all")
+		only := fs.String("only", "", "comma-separated scenarios (1-8) to run instead of all")
 		command := fs.String("command", "", "how the run was started, for the report (default: make bench)")
+		var card suite.Scale
+		fs.Float64Var(&card.Rate, "cardinality-rate", 0, "lines/s of the cardinality floods, scenarios 7 and 8 (default 100000)")
+		fs.DurationVar(&card.Duration, "cardinality-duration", 0, "load of each cardinality flood run (default 60s)")
+		fs.IntVar(&card.Runs, "cardinality-runs", 0, "runs per configuration of the cardinality floods (default 3)")
+		fs.IntVar(&card.Count, "cardinality-count", 0, "distinct names (7) or tag sets (8), a multiple of 1000 (default 1000000)")
 		_ = fs.Parse(args)
-		opts := suite.Options{Paths: paths, Smoke: *smoke, Progress: os.Stdout, Command: *command}
+		if card.Count%1000 != 0 || card.Count < 0 || card.Runs < 0 || card.Rate < 0 || card.Duration < 0 {
+			fmt.Fprintln(os.Stderr, "testbed: -cardinality-count must be a multiple of 1000; rate, duration and runs positive")
+			return 2
+		}
+		opts := suite.Options{Paths: paths, Smoke: *smoke, Progress: os.Stdout, Command: *command, Cardinality: card}
 		for f := range strings.SplitSeq(*only, ",") {
 			if f = strings.TrimSpace(f); f == "" {
 				continue
 			}
 			n, err := strconv.Atoi(f)
-			if err != nil || n < 1 || n > 6 {
-				fmt.Fprintf(os.Stderr, "testbed: -only %q: scenarios are 1 to 6\n", *only)
+			if err != nil || n < 1 || n > 8 {
+				fmt.Fprintf(os.Stderr, "testbed: -only %q: scenarios are 1 to 8\n", *only)
 				return 2
 			}
 			opts.Only = append(opts.Only, n)
@@ -90,6 +100,10 @@ func run(ctx context.Context, cmd string, args []string) int {
 		single := fs.Bool("single", false, "one line per datagram")
 		senders := fs.Int("senders", 1, "sockets sending in parallel")
 		packet := fs.Int("packet", 0, "bytes a packed datagram holds at most (default: 1432 for UDP, 8192 for Unix sockets)")
+		names := fs.Int("names", 0, "send a cardinality flood of this many metric names (with -tagsets) instead of the mixed traffic")
+		tagSets := fs.Int("tagsets", 0, "tag sets of the cardinality flood")
+		pipeline := fs.Bool("pipeline", false, "doghouse: run -config (config/default.yaml) as its pipeline, read back with cmd/chunkfile")
+		maxRSS := fs.Int64("max-rss-mib", 4096, "kill the collector once its RSS passes this (0: never)")
 		_ = fs.Parse(args)
 		packing := loadgen.Packed
 		if *single {
@@ -99,19 +113,32 @@ func run(ctx context.Context, cmd string, args []string) int {
 		if size == 0 {
 			size = suite.PacketSize(loadgen.Transport(*transport))
 		}
-		w, err := loadgen.Build(loadgen.Config{Seed: 1, Contexts: *contexts, Packing: packing, PacketSize: size})
+		var tr loadgen.Traffic
+		var err error
+		if *names > 0 || *tagSets > 0 {
+			tr, err = loadgen.NewFlood(loadgen.FloodConfig{Names: *names, TagSets: *tagSets, PacketSize: *packet})
+		} else {
+			tr, err = loadgen.Build(loadgen.Config{Seed: 1, Contexts: *contexts, Packing: packing, PacketSize: size})
+		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		bin := paths.Doghouse
-		if collector.Kind(*kind) == collector.Contrib {
-			bin = paths.Contrib
+		spec := suite.RunSpec{
+			Kind: collector.Kind(*kind), Binary: paths.Doghouse, Transport: loadgen.Transport(*transport), MaxRSS: *maxRSS << 20,
+			Phases: []suite.Phase{{Traffic: tr, Rate: *rate, Duration: *duration, Senders: *senders}},
 		}
-		res, err := suite.Measure(ctx, suite.RunSpec{
-			Kind: collector.Kind(*kind), Binary: bin, Transport: loadgen.Transport(*transport),
-			Phases: []suite.Phase{{Workload: w, Rate: *rate, Duration: *duration, Senders: *senders}},
-		})
+		if spec.Kind == collector.Contrib {
+			spec.Binary = paths.Contrib
+		}
+		if *pipeline {
+			if spec.ChunkfileCLI, err = suite.BuildChunkfileCLI(ctx, paths); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			spec.Pipeline = paths.Config
+		}
+		res, err := suite.Measure(ctx, spec)
 		fmt.Println(suite.Describe(res))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "testbed:", err, "\n", res.Log)

@@ -52,9 +52,9 @@ func (r Result) Rate() float64 {
 	return float64(r.Sent.Lines) / r.Elapsed.Seconds()
 }
 
-// Run sends w to target at opts.Rate for opts.Duration, or until ctx is done. Each sender dials
-// its own socket and starts at a different point of the workload.
-func Run(ctx context.Context, w *Workload, target Target, opts RunOptions) (Result, error) {
+// Run sends tr to target at opts.Rate for opts.Duration, or until ctx is done. Each sender dials
+// its own socket and starts at a different point of the traffic.
+func Run(ctx context.Context, tr Traffic, target Target, opts RunOptions) (Result, error) {
 	if opts.Duration <= 0 {
 		return Result{}, errors.New("loadgen: duration must be positive")
 	}
@@ -85,7 +85,8 @@ func Run(ctx context.Context, w *Workload, target Target, opts RunOptions) (Resu
 		if opts.clock != nil {
 			clk = opts.clock()
 		}
-		p := pacer{w: w, s: s, clk: clk, opts: opts, rate: opts.Rate / float64(len(senders)), pos: k * w.Len() / len(senders)}
+		w, pos, next := tr.start(k, len(senders))
+		p := pacer{w: w, next: next, s: s, clk: clk, opts: opts, rate: opts.Rate / float64(len(senders)), pos: pos}
 		wg.Go(func() { results[k] = p.run(ctx) })
 	}
 	wg.Wait()
@@ -142,9 +143,11 @@ func (c *wallClock) sleepUntil(ctx context.Context, t time.Duration) error {
 
 // pacer sends one sender's share of the schedule: at every tick it sends the whole datagrams
 // whose lines are due (rate × elapsed, minus what was sent or skipped), in batches of
-// consecutive datagrams.
+// consecutive datagrams of one block.
 type pacer struct {
-	w    *Workload
+	w *Workload // the block being sent
+	// next returns the block after w once w is sent; nil sends w again (a pre-built workload).
+	next func() *Workload
 	s    sender
 	clk  clock
 	opts RunOptions
@@ -170,6 +173,18 @@ func (p *pacer) allowance(elapsed time.Duration) float64 {
 		backlog -= skip
 	}
 	return backlog
+}
+
+// advance moves past n datagrams of the block, to the next block at its end.
+func (p *pacer) advance(n int) {
+	p.pos += n
+	if p.pos < p.w.Len() {
+		return
+	}
+	p.pos = 0
+	if p.next != nil {
+		p.w = p.next()
+	}
 }
 
 func (p *pacer) run(ctx context.Context) Result {
@@ -204,7 +219,7 @@ func (p *pacer) run(ctx context.Context) Result {
 				p.credited += float64(t.Lines)
 				allowed -= float64(t.Lines)
 			}
-			p.pos = (i + n) % p.w.Len()
+			p.advance(n)
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				break // a write held up by the receiver until the end of the run: not a failure
 			}
@@ -214,7 +229,7 @@ func (p *pacer) run(ctx context.Context) Result {
 				// Skip the failed datagram so a persistent error does not spin on it.
 				t := p.w.dgrams[p.pos].totals
 				p.credited += float64(t.Lines)
-				p.pos = (p.pos + 1) % p.w.Len()
+				p.advance(1)
 				break
 			}
 			if p.rate == 0 {

@@ -176,6 +176,24 @@ func (w *Workload) Total() Totals { return w.total }
 // Config returns the configuration the workload was built from, defaults filled in.
 func (w *Workload) Config() Config { return w.cfg }
 
+// Traffic is what Run sends: a pre-built *Workload, or a *Flood that formats its datagrams
+// while they are sent.
+type Traffic interface {
+	// Prefix starts every metric name of the traffic, so a phase's lines can be told apart in
+	// a collector's output.
+	Prefix() string
+	// start returns sender k's (of n) first block of datagrams, the datagram to start at in it,
+	// and the function that returns each block after the one sent (nil: send the same block
+	// again). A block returned by next is valid until next is called again.
+	start(k, n int) (first *Workload, pos int, next func() *Workload)
+}
+
+// Prefix is Config().Prefix.
+func (w *Workload) Prefix() string { return w.cfg.Prefix }
+
+// start spreads the senders over the pre-built datagrams, each repeating them all.
+func (w *Workload) start(k, n int) (*Workload, int, func() *Workload) { return w, k * w.Len() / n, nil }
+
 // Contexts returns how many contexts of each metric type ("c", "g", "d", "h", "ms", "s") exist.
 func (w *Workload) Contexts() map[string]int { return w.kinds }
 
@@ -228,15 +246,18 @@ func Build(cfg Config) (*Workload, error) {
 
 // builder packs lines into datagrams.
 type builder struct {
-	w       *Workload
-	cfg     Config
-	cur     []byte
-	curTot  Totals
-	started bool
+	w   *Workload
+	cfg Config
+	// maxLines, when positive, cuts a datagram at that many lines.
+	maxLines int64
+	cur      []byte
+	curTot   Totals
+	started  bool
 }
 
 func (b *builder) add(line []byte, t Totals) {
-	if b.started && (b.cfg.Packing == Single || len(b.cur)+1+len(line) > b.cfg.PacketSize) {
+	full := b.cfg.Packing == Single || len(b.cur)+1+len(line) > b.cfg.PacketSize || (b.maxLines > 0 && b.curTot.Lines >= b.maxLines)
+	if b.started && full {
 		b.flush()
 	}
 	if b.started {

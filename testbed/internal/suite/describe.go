@@ -17,6 +17,13 @@ func Describe(r RunResult) string {
 		" collector CPU %.2fs (%.2f s per M lines) generator CPU %.2fs over %.1fs; RSS base %s peak %s; output %d points; logs %d; last accepted while stopping %.0f",
 		r.Lines, r.Accepted, r.Samples, r.QueueDrops, r.ContextsDropped, r.KernelDrops, r.CPU.Seconds(), r.CPUPerMillion(), r.GenCPU.Seconds(), r.LoadTime.Seconds(),
 		mib(r.BaseRSS), mib(r.PeakRSS), r.Output.Points, r.LogRecords, r.LastAccepted)
+	if r.Pipeline != "" {
+		f, fl := r.Fairshare, r.Output.Flushes
+		fmt.Fprintf(&b, "; pipeline %s: %.2f cores, fairshare late %.0f too late %.0f overflow %.0f rows kept %.0f dropped %.0f,"+
+			" flushes %d over budget %d, budget use %.1f%% demand %.1f%%, export failures %.0f, %d segments",
+			r.Pipeline, r.Cores(), f.Late, f.TooLate, f.Overflow, f.RowsKept, f.RowsDropped,
+			fl.Count, fl.OverBudget, 100*fl.Kept/fl.Budget, 100*fl.Offered/fl.Budget, f.ExportFailed, r.Output.Requests)
+	}
 	return b.String()
 }
 

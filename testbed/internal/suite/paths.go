@@ -17,6 +17,9 @@ type Paths struct {
 	Testbed  string // the testbed directory (holds contrib-builder-config.yaml)
 	Doghouse string // otelcol-doghouse, built by the repository's `make build`
 	Contrib  string // otelcol-statsd-contrib, built by BuildContrib
+	// Config is the distribution's default configuration (config/default.yaml), which the
+	// cardinality floods run as the doghouse pipeline.
+	Config string
 }
 
 // DefaultPaths finds the testbed directory from the working directory (the testbed itself, the
@@ -35,6 +38,7 @@ func DefaultPaths() Paths {
 		Testbed:  tb,
 		Doghouse: filepath.Join(tb, "..", "build", "otelcol-doghouse", "otelcol-doghouse"),
 		Contrib:  filepath.Join(tb, "build", "otelcol-statsd-contrib", "otelcol-statsd-contrib"),
+		Config:   filepath.Join(tb, "..", "config", "default.yaml"),
 	}
 	if v := os.Getenv("DOGHOUSE_OTELCOL"); v != "" {
 		p.Doghouse = v

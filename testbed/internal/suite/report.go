@@ -92,11 +92,16 @@ func Ratio(d, c Cell) string {
 type Row struct {
 	Figure            string
 	Doghouse, Contrib Cell
+	// Cells fill the columns of a table with Columns instead.
+	Cells []Cell
 }
 
 // Table is one run's (or one scenario's) figures side by side.
 type Table struct {
 	Caption string
+	// Columns, when set, replace the doghouse, contrib and ratio columns: each row's Cells fill
+	// them (a column's header names what ran in it).
+	Columns []string
 	Rows    []Row
 }
 
@@ -105,6 +110,20 @@ func (t Table) Markdown() string {
 	var b strings.Builder
 	if t.Caption != "" {
 		fmt.Fprintf(&b, "%s\n\n", t.Caption)
+	}
+	if len(t.Columns) > 0 {
+		fmt.Fprintf(&b, "| figure | %s |\n|---|%s\n", strings.Join(t.Columns, " | "), strings.Repeat("---:|", len(t.Columns)))
+		for _, r := range t.Rows {
+			b.WriteString("| " + r.Figure)
+			for i := range t.Columns {
+				b.WriteString(" | ")
+				if i < len(r.Cells) {
+					b.WriteString(r.Cells[i].String())
+				}
+			}
+			b.WriteString(" |\n")
+		}
+		return b.String()
 	}
 	b.WriteString("| figure | doghouse | contrib statsd | doghouse / contrib |\n|---|---:|---:|---:|\n")
 	for _, r := range t.Rows {

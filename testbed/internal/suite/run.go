@@ -20,10 +20,10 @@ import (
 	"github.com/doghouse-otel/doghouse/testbed/internal/procstat"
 )
 
-// Phase is one stretch of load in a run. Its workload's Prefix names it in the output, so the
+// Phase is one stretch of load in a run. Its traffic's Prefix names it in the output, so the
 // counter totals of each phase are checked separately.
 type Phase struct {
-	Workload   *loadgen.Workload
+	Traffic    loadgen.Traffic
 	Rate       float64 // lines per second; 0 is as fast as the generator goes
 	Duration   time.Duration
 	Senders    int
@@ -52,6 +52,20 @@ type RunSpec struct {
 	Interval time.Duration
 	// Dir holds the run's sockets, configuration and outputs; a temporary directory when empty.
 	Dir string
+	// Pipeline, when set (doghouse only), is a configuration file such as config/default.yaml
+	// to run as it is, with its addresses and paths redirected (collector.Pipeline) instead of
+	// the testbed's receiver -> file configuration; the metrics are read back from its chunkfile
+	// exporter's directory with ChunkfileCLI, the project's cmd/chunkfile.
+	Pipeline, ChunkfileCLI string
+	// MaxRSS, when positive, kills the collector (and fails the run) once its resident memory
+	// passes it, so a runaway collector cannot take the shared machine down.
+	MaxRSS int64
+	// Overload is for runs the collector may not keep up with (the cardinality floods): a
+	// telemetry endpoint too slow to answer counts as busy, a collector still busy 60 s after
+	// the load is measured as it is (RunResult.StillBusy), the last scrape may take a minute,
+	// and a collector that has not exited 2 minutes after SIGTERM is killed and its output read
+	// anyway (RunResult.StopErr) instead of failing the run.
+	Overload bool
 }
 
 // PhaseResult is what one phase sent and what came out for it.
@@ -96,6 +110,65 @@ type RunResult struct {
 	// stopping, and how the restart went.
 	LastAccepted float64
 	Log          string
+	// Pipeline describes the metrics pipeline of a Pipeline run ("dogstatsd → fairshare →
+	// chunkfile, debug"), and Fairshare is that run's processor and exporter telemetry.
+	Pipeline  string
+	Fairshare FairshareTelemetry
+	// StillBusy reports an Overload run whose collector was still working 60 s after the load.
+	StillBusy bool
+}
+
+// FairshareTelemetry is the fairshare processor's and the chunkfile exporter's own telemetry at
+// the end of a Pipeline run.
+type FairshareTelemetry struct {
+	Late     float64 // otelcol_processor_fairshare_points_late: aggregated into a later window
+	TooLate  float64 // otelcol_processor_fairshare_points_dropped{reason="too_late"}
+	Overflow float64 // otelcol_processor_fairshare_points_overflow
+	// RowsKept and RowsDropped are otelcol_processor_fairshare_flush_rows by outcome.
+	RowsKept, RowsDropped float64
+	// ExportFailed adds the chunkfile exporter's otelcol_exporter_send_failed_metric_points,
+	// otelcol_exporter_enqueue_failed_metric_points and otelcol_chunkfile_points_rejected.
+	ExportFailed float64
+}
+
+func readFairshare(sc collector.Scrape) FairshareTelemetry {
+	exporter := map[string]string{"exporter": "chunkfile"}
+	failed, _ := sc.Sum("otelcol_exporter_send_failed_metric_points", exporter)
+	refused, _ := sc.Sum("otelcol_exporter_enqueue_failed_metric_points", exporter)
+	tooLate, _ := sc.Sum("otelcol_processor_fairshare_points_dropped", map[string]string{"reason": "too_late"})
+	kept, _ := sc.Sum("otelcol_processor_fairshare_flush_rows", map[string]string{"outcome": "kept"})
+	dropped, _ := sc.Sum("otelcol_processor_fairshare_flush_rows", map[string]string{"outcome": "dropped"})
+	return FairshareTelemetry{
+		Late: sc.Get("otelcol_processor_fairshare_points_late"), TooLate: tooLate,
+		Overflow: sc.Get("otelcol_processor_fairshare_points_overflow"), RowsKept: kept, RowsDropped: dropped,
+		ExportFailed: failed + refused + sc.Get("otelcol_chunkfile_points_rejected"),
+	}
+}
+
+// SendTime is how long the phases sent.
+func (r RunResult) SendTime() time.Duration {
+	var d time.Duration
+	for _, p := range r.Phases {
+		d += p.Load.Elapsed
+	}
+	return d
+}
+
+// Cores is the collector's CPU time over the time the load was sent: the cores it needed to keep
+// up with the traffic (work left over after the load ended counts too).
+func (r RunResult) Cores() float64 {
+	if d := r.SendTime(); d > 0 {
+		return r.CPU.Seconds() / d.Seconds()
+	}
+	return math.NaN()
+}
+
+// GenShare is the load generator's CPU over the time it sent, in cores.
+func (r RunResult) GenShare() float64 {
+	if d := r.SendTime(); d > 0 {
+		return r.GenCPU.Seconds() / d.Seconds()
+	}
+	return math.NaN()
 }
 
 // Received estimates the lines that reached the collector: lines sent less the share the
@@ -199,7 +272,7 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 		Chunkfile: spec.ChunkfileOptions, UDPRcvBuf: spec.UDPRcvBuf,
 		AggregationInterval: cmpOr(spec.Interval, time.Second).String(),
 	}
-	if spec.Kind == collector.Doghouse {
+	if spec.Kind == collector.Doghouse && spec.Pipeline == "" {
 		settings.Logs = filepath.Join(dir, "logs.pb")
 	}
 	var udpAddr netip.AddrPort
@@ -215,7 +288,35 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 		settings.Addr = filepath.Join(dir, "dsd.sock")
 	}
 	cfgPath := filepath.Join(dir, "config.yaml")
-	if err := collector.WriteConfig(cfgPath, settings); err != nil {
+	var chunkDir string
+	if spec.Pipeline != "" {
+		if spec.Kind != collector.Doghouse || (spec.Transport != loadgen.UDP && spec.Transport != loadgen.UnixGram) {
+			return res, fmt.Errorf("a pipeline run is doghouse over udp or unixgram, not %s over %s", spec.Kind, spec.Transport)
+		}
+		udp := udpAddr.String()
+		if spec.Transport != loadgen.UDP {
+			// The configuration's UDP listener stays, on a port nobody sends to.
+			port, err := freeUDPPort()
+			if err != nil {
+				return res, err
+			}
+			udp = "127.0.0.1:" + strconv.Itoa(port)
+		}
+		pc, err := collector.Pipeline{Source: spec.Pipeline, UDPAddr: udp, Dir: dir, TelemetryPort: tport}.Render()
+		if err != nil {
+			return res, err
+		}
+		if spec.Transport == loadgen.UnixGram {
+			if pc.Unixgram == "" {
+				return res, fmt.Errorf("%s has no unixgram listener", spec.Pipeline)
+			}
+			settings.Addr = pc.Unixgram
+		}
+		res.Pipeline, chunkDir = pc.Metrics, pc.ChunkDir
+		if err := os.WriteFile(cfgPath, []byte(pc.YAML), 0o600); err != nil {
+			return res, err
+		}
+	} else if err := collector.WriteConfig(cfgPath, settings); err != nil {
 		return res, err
 	}
 	url := "http://127.0.0.1:" + strconv.Itoa(tport) + "/metrics"
@@ -231,6 +332,17 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 	}()
 	if err := proc.WaitReady(url, 60*time.Second); err != nil {
 		return res, err
+	}
+	ctx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	if spec.MaxRSS > 0 {
+		stopGuard := guardRSS(proc, spec.MaxRSS, cancelRun)
+		defer func() {
+			if rss := stopGuard(); rss > 0 {
+				res.PeakRSS = max(res.PeakRSS, rss)
+				err = fmt.Errorf("%w: %s over %s (%v)", ErrRSSLimit, mib(rss), mib(spec.MaxRSS), err)
+			}
+		}()
 	}
 	target := loadgen.Target{Transport: spec.Transport, Addr: settings.Addr}
 	if mem, err := procstat.ReadMemory(proc.PID); err == nil {
@@ -250,12 +362,12 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 			stopped = make(chan stopOutcome, 1)
 			go interrupt(loadCtx, proc, url, spec.Interrupt, cpu0.Total(), cancel, stopped)
 		}
-		lr, err := loadgen.Run(loadCtx, ph.Workload, target, loadgen.RunOptions{Rate: ph.Rate, Duration: ph.Duration, Senders: ph.Senders})
+		lr, err := loadgen.Run(loadCtx, ph.Traffic, target, loadgen.RunOptions{Rate: ph.Rate, Duration: ph.Duration, Senders: ph.Senders})
 		cancel()
 		if err != nil {
-			return res, fmt.Errorf("phase %s: %w", ph.Workload.Config().Prefix, err)
+			return res, fmt.Errorf("phase %s: %w", ph.Traffic.Prefix(), err)
 		}
-		res.Phases = append(res.Phases, PhaseResult{Prefix: ph.Workload.Config().Prefix, Load: lr})
+		res.Phases = append(res.Phases, PhaseResult{Prefix: ph.Traffic.Prefix(), Load: lr})
 		if ph.PauseAfter > 0 && !last {
 			if err := sleep(ctx, ph.PauseAfter); err != nil {
 				return res, err
@@ -271,7 +383,11 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 			return res, readOutputs(&res, settings)
 		}
 	} else {
-		if err := drain(ctx, proc, url, spec.Kind, cmpOr(spec.Interval, time.Second)); err != nil {
+		err := drain(ctx, proc, url, spec.Kind, cmpOr(spec.Interval, time.Second), spec.Pipeline != "", spec.Overload)
+		if errors.Is(err, errStillBusy) && spec.Overload {
+			res.StillBusy, err = true, nil
+		}
+		if err != nil {
 			return res, err
 		}
 		res.GenCPU, res.LoadTime = selfCPU()-gen0, time.Since(t0)
@@ -285,12 +401,19 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 			return res, err
 		}
 		res.PeakRSS = mem.PeakRSS
-		sc, err := collector.ScrapeURL(url, 5*time.Second)
+		scrapeTimeout, stopTimeout := 5*time.Second, 60*time.Second
+		if spec.Overload {
+			scrapeTimeout, stopTimeout = time.Minute, 2*time.Minute
+		}
+		sc, err := collector.ScrapeURL(url, scrapeTimeout)
 		if err != nil {
 			return res, err
 		}
 		res.Lines, res.Accepted, res.Samples, res.QueueDrops = accepted(sc, spec.Kind)
 		res.ContextsDropped = sc.Get("otelcol_dogstatsd_contexts_dropped")
+		if spec.Pipeline != "" {
+			res.Fairshare = readFairshare(sc)
+		}
 		if spec.Transport == loadgen.UDP {
 			sock, err := procstat.UDPDrops(udpAddr)
 			if err != nil {
@@ -298,12 +421,72 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 			}
 			res.KernelDrops = int64(sock.Drops)
 		}
-		res.StopErr = proc.Stop(60 * time.Second)
+		res.StopErr = proc.Stop(stopTimeout)
 	}
-	if res.StopErr != nil {
+	if res.StopErr != nil && !(spec.Overload && errors.Is(res.StopErr, collector.ErrKilled)) {
 		return res, fmt.Errorf("stopping %s: %w", spec.Kind, res.StopErr)
 	}
+	if chunkDir != "" {
+		return res, readChunkOutput(ctx, &res, spec.ChunkfileCLI, chunkDir)
+	}
 	return res, readOutputs(&res, settings)
+}
+
+// readChunkOutput reads a pipeline run's chunkfile segments, bounded to 10 minutes.
+func readChunkOutput(ctx context.Context, res *RunResult, cli, dir string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	out, err := collector.ReadChunkfiles(ctx, cli, dir)
+	if err != nil {
+		return fmt.Errorf("reading the chunkfile segments: %w", err)
+	}
+	res.Output = out
+	res.setPhaseOutputs()
+	return nil
+}
+
+// setPhaseOutputs gives each phase its counters from the output.
+func (r *RunResult) setPhaseOutputs() {
+	for i := range r.Phases {
+		p := &r.Phases[i]
+		p.OutCounters = r.Output.CounterSum[p.Prefix]
+		p.OutContexts = r.Output.CounterContexts[p.Prefix]
+	}
+}
+
+// ErrRSSLimit reports a collector killed because it passed RunSpec.MaxRSS.
+var ErrRSSLimit = errors.New("collector killed at the RSS limit")
+
+// guardRSS checks proc's resident memory every 100 ms and kills it, then calls cancel, once it
+// passes limit. The returned stop ends the watch and returns the RSS seen at the kill (0: none).
+func guardRSS(proc *collector.Process, limit int64, cancel func()) (stop func() int64) {
+	done := make(chan struct{})
+	killedAt := make(chan int64, 1)
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				killedAt <- 0
+				return
+			case <-proc.Exited():
+				killedAt <- 0
+				return
+			case <-t.C:
+			}
+			if mem, err := procstat.ReadMemory(proc.PID); err == nil && mem.RSS > limit {
+				proc.Kill()
+				cancel()
+				killedAt <- mem.RSS
+				return
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		return <-killedAt
+	}
 }
 
 func readOutputs(res *RunResult, s collector.Settings) error {
@@ -312,11 +495,7 @@ func readOutputs(res *RunResult, s collector.Settings) error {
 		return fmt.Errorf("reading %s output: %w", s.Kind, err)
 	}
 	res.Output = out
-	for i := range res.Phases {
-		p := &res.Phases[i]
-		p.OutCounters = out.CounterSum[p.Prefix]
-		p.OutContexts = out.CounterContexts[p.Prefix]
-	}
+	res.setPhaseOutputs()
 	if s.Logs != "" {
 		n, err := collector.CountLogRecords(s.Logs)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -341,9 +520,15 @@ func accepted(sc collector.Scrape, kind collector.Kind) (lines, acc, samples, qu
 // drain waits until the collector has processed what it received: the line counter has not
 // moved for longer than an aggregation interval (so the interval holding the last line was
 // emitted: the contrib receiver emits nothing at shutdown) and, for doghouse, its queue is
-// empty. Bounded to 60 s.
-func drain(ctx context.Context, proc *collector.Process, url string, kind collector.Kind, interval time.Duration) error {
+// empty. In a pipeline run the points fairshare aggregated and chunkfile wrote must be still
+// too, for 2 s more: fairshare flushes a window its grace (1 s by default) after the window's
+// end. Bounded to 60 s, after which it returns errStillBusy. With overload, a scrape that fails
+// (a collector too busy to answer in 5 s) counts as busy instead of failing.
+func drain(ctx context.Context, proc *collector.Process, url string, kind collector.Kind, interval time.Duration, pipeline, overload bool) error {
 	still := max(1500*time.Millisecond, interval+500*time.Millisecond)
+	if pipeline {
+		still += 2 * time.Second
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	last, since := -1.0, time.Now()
 	for time.Now().Before(deadline) {
@@ -353,11 +538,17 @@ func drain(ctx context.Context, proc *collector.Process, url string, kind collec
 		default:
 		}
 		sc, err := collector.ScrapeURL(url, 5*time.Second)
-		if err != nil {
+		if err != nil && !overload {
 			return err
 		}
 		lines, _, _, _ := accepted(sc, kind)
-		busy := kind == collector.Doghouse && sc.Get("otelcol_dogstatsd_queue_depth") > 0
+		if pipeline {
+			lines += sc.Get("otelcol_processor_fairshare_points_aggregated") + sc.Get("otelcol_chunkfile_points_written")
+		}
+		busy := err != nil || kind == collector.Doghouse && sc.Get("otelcol_dogstatsd_queue_depth") > 0
+		if q, _ := sc.Sum("otelcol_exporter_queue_size", map[string]string{"exporter": "chunkfile"}); pipeline && q > 0 {
+			busy = true
+		}
 		if lines != last || busy {
 			last, since = lines, time.Now()
 		} else if time.Since(since) >= still {
@@ -367,8 +558,10 @@ func drain(ctx context.Context, proc *collector.Process, url string, kind collec
 			return err
 		}
 	}
-	return fmt.Errorf("%s still busy 60s after the load ended", kind)
+	return fmt.Errorf("%s: %w", kind, errStillBusy)
 }
+
+var errStillBusy = errors.New("still busy 60s after the load ended")
 
 type stopOutcome struct {
 	lastAccepted float64

@@ -87,7 +87,7 @@ func (e *env) cpuFixed(ctx context.Context, r *Report) error {
 				continue
 			}
 			e.logf("scenario 2: %s %s", k, c)
-			res, err := e.measure(ctx, RunSpec{Kind: k, Transport: c.tr, Phases: []Phase{{Workload: e.mixed(c.tr, c.packing), Rate: rate, Duration: e.p.fixed}}})
+			res, err := e.measure(ctx, RunSpec{Kind: k, Transport: c.tr, Phases: []Phase{{Traffic: e.mixed(c.tr, c.packing), Rate: rate, Duration: e.p.fixed}}})
 			if err != nil {
 				sec.Failed = append(sec.Failed, fmt.Sprintf("%s %s: %v", k, c, err))
 				continue
@@ -127,7 +127,7 @@ func (e *env) memory(ctx context.Context, r *Report) error {
 	// doghouse holds all the contexts, as the contrib receiver (which has no limit) does.
 	e.logf("scenario 3: doghouse at the default max_contexts")
 	if def, err := e.measure(ctx, RunSpec{Kind: collector.Doghouse, Transport: loadgen.UDP, Interval: 10 * time.Second,
-		Phases: []Phase{{Workload: w, Rate: rate, Duration: e.p.memory}}}); err != nil {
+		Phases: []Phase{{Traffic: w, Rate: rate, Duration: e.p.memory}}}); err != nil {
 		sec.Failed = append(sec.Failed, fmt.Sprintf("doghouse at the default max_contexts: %v", err))
 	} else {
 		sec.Notes = append(sec.Notes, fmt.Sprintf("At its default `max_contexts: 100000`, doghouse refused %s samples "+
@@ -139,7 +139,7 @@ func (e *env) memory(ctx context.Context, r *Report) error {
 	for _, k := range kinds {
 		e.logf("scenario 3: %s", k)
 		spec := RunSpec{Kind: k, Transport: loadgen.UDP, Interval: 10 * time.Second,
-			Phases: []Phase{{Workload: w, Rate: rate, Duration: e.p.memory}}}
+			Phases: []Phase{{Traffic: w, Rate: rate, Duration: e.p.memory}}}
 		if k == collector.Doghouse {
 			spec.Receiver = []string{"max_contexts: 200000"}
 		}
@@ -197,8 +197,8 @@ func (e *env) flood(ctx context.Context, r *Report) error {
 		sus := e.rateOf(k, c)
 		e.logf("scenario 4: %s flood at %s lines/s", k, formatNum(10*sus))
 		res, err := e.measure(ctx, RunSpec{Kind: k, Transport: loadgen.UDP, Phases: []Phase{
-			{Workload: fl, Rate: 10 * sus, Duration: e.p.flood, Senders: 2, PauseAfter: e.p.floodPause},
-			{Workload: rec, Rate: math.Min(50000, sus/2), Duration: e.p.recovery},
+			{Traffic: fl, Rate: 10 * sus, Duration: e.p.flood, Senders: 2, PauseAfter: e.p.floodPause},
+			{Traffic: rec, Rate: math.Min(50000, sus/2), Duration: e.p.recovery},
 		}})
 		if err != nil {
 			sec.Failed = append(sec.Failed, fmt.Sprintf("%s: %v", k, err))
@@ -304,7 +304,7 @@ func (e *env) stopRuns(ctx context.Context, smoke bool) (map[collector.Kind]RunR
 		}
 		e.logf("scenario 5: %s graceful stop at %s lines/s", k, formatNum(rate))
 		res, err := e.measure(ctx, RunSpec{Kind: k, Transport: loadgen.UDP, UDPRcvBuf: smokeRcvBuf(smoke, k),
-			Phases:    []Phase{{Workload: w, Rate: rate, Duration: e.p.stopLoad}},
+			Phases:    []Phase{{Traffic: w, Rate: rate, Duration: e.p.stopLoad}},
 			Interrupt: &Interrupt{After: e.p.stopAfter}})
 		if err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %v", k, err))
@@ -357,10 +357,9 @@ func (e *env) killChunkfile(ctx context.Context, r *Report) error {
 		e.logf("scenario 6: skipped, no chunkfile exporter in %s", e.o.Paths.Doghouse)
 		return nil
 	}
-	cli := filepath.Join(e.o.Paths.Testbed, "build", "bin", "chunkfile")
-	build := exec.CommandContext(ctx, "go", "build", "-C", filepath.Join(e.o.Paths.Testbed, ".."), "-o", cli, "./cmd/chunkfile")
-	if out, err := build.CombinedOutput(); err != nil {
-		sec.Failed = append(sec.Failed, fmt.Sprintf("building cmd/chunkfile: %v\n%s", err, out))
+	cli, err := e.chunkfileCLI(ctx)
+	if err != nil {
+		sec.Failed = append(sec.Failed, err.Error())
 		return nil
 	}
 	// Long enough for several segments to be sealed before the kill.
@@ -382,7 +381,7 @@ func (e *env) killChunkfile(ctx context.Context, r *Report) error {
 	rate := e.rateOf(collector.Doghouse, searchCase{tr: loadgen.UDP, packing: loadgen.Packed}) / 2
 	e.logf("scenario 6: kill -9 at %s lines/s", formatNum(rate))
 	spec := RunSpec{Kind: collector.Doghouse, Transport: loadgen.UnixGram, Chunkfile: chunks, ChunkfileOptions: []string{"max_segment_age: 2s"}, Dir: dir,
-		Phases: []Phase{{Workload: w, Rate: rate, Duration: killAfter + 4*time.Second}}, Interrupt: &Interrupt{After: killAfter, Kill: true}}
+		Phases: []Phase{{Traffic: w, Rate: rate, Duration: killAfter + 4*time.Second}}, Interrupt: &Interrupt{After: killAfter, Kill: true}}
 	if _, err := e.measure(ctx, spec); err != nil {
 		sec.Failed = append(sec.Failed, fmt.Sprintf("run before the kill: %v", err))
 		return nil
@@ -391,7 +390,7 @@ func (e *env) killChunkfile(ctx context.Context, r *Report) error {
 	if err != nil {
 		sec.Failed = append(sec.Failed, fmt.Sprintf("verifying after the kill: %v", err))
 	}
-	spec.Phases = []Phase{{Workload: e.workload("chunk-after", loadgen.Config{Seed: 7, Contexts: 1000, Prefix: "after"}), Rate: rate, Duration: 4 * time.Second}}
+	spec.Phases = []Phase{{Traffic: e.workload("chunk-after", loadgen.Config{Seed: 7, Contexts: 1000, Prefix: "after"}), Rate: rate, Duration: 4 * time.Second}}
 	spec.Interrupt = nil
 	restart, err := e.measure(ctx, spec)
 	restarted := err == nil && restart.Loss() < 0.001
@@ -578,7 +577,7 @@ func (e *env) smoke(ctx context.Context, r *Report) error {
 		w := e.mixed(tr, loadgen.Packed)
 		e.logf("smoke: %s", tr)
 		res, err := e.measure(ctx, RunSpec{Kind: collector.Doghouse, Transport: tr, UDPRcvBuf: smokeRcvBuf(tr == loadgen.UDP, collector.Doghouse),
-			Phases: []Phase{{Workload: w, Rate: 20000, Duration: 4 * time.Second}}})
+			Phases: []Phase{{Traffic: w, Rate: 20000, Duration: 4 * time.Second}}})
 		if err != nil {
 			sec.Failed = append(sec.Failed, fmt.Sprintf("%s: %v", tr, err))
 			continue
@@ -618,5 +617,11 @@ func (e *env) smoke(ctx context.Context, r *Report) error {
 		}
 	}
 	r.Sections = append(r.Sections, stop)
-	return nil
+
+	// The cardinality floods, small: the default pipeline for both, and the receiver -> file
+	// configuration once, so the scenarios' code runs against the real binary.
+	if err := e.cardinality(ctx, r, uniqueNames, smokeCardinality, []cardConfig{cardPipeline, cardDoghouse}, true); err != nil {
+		return err
+	}
+	return e.cardinality(ctx, r, tagValues, smokeCardinality, []cardConfig{cardPipeline}, true)
 }

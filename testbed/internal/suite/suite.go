@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -27,9 +28,12 @@ type Options struct {
 	Progress io.Writer
 	// Command is how the run was started, for the report.
 	Command string
-	// Only, when not empty, runs just these scenarios (1-6) of the full suite; the later ones
+	// Only, when not empty, runs just these scenarios (1-8) of the full suite; the later ones
 	// fall back to 50k lines/s where they would use scenario 1's rates.
 	Only []int
+	// Cardinality overrides the size of the cardinality floods (scenarios 7 and 8), e.g. for a
+	// short look; the report states the size used.
+	Cardinality Scale
 }
 
 // plan holds the durations of a suite; the smoke run shortens them.
@@ -45,6 +49,7 @@ type plan struct {
 	searchStart float64
 	maxSteps    int
 	precision   float64 // the search stops when fail/pass rates are within this factor
+	card        Scale   // the cardinality floods
 }
 
 var fullPlan = plan{
@@ -52,7 +57,11 @@ var fullPlan = plan{
 	flood: 30 * time.Second, floodPause: 5 * time.Second, recovery: 10 * time.Second,
 	stopAfter: 5 * time.Second, stopLoad: 10 * time.Second,
 	searchStart: 25000, maxSteps: 10, precision: 1.2,
+	card: Scale{Rate: 100000, Duration: 60 * time.Second, Runs: 3, Count: 1000000},
 }
+
+// smokeCardinality is the cardinality floods' size in the smoke run: a few seconds each.
+var smokeCardinality = Scale{Rate: 20000, Duration: 3 * time.Second, Runs: 1, Count: 10000}
 
 // Run runs the suite (or the smoke subset) and returns its report, also when a scenario failed.
 func Run(ctx context.Context, o Options) (*Report, error) {
@@ -103,6 +112,31 @@ type env struct {
 	// fixed keeps scenario 2's UDP packed runs for the headline.
 	fixed map[collector.Kind]RunResult
 	mem   map[collector.Kind]RunResult
+	// cli is the chunkfile CLI once built.
+	cli string
+}
+
+// chunkfileCLI builds the project's chunkfile CLI once per suite.
+func (e *env) chunkfileCLI(ctx context.Context) (string, error) {
+	if e.cli != "" {
+		return e.cli, nil
+	}
+	cli, err := BuildChunkfileCLI(ctx, e.o.Paths)
+	e.cli = cli
+	return cli, err
+}
+
+// BuildChunkfileCLI builds the project's cmd/chunkfile into the testbed's build/bin and returns
+// its path. Bounded to 10 minutes.
+func BuildChunkfileCLI(ctx context.Context, p Paths) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	cli := filepath.Join(p.Testbed, "build", "bin", "chunkfile")
+	build := exec.CommandContext(ctx, "go", "build", "-C", filepath.Join(p.Testbed, ".."), "-o", cli, "./cmd/chunkfile")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building cmd/chunkfile: %v\n%s", err, out)
+	}
+	return cli, nil
 }
 
 func (e *env) logf(format string, args ...any) {
@@ -164,7 +198,7 @@ func (e *env) full(ctx context.Context, r *Report) error {
 		return err
 	}
 	steps := []func(context.Context, *Report) error{
-		e.sustainable, e.cpuFixed, e.memory, e.flood, e.gracefulStop, e.killChunkfile,
+		e.sustainable, e.cpuFixed, e.memory, e.flood, e.gracefulStop, e.killChunkfile, e.uniqueNames, e.tagValues,
 	}
 	for i, step := range steps {
 		if len(e.o.Only) > 0 && !slices.Contains(e.o.Only, i+1) {
@@ -198,7 +232,7 @@ type stepOutcome struct {
 // achieved.
 func (e *env) searchRate(ctx context.Context, kind collector.Kind, tr loadgen.Transport, rcvbuf int, w *loadgen.Workload) (sustained, error) {
 	return search(e.p, func(rate float64) (stepOutcome, error) {
-		res, err := e.measure(ctx, RunSpec{Kind: kind, Transport: tr, UDPRcvBuf: rcvbuf, Phases: []Phase{{Workload: w, Rate: rate, Duration: e.p.step}}})
+		res, err := e.measure(ctx, RunSpec{Kind: kind, Transport: tr, UDPRcvBuf: rcvbuf, Phases: []Phase{{Traffic: w, Rate: rate, Duration: e.p.step}}})
 		if err != nil {
 			return stepOutcome{}, err
 		}
@@ -241,7 +275,7 @@ func search(p plan, try func(rate float64) (stepOutcome, error)) (sustained, err
 			lo = rate
 		} else {
 			hi = rate
-			if o.loss < 0.001 && o.errors == 0 && o.achieved < 0.95*rate && o.genShare >= 0.9 {
+			if o.loss < 0.001 && o.errors == 0 && generatorBound(o.achieved, rate, o.genShare) {
 				s.rate, s.bounded = math.Max(lo, o.achieved), "generator-bound"
 				return s, nil
 			}
@@ -263,6 +297,13 @@ func search(p plan, try func(rate float64) (stepOutcome, error)) (sustained, err
 		s.bounded = "step limit"
 	}
 	return s, nil
+}
+
+// generatorBound says that a run sent less than 95% of the asked rate while the generator was
+// busy all the time (its CPU at least 90% of the wall time): the generator, not the collector,
+// set the rate.
+func generatorBound(achieved, asked, genShare float64) bool {
+	return achieved < 0.95*asked && genShare >= 0.9
 }
 
 type searchCase struct {

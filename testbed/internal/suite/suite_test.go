@@ -1,15 +1,120 @@
 package suite
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"math"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/doghouse-otel/doghouse/testbed/internal/collector"
+	"github.com/doghouse-otel/doghouse/testbed/internal/loadgen"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// hogEnv makes the test binary a collector stand-in that takes hogEnv's value in MiB of memory
+// and waits to be killed.
+const hogEnv = "TESTBED_FAKE_HOG"
+
+func TestMain(m *testing.M) {
+	if mib, err := strconv.Atoi(os.Getenv(hogEnv)); err == nil {
+		b := make([]byte, mib<<20)
+		for i := range b {
+			b[i] = byte(i)
+		}
+		time.Sleep(30 * time.Second) // never outlive a broken test
+		fmt.Println(len(b))
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+func TestGuardRSSKillsARunawayCollector(t *testing.T) {
+	t.Setenv(hogEnv, "200")
+	p, err := collector.Start(collector.Doghouse, os.Args[0], "unused.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Kill()
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := guardRSS(p, 64<<20, cancel)
+	select {
+	case <-ctx.Done():
+	case <-time.After(20 * time.Second):
+	}
+	if rss := stop(); rss <= 64<<20 {
+		t.Fatalf("not killed: RSS seen %d", rss)
+	}
+	select {
+	case <-p.Exited():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the process is still running")
+	}
+
+	// A collector that stays under the limit is left alone.
+	t.Setenv(hogEnv, "1")
+	q, err := collector.Start(collector.Doghouse, os.Args[0], "unused.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Kill()
+	stop = guardRSS(q, 1<<30, func() { t.Error("cancelled") })
+	time.Sleep(300 * time.Millisecond)
+	if rss := stop(); rss != 0 {
+		t.Fatalf("killed at %d", rss)
+	}
+}
+
+func TestCardinalityTableAndTargets(t *testing.T) {
+	if m := median([]float64{5, 1, 3}); m != 3 {
+		t.Errorf("median %v", m)
+	}
+	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+		t.Errorf("median %v", m)
+	}
+	if !generatorBound(80000, 100000, 0.95) || generatorBound(80000, 100000, 0.5) || generatorBound(99000, 100000, 1) {
+		t.Error("generatorBound")
+	}
+	run := func(stored float64, rss int64, late float64, over int) RunResult {
+		r := RunResult{PeakRSS: rss, CPU: 5 * time.Second, Fairshare: FairshareTelemetry{Late: late}}
+		r.Phases = []PhaseResult{{Prefix: "un", OutCounters: stored, Load: loadgen.Result{Elapsed: 10 * time.Second, Sent: loadgen.Totals{Lines: 100, CounterSum: 1000}}}}
+		r.Output.Flushes = collector.Flushes{Count: 10, OverBudget: over, Budget: 100, Kept: 90, Offered: 300}
+		return r
+	}
+	good := run(1005, 100<<20, 0, 0)
+	if f := checkTargets([]RunResult{good}, false); len(f) != 0 {
+		t.Errorf("good run failed %v", f)
+	}
+	bad := run(30, 3<<30, 7, 2)
+	if f := checkTargets([]RunResult{bad}, false); len(f) != 4 {
+		t.Errorf("bad run: %v", f)
+	}
+	if f := checkTargets([]RunResult{bad}, true); len(f) != 3 {
+		t.Errorf("bad run, smoke (no RSS or CPU targets): %v", f)
+	}
+	runs := []RunResult{good, bad, run(990, 200<<20, 0, 0)}
+	for _, fig := range cardFigures {
+		if c := fig.cell(cardPipeline, runs); c.String() == "n/a" {
+			t.Errorf("%s: n/a for the pipeline", fig.name)
+		}
+	}
+	for _, fig := range cardFigures {
+		if strings.HasPrefix(fig.name, "counter total stored") {
+			if c := fig.cell(cardPipeline, runs); c.V != 99 {
+				t.Errorf("%s: %v, want the median 99", fig.name, c)
+			}
+		}
+	}
+	tb := Table{Columns: []string{"target", "a", "b"}, Rows: []Row{{Figure: "x", Cells: []Cell{Text("0"), Num(1)}}}}
+	if md := tb.Markdown(); !strings.Contains(md, "| figure | target | a | b |\n|---|---:|---:|---:|\n| x | 0 | 1 |  |\n") {
+		t.Errorf("markdown:\n%s", md)
+	}
+}
 
 // model is a collector that loses data above its capacity, sent by a generator that cannot
 // exceed genMax.
@@ -131,7 +236,7 @@ func TestFormatAndRatio(t *testing.T) {
 func TestMarkdownHasEveryRowAndRatio(t *testing.T) {
 	r := &Report{Sections: []Section{{
 		Title: "x", Method: "how",
-		Tables: []Table{{Caption: "cap", Rows: []Row{{"rate", Num(200), Num(100)}, {"stream", Num(5), NA("no stream")}}}},
+		Tables: []Table{{Caption: "cap", Rows: []Row{{Figure: "rate", Doghouse: Num(200), Contrib: Num(100)}, {Figure: "stream", Doghouse: Num(5), Contrib: NA("no stream")}}}},
 		Failed: []string{"something"},
 	}}}
 	md := r.Markdown()
