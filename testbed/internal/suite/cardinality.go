@@ -224,7 +224,6 @@ func median(v []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func noTelemetry([]RunResult) string { return "no telemetry" }
 
 var (
 	doghouseOnly = []cardConfig{cardPipeline, cardDoghouse}
@@ -241,7 +240,7 @@ var cardFigures = []cardFigure{
 	{name: "lines accepted (collector's own telemetry)", value: func(r RunResult) float64 { return r.Accepted }},
 	{name: "kernel drops (datagrams, /proc/net/udp)", value: func(r RunResult) float64 { return float64(r.KernelDrops) }},
 	{name: "queue drops (packets)", only: doghouseOnly, why: "no queue", value: func(r RunResult) float64 { return r.QueueDrops }},
-	{name: "samples dropped at max_contexts", only: doghouseOnly, why: "no limit", value: func(r RunResult) float64 { return r.ContextsDropped }},
+	{name: "samples sent to the overflow contexts at max_contexts (otelcol_dogstatsd_contexts_overflow)", only: doghouseOnly, why: "no limit", value: func(r RunResult) float64 { return r.ContextsOverflow }},
 	{name: "counter total stored ÷ sent (%)", target: "99 – 101", value: storedPct},
 	{name: "peak RSS, VmHWM (MiB)", target: "≤ 256", value: func(r RunResult) float64 { return float64(r.PeakRSS) / (1 << 20) }},
 	{name: "collector CPU (cores)", target: "≤ 1.0", value: RunResult.Cores},
@@ -255,13 +254,21 @@ var cardFigures = []cardFigure{
 		only: pipelineOnly, why: "no fairshare", value: func(r RunResult) float64 { return r.Fairshare.RowsKept }},
 	{name: "fairshare: rows dropped at flush (otelcol_processor_fairshare_flush_rows{outcome=\"dropped\"})",
 		only: pipelineOnly, why: "no fairshare", value: func(r RunResult) float64 { return r.Fairshare.RowsDropped }},
-	{name: "fairshare: flushes over budget, strict mode (own telemetry)", only: pipelineOnly, why: "no fairshare",
-		text: noTelemetry},
+	{name: "fairshare: points of metrics beyond max_metrics, in fairshare.overflow.* (otelcol_processor_fairshare_points_metric_overflow)",
+		only: pipelineOnly, why: "no fairshare", value: func(r RunResult) float64 { return r.Fairshare.MetricOverflow }},
+	{name: "fairshare: flushes over budget, strict mode (otelcol_processor_fairshare_flushes_over_budget)", target: "0",
+		only: pipelineOnly, why: "no fairshare", value: func(r RunResult) float64 { return r.Fairshare.OverBudget }},
 	{name: "fairshare: flushes over budget, strict mode (stored metametrics: fairshare.bytes kept > fairshare.budget), each run", target: "0",
 		only: pipelineOnly, why: "no fairshare", text: eachRun(func(r RunResult) string {
 			return fmt.Sprintf("%d of %d", r.Output.Flushes.OverBudget, r.Output.Flushes.Count)
 		})},
-	{name: "fairshare: budget use (own telemetry)", only: pipelineOnly, why: "no fairshare", text: noTelemetry},
+	{name: "fairshare: budget use, % (otelcol_processor_fairshare_flush_bytes{outcome=\"kept\"} ÷ …_budget_bytes)",
+		only: pipelineOnly, why: "no fairshare", value: func(r RunResult) float64 {
+			if r.Fairshare.BudgetBytes == 0 {
+				return 0
+			}
+			return 100 * r.Fairshare.KeptBytes / r.Fairshare.BudgetBytes
+		}},
 	{name: "fairshare: budget use, % (stored metametrics: Σ fairshare.bytes kept ÷ Σ fairshare.budget)",
 		only: pipelineOnly, why: "no fairshare", value: func(r RunResult) float64 { return budgetPct(r.Output.Flushes.Kept, r) }},
 	{name: "fairshare: demand, % of the budget (stored metametrics: Σ fairshare.bytes offered ÷ Σ fairshare.budget)",
@@ -315,6 +322,9 @@ func checkTargets(runs []RunResult, smoke bool) []string {
 		}
 		if fl := r.Output.Flushes; fl.Count == 0 || fl.OverBudget > 0 {
 			miss(i, "%d of %d flushes over budget in the stored metametrics (target 0 of at least 1)", fl.OverBudget, fl.Count)
+		}
+		if r.Fairshare.OverBudget > 0 {
+			miss(i, "fairshare counted %s flushes over budget (target 0)", formatNum(r.Fairshare.OverBudget))
 		}
 		if r.Fairshare.ExportFailed > 0 {
 			miss(i, "the chunkfile exporter failed or refused %s points", formatNum(r.Fairshare.ExportFailed))

@@ -94,9 +94,9 @@ type RunResult struct {
 	Accepted   float64 // lines the receiver accepted: doghouse lines - rejected; contrib: lines parsed
 	Samples    float64 // doghouse otelcol_dogstatsd_samples
 	QueueDrops float64 // doghouse otelcol_dogstatsd_queue_drops
-	// ContextsDropped is doghouse's otelcol_dogstatsd_contexts_dropped: samples of new
-	// contexts refused at max_contexts.
-	ContextsDropped float64
+	// ContextsOverflow is doghouse's otelcol_dogstatsd_contexts_overflow: samples of new
+	// contexts beyond max_contexts, folded into the overflow context of their type.
+	ContextsOverflow float64
 	KernelDrops     int64 // datagrams, from /proc/net/udp (-1: not a UDP run)
 	CPU             time.Duration
 	GenCPU          time.Duration // the testbed process (load generator) over the same window
@@ -124,8 +124,14 @@ type FairshareTelemetry struct {
 	Late     float64 // otelcol_processor_fairshare_points_late: aggregated into a later window
 	TooLate  float64 // otelcol_processor_fairshare_points_dropped{reason="too_late"}
 	Overflow float64 // otelcol_processor_fairshare_points_overflow
+	// MetricOverflow is otelcol_processor_fairshare_points_metric_overflow: points of metrics
+	// beyond max_metrics merged into fairshare.overflow.<kind>.
+	MetricOverflow float64
 	// RowsKept and RowsDropped are otelcol_processor_fairshare_flush_rows by outcome.
 	RowsKept, RowsDropped float64
+	// OverBudget is otelcol_processor_fairshare_flushes_over_budget; BudgetBytes and KeptBytes
+	// are otelcol_processor_fairshare_budget_bytes and …_flush_bytes{outcome="kept"}.
+	OverBudget, BudgetBytes, KeptBytes float64
 	// ExportFailed adds the chunkfile exporter's otelcol_exporter_send_failed_metric_points,
 	// otelcol_exporter_enqueue_failed_metric_points and otelcol_chunkfile_points_rejected.
 	ExportFailed float64
@@ -138,9 +144,13 @@ func readFairshare(sc collector.Scrape) FairshareTelemetry {
 	tooLate, _ := sc.Sum("otelcol_processor_fairshare_points_dropped", map[string]string{"reason": "too_late"})
 	kept, _ := sc.Sum("otelcol_processor_fairshare_flush_rows", map[string]string{"outcome": "kept"})
 	dropped, _ := sc.Sum("otelcol_processor_fairshare_flush_rows", map[string]string{"outcome": "dropped"})
+	keptBytes, _ := sc.Sum("otelcol_processor_fairshare_flush_bytes", map[string]string{"outcome": "kept"})
 	return FairshareTelemetry{
 		Late: sc.Get("otelcol_processor_fairshare_points_late"), TooLate: tooLate,
 		Overflow: sc.Get("otelcol_processor_fairshare_points_overflow"), RowsKept: kept, RowsDropped: dropped,
+		MetricOverflow: sc.Get("otelcol_processor_fairshare_points_metric_overflow"),
+		OverBudget:     sc.Get("otelcol_processor_fairshare_flushes_over_budget"),
+		BudgetBytes:    sc.Get("otelcol_processor_fairshare_budget_bytes"), KeptBytes: keptBytes,
 		ExportFailed: failed + refused + sc.Get("otelcol_chunkfile_points_rejected"),
 	}
 }
@@ -410,7 +420,7 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 			return res, err
 		}
 		res.Lines, res.Accepted, res.Samples, res.QueueDrops = accepted(sc, spec.Kind)
-		res.ContextsDropped = sc.Get("otelcol_dogstatsd_contexts_dropped")
+		res.ContextsOverflow = sc.Get("otelcol_dogstatsd_contexts_overflow")
 		if spec.Pipeline != "" {
 			res.Fairshare = readFairshare(sc)
 		}
