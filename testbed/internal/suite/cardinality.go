@@ -224,7 +224,6 @@ func median(v []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-
 var (
 	doghouseOnly = []cardConfig{cardPipeline, cardDoghouse}
 	pipelineOnly = []cardConfig{cardPipeline}

@@ -97,15 +97,15 @@ type RunResult struct {
 	// ContextsOverflow is doghouse's otelcol_dogstatsd_contexts_overflow: samples of new
 	// contexts beyond max_contexts, folded into the overflow context of their type.
 	ContextsOverflow float64
-	KernelDrops     int64 // datagrams, from /proc/net/udp (-1: not a UDP run)
-	CPU             time.Duration
-	GenCPU          time.Duration // the testbed process (load generator) over the same window
-	LoadTime        time.Duration // from the first line sent to the end of the drain
-	BaseRSS         int64         // resident memory once ready, before any load
-	PeakRSS         int64
-	Output          collector.Output
-	LogRecords      int64 // doghouse events and service checks in the logs output
-	StopErr         error
+	KernelDrops      int64 // datagrams, from /proc/net/udp (-1: not a UDP run)
+	CPU              time.Duration
+	GenCPU           time.Duration // the testbed process (load generator) over the same window
+	LoadTime         time.Duration // from the first line sent to the end of the drain
+	BaseRSS          int64         // resident memory once ready, before any load
+	PeakRSS          int64
+	Output           collector.Output
+	LogRecords       int64 // doghouse events and service checks in the logs output
+	StopErr          error
 	// Interrupted runs: the last value of the accepted counter seen while the collector was
 	// stopping, and how the restart went.
 	LastAccepted float64
