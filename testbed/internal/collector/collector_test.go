@@ -475,3 +475,17 @@ func TestPipelineRendersTheDefaultConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestOverflowMetricsCountUnderTheirOwnPrefix(t *testing.T) {
+	for name, want := range map[string]string{
+		"dogstatsd.overflow.count":  OverflowPrefix,
+		"fairshare.overflow.sum":    OverflowPrefix,
+		"fairshare.overflow":        "fairshare", // the metametric of overflow rows, not a metric of data
+		"fl.requests.total":         "fl",
+		"dogstatsd.something.other": "dogstatsd",
+	} {
+		if got := prefix(name); got != want {
+			t.Errorf("prefix(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

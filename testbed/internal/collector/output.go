@@ -80,8 +80,18 @@ func (t *tally) seriesID(name string, resource, attrs []string) uint64 {
 	return t.h.Sum64()
 }
 
-// prefix is a metric name's text before its first '.'.
+// OverflowPrefix is the prefix under which the counters of the overflow metrics are added up:
+// the receiver's `dogstatsd.overflow.count` (samples of contexts beyond max_contexts) and
+// fairshare's `fairshare.overflow.sum` (points of metrics beyond max_metrics). They keep the
+// total of counters whose names they no longer carry, so a run of one phase counts them in
+// that phase's total.
+const OverflowPrefix = "(overflow)"
+
+// prefix is a metric name's text before its first '.', or OverflowPrefix for an overflow metric.
 func prefix(name string) string {
+	if strings.HasPrefix(name, "dogstatsd.overflow.") || strings.HasPrefix(name, "fairshare.overflow.") {
+		return OverflowPrefix
+	}
 	p, _, _ := strings.Cut(name, ".")
 	return p
 }

@@ -455,12 +455,17 @@ func readChunkOutput(ctx context.Context, res *RunResult, cli, dir string) error
 	return nil
 }
 
-// setPhaseOutputs gives each phase its counters from the output.
+// setPhaseOutputs gives each phase its counters from the output. The overflow metrics' counters
+// (collector.OverflowPrefix) belong to the phase when there is only one; with several phases
+// they cannot be told apart and count for none.
 func (r *RunResult) setPhaseOutputs() {
 	for i := range r.Phases {
 		p := &r.Phases[i]
 		p.OutCounters = r.Output.CounterSum[p.Prefix]
 		p.OutContexts = r.Output.CounterContexts[p.Prefix]
+		if len(r.Phases) == 1 {
+			p.OutCounters += r.Output.CounterSum[collector.OverflowPrefix]
+		}
 	}
 }
 
