@@ -303,5 +303,9 @@ func (w *Writer) Close() error {
 // Stats returns what the writer has written so far.
 func (w *Writer) Stats() WriterStats { return w.stats }
 
+// NumSeries returns the series defined in the file so far; the Writer keeps an entry of each
+// until it is closed.
+func (w *Writer) NumSeries() int { return len(w.series) }
+
 // Pending returns the number of buffered points not yet written.
 func (w *Writer) Pending() int { return w.points }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/doghouse-otel/doghouse/chunkfile"
@@ -74,4 +76,57 @@ func BenchmarkPush(b *testing.B) {
 		b.Fatalf("read %d points back, wrote %d", read, points*b.N)
 	}
 	b.ReportMetric(float64(size)/float64(read), "bytes/point")
+}
+
+// BenchmarkMemoryPerSeries measures the heap the exporter holds per series of its open segment
+// (the writer's per-series state and the converter's cache), the figure behind
+// max_segment_series: 100,000 new counter series of one point each, with three attributes, in
+// pushes of 1,000, after a GC, minus the heap before.
+//
+//	go test -run XXX -bench MemoryPerSeries -benchtime 3x ./exporter/chunkfileexporter/
+func BenchmarkMemoryPerSeries(b *testing.B) {
+	const series, perPush = 100_000, 1000
+	pushes := make([]pmetric.Metrics, series/perPush)
+	for p := range pushes {
+		md := pmetric.NewMetrics()
+		ms := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics()
+		for i := range perPush {
+			m := ms.AppendEmpty()
+			m.SetName(fmt.Sprintf("flood.user.%d", p*perPush+i))
+			sum := m.SetEmptySum()
+			sum.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+			dp := sum.DataPoints().AppendEmpty()
+			dp.SetTimestamp(pcommon.Timestamp(1_700_000_000_000_000_000 + int64(p)*1e9))
+			dp.SetIntValue(1)
+			dp.Attributes().PutStr("env", "prod")
+			dp.Attributes().PutStr("service", "web")
+			dp.Attributes().PutStr("user_id", fmt.Sprint(i))
+		}
+		pushes[p] = md
+	}
+	var per float64
+	for b.Loop() {
+		b.StopTimer()
+		exp, _ := newTestExporter(b, func(c *Config) { c.MaxSegmentSeries = 10 * series })
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		for _, md := range pushes {
+			cp := pmetric.NewMetrics()
+			md.CopyTo(cp)
+			if err := exp.ConsumeMetrics(context.Background(), cp); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		per = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / series
+		if err := exp.Shutdown(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(per, "B/series")
 }

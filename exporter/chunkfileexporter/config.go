@@ -26,6 +26,10 @@ type Config struct {
 	MaxSegmentBytes int64 `mapstructure:"max_segment_bytes"`
 	// MaxSegmentAge seals the open segment this long after it was created.
 	MaxSegmentAge time.Duration `mapstructure:"max_segment_age"`
+	// MaxSegmentSeries seals the open segment once it defines this many series: the writer
+	// keeps an entry of every series of its segment, so this bounds the exporter's memory when
+	// new series keep arriving (a cardinality flood).
+	MaxSegmentSeries int `mapstructure:"max_segment_series"`
 	// Retention deletes the oldest sealed segments; zero values keep everything.
 	Retention RetentionConfig `mapstructure:"retention"`
 	// BlockDuration bounds the time span of one data block; a push is written as one block per
@@ -71,6 +75,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("`max_segment_bytes` (%d) must be at least 4096", c.MaxSegmentBytes)
 	case c.MaxSegmentAge <= 0:
 		return fmt.Errorf("`max_segment_age` (%s) must be positive", c.MaxSegmentAge)
+	case c.MaxSegmentSeries <= 0:
+		return fmt.Errorf("`max_segment_series` (%d) must be positive", c.MaxSegmentSeries)
 	case c.Retention.MaxAge < 0:
 		return fmt.Errorf("`retention.max_age` (%s) must not be negative", c.Retention.MaxAge)
 	case c.Retention.MaxTotalBytes < 0:

@@ -30,6 +30,7 @@ func TestLoadConfig(t *testing.T) {
 	tuned.FsyncInterval = 5 * time.Second
 	tuned.MaxSegmentBytes = 1 << 20
 	tuned.MaxSegmentAge = 10 * time.Minute
+	tuned.MaxSegmentSeries = 5000
 	tuned.Retention = RetentionConfig{MaxAge: 168 * time.Hour, MaxTotalBytes: 1 << 30}
 	tuned.BlockDuration = 10 * time.Second
 	tuned.Compression = "none"
@@ -64,14 +65,15 @@ func disabledQueue(*Config) configoptional.Optional[exporterhelper.QueueBatchCon
 
 func TestInvalidConfigs(t *testing.T) {
 	for file, want := range map[string]string{
-		"no_directory.yaml":  "`directory` must be set",
-		"fsync.yaml":         "`fsync` (\"sometimes\") must be one of [\"always\" \"interval\" \"never\"]",
-		"interval.yaml":      "`fsync_interval` (0s) must be positive with `fsync: interval`",
-		"segment_bytes.yaml": "`max_segment_bytes` (10) must be at least 4096",
-		"segment_age.yaml":   "`max_segment_age` (0s) must be positive",
-		"retention.yaml":     "`retention.max_total_bytes` (-1) must not be negative",
-		"compression.yaml":   "`compression` (\"lz4\") must be one of [\"auto\" \"none\"]",
-		"block.yaml":         "`block_duration` (0s) must be at least 1ms",
+		"no_directory.yaml":   "`directory` must be set",
+		"fsync.yaml":          "`fsync` (\"sometimes\") must be one of [\"always\" \"interval\" \"never\"]",
+		"interval.yaml":       "`fsync_interval` (0s) must be positive with `fsync: interval`",
+		"segment_bytes.yaml":  "`max_segment_bytes` (10) must be at least 4096",
+		"segment_age.yaml":    "`max_segment_age` (0s) must be positive",
+		"segment_series.yaml": "`max_segment_series` (0) must be positive",
+		"retention.yaml":      "`retention.max_total_bytes` (-1) must not be negative",
+		"compression.yaml":    "`compression` (\"lz4\") must be one of [\"auto\" \"none\"]",
+		"block.yaml":          "`block_duration` (0s) must be at least 1ms",
 	} {
 		t.Run(strings.TrimSuffix(file, ".yaml"), func(t *testing.T) {
 			cm, err := confmaptest.LoadConf(filepath.Join("testdata", "invalid", file))

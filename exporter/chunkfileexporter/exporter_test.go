@@ -2,6 +2,7 @@ package chunkfileexporter
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -307,4 +308,33 @@ func TestAcknowledgedPushesSurviveACrash(t *testing.T) {
 		assert.True(t, p.Num.Equal(chunkfile.IntNumber(int64((i+1)*10))))
 	}
 	require.Len(t, points["latency"], 5)
+}
+
+// TestSealsBySeriesCount: a stream of new series (a cardinality flood) seals the segment each
+// time it defines max_segment_series of them, so the writer's per-series state stays bounded;
+// every point is stored once.
+func TestSealsBySeriesCount(t *testing.T) {
+	exp, cfg := newTestExporter(t, func(c *Config) { c.MaxSegmentSeries = 100 })
+	const pushes, perPush = 25, 20
+	for p := range pushes {
+		md := pmetric.NewMetrics()
+		ms := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics()
+		for i := range perPush {
+			m := ms.AppendEmpty()
+			m.SetName(fmt.Sprintf("user.%d.%d", p, i))
+			dp := m.SetEmptyGauge().DataPoints().AppendEmpty()
+			dp.SetTimestamp(ts(p))
+			dp.SetIntValue(int64(i))
+		}
+		require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
+	}
+	require.NoError(t, exp.Shutdown(context.Background()))
+	points, _, _ := readAll(t, cfg.Directory)
+	assert.Len(t, points, pushes*perPush, "every series stored")
+	for name, ps := range points {
+		assert.Len(t, ps, 1, name)
+	}
+	entries, err := os.ReadDir(cfg.Directory)
+	require.NoError(t, err)
+	assert.Len(t, entries, pushes*perPush/100, "one sealed segment per 100 series")
 }

@@ -20,7 +20,11 @@ const (
 	// byte per point, small enough that retention deletes in reasonable steps.
 	defaultMaxSegmentBytes = 256 << 20
 	defaultMaxSegmentAge   = time.Hour
-	defaultBlockDuration   = time.Minute
+	// 100,000 series hold about 73 MB of writer state and cache entries (735 B each,
+	// BenchmarkMemoryPerSeries). A push that brings more new series than this seals the segment
+	// after every push: raise it above the series one push can carry.
+	defaultMaxSegmentSeries = 100_000
+	defaultBlockDuration    = time.Minute
 )
 
 // NewFactory returns the factory of the chunkfile exporter.
@@ -33,15 +37,16 @@ func createDefaultConfig() component.Config {
 	queue := exporterhelper.NewDefaultQueueConfig()
 	queue.NumConsumers = 1 // one writer per directory; more consumers would only wait on its lock
 	return &Config{
-		Fsync:           "interval",
-		FsyncInterval:   defaultFsyncInterval,
-		MaxSegmentBytes: defaultMaxSegmentBytes,
-		MaxSegmentAge:   defaultMaxSegmentAge,
-		BlockDuration:   defaultBlockDuration,
-		Compression:     "auto",
-		TimeoutConfig:   exporterhelper.NewDefaultTimeoutConfig(),
-		BackOff:         configretry.NewDefaultBackOffConfig(),
-		QueueConfig:     configoptional.Some(queue),
+		Fsync:            "interval",
+		FsyncInterval:    defaultFsyncInterval,
+		MaxSegmentBytes:  defaultMaxSegmentBytes,
+		MaxSegmentAge:    defaultMaxSegmentAge,
+		MaxSegmentSeries: defaultMaxSegmentSeries,
+		BlockDuration:    defaultBlockDuration,
+		Compression:      "auto",
+		TimeoutConfig:    exporterhelper.NewDefaultTimeoutConfig(),
+		BackOff:          configretry.NewDefaultBackOffConfig(),
+		QueueConfig:      configoptional.Some(queue),
 	}
 }
 

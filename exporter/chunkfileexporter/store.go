@@ -137,7 +137,7 @@ func (s *store) afterWrite() error {
 	return s.tick()
 }
 
-// tick runs the time-driven duties: the interval fsync and sealing by size or age.
+// tick runs the time-driven duties: the interval fsync and sealing by size, age or series count.
 func (s *store) tick() error {
 	if s.seg == nil {
 		return nil
@@ -148,7 +148,8 @@ func (s *store) tick() error {
 			return err
 		}
 	}
-	if s.seg.Size() >= s.cfg.MaxSegmentBytes || now.Sub(s.created) >= s.cfg.MaxSegmentAge {
+	if s.seg.Size() >= s.cfg.MaxSegmentBytes || now.Sub(s.created) >= s.cfg.MaxSegmentAge ||
+		s.seg.NumSeries() >= s.cfg.MaxSegmentSeries {
 		return s.seal()
 	}
 	return nil

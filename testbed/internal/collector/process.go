@@ -57,10 +57,20 @@ func Start(kind Kind, binary, config string) (*Process, error) {
 	liveMu.Unlock()
 	go func() {
 		defer close(p.done)
+		// DOGHOUSE_TESTBED_COLLECTOR_LOG names a file that gets the collector's whole stderr,
+		// for looking into a run (for example with GODEBUG=gctrace=1).
+		var tee io.Writer = io.Discard
+		if path := os.Getenv("DOGHOUSE_TESTBED_COLLECTOR_LOG"); path != "" {
+			if f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+				defer f.Close()
+				tee = f
+			}
+		}
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
+			fmt.Fprintln(tee, line)
 			p.mu.Lock()
 			if p.log.Len() < logLimit {
 				p.log.WriteString(line)
