@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
@@ -153,6 +154,10 @@ func expiryIntervals(expiry, interval time.Duration) int {
 	return int((expiry + interval - 1) / interval)
 }
 
+// emitPoints bounds the data points of one ConsumeMetrics call: an interval with more contexts
+// is handed on in parts, so a flood of contexts never holds all of an interval's pdata at once.
+const emitPoints = 8192
+
 // flushLoop emits at every wall-clock multiple of the aggregation interval.
 func (r *dogstatsdReceiver) flushLoop() {
 	defer close(r.flushDone)
@@ -173,16 +178,19 @@ func (r *dogstatsdReceiver) flushLoop() {
 // flush emits what the aggregator and the log buffer hold. Data the next consumer refuses is
 // counted by the obsreport as refused and logged: a push receiver cannot ask for it again.
 func (r *dogstatsdReceiver) flush(ctx context.Context, now time.Time) {
-	md := r.agg.Flush(r.lastFlush, now)
-	r.lastFlush = now
-	if n := md.DataPointCount(); n > 0 && r.metrics != nil {
+	r.agg.FlushTo(r.lastFlush, now, emitPoints, func(md pmetric.Metrics) {
+		if r.metrics == nil {
+			return
+		}
+		n := md.DataPointCount()
 		octx := r.obs.StartMetricsOp(ctx)
 		err := r.metrics.ConsumeMetrics(octx, md)
 		r.obs.EndMetricsOp(octx, metadata.Type.String(), n, err)
 		if err != nil {
 			r.set.Logger.Error("next consumer refused metrics", zap.Int("data_points", n), zap.Error(err))
 		}
-	}
+	})
+	r.lastFlush = now
 	if ld, n := r.logBuf.take(); n > 0 && r.logs != nil {
 		octx := r.obs.StartLogsOp(ctx)
 		err := r.logs.ConsumeLogs(octx, ld)

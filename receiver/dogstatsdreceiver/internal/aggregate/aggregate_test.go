@@ -412,3 +412,37 @@ func TestOneOffContextsMakeRoomForTheNextInterval(t *testing.T) {
 		t.Fatal("no idle context was evicted")
 	}
 }
+
+func TestFlushToEmitsInParts(t *testing.T) {
+	a := New(testConfig(), 2)
+	f := a.NewFeeder()
+	var sent float64
+	for i := range 250 {
+		f.Add([]parse.Sample{smp(fmt.Sprintf("c%d", i%100), parse.Counter, float64(i)), smp("g", parse.Gauge, 1, fmt.Sprintf("id:%d", i))}, 1)
+		sent += float64(i)
+	}
+	var parts, points int
+	var total float64
+	a.FlushTo(t0, t1, 64, func(md pmetric.Metrics) {
+		parts++
+		n := md.DataPointCount()
+		if n > 64 {
+			t.Fatalf("part of %d points, want at most 64", n)
+		}
+		points += n
+		ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+		for i := range ms.Len() {
+			if ms.At(i).Type() == pmetric.MetricTypeSum {
+				total += ms.At(i).Sum().DataPoints().At(0).DoubleValue()
+			}
+		}
+	})
+	if points != 350 || parts != 6 || total != sent {
+		t.Fatalf("%d points in %d parts, counter total %v; want 350 in 6, %v", points, parts, total, sent)
+	}
+	called := false
+	a.FlushTo(t0, t1, 64, func(pmetric.Metrics) { called = true })
+	if called {
+		t.Fatal("an empty interval was emitted")
+	}
+}

@@ -19,22 +19,42 @@ type snapshot struct {
 
 // Flush emits one data point per context active in (start, end], one per overflow context
 // used, and the timestamped samples, then forgets contexts that were idle for the whole
-// interval (counters after ExpiryIntervals more intervals of zeros). Each shard is locked only
-// while its interval state is swapped out; the output is built without the locks. Flush calls
-// are serialised.
+// interval (counters after ExpiryIntervals more intervals of zeros). It returns them as one
+// pmetric.Metrics; FlushTo hands them out in parts.
 func (a *Aggregator) Flush(start, end time.Time) pmetric.Metrics {
+	var md pmetric.Metrics
+	a.FlushTo(start, end, 0, func(part pmetric.Metrics) { md = part })
+	if md == (pmetric.Metrics{}) {
+		md = pmetric.NewMetrics()
+	}
+	return md
+}
+
+// FlushTo is Flush handing the data points to emit in parts of at most maxPoints (0: one part),
+// so that a flood of contexts never holds a whole interval's pdata at once. emit is not called
+// for an empty interval. Each shard is locked only while its interval state is swapped out;
+// the output is built and emitted without the locks. Flush calls are serialised.
+func (a *Aggregator) FlushTo(start, end time.Time, maxPoints int, emit func(pmetric.Metrics)) {
 	a.flushMu.Lock()
 	defer a.flushMu.Unlock()
 
 	b := newBuilder(&a.cfg, pcommon.NewTimestampFromTime(start), pcommon.NewTimestampFromTime(end))
+	full := func() {
+		if maxPoints > 0 && b.points >= maxPoints {
+			emit(b.md)
+			b.reset()
+		}
+	}
 	var overflow [numTypes]*state
 	for _, s := range a.shards {
 		snap, ts, over := s.swap(a.snap[:0])
 		for i := range snap {
 			b.addContext(snap[i].key, snap[i].st)
+			full()
 		}
 		for i := range ts {
 			b.addTimestamped(&ts[i])
+			full()
 		}
 		for t, st := range over {
 			if st == nil {
@@ -59,7 +79,9 @@ func (a *Aggregator) Flush(start, end time.Time) pmetric.Metrics {
 			a.shards[0].giveBack(st, parse.MetricType(t))
 		}
 	}
-	return b.md
+	if b.points > 0 {
+		emit(b.md)
+	}
 }
 
 // swap takes the shard's interval state: a snapshot of every context with samples (its state is
@@ -191,6 +213,7 @@ type builder struct {
 	cfg        *Config
 	start, end pcommon.Timestamp
 	md         pmetric.Metrics
+	points     int // data points in md
 	resources  map[Resource]pmetric.MetricSlice
 	metrics    map[metricID]pmetric.Metric
 }
@@ -203,11 +226,21 @@ type metricID struct {
 }
 
 func newBuilder(cfg *Config, start, end pcommon.Timestamp) *builder {
-	return &builder{
-		cfg: cfg, start: start, end: end, md: pmetric.NewMetrics(),
+	b := &builder{
+		cfg: cfg, start: start, end: end,
 		resources: make(map[Resource]pmetric.MetricSlice),
 		metrics:   make(map[metricID]pmetric.Metric),
 	}
+	b.reset()
+	return b
+}
+
+// reset starts a new, empty part.
+func (b *builder) reset() {
+	b.md = pmetric.NewMetrics()
+	b.points = 0
+	clear(b.resources)
+	clear(b.metrics)
 }
 
 func (b *builder) metric(k *contextKey, timestamped bool) pmetric.Metric {
@@ -247,6 +280,7 @@ func (b *builder) metric(k *contextKey, timestamped bool) pmetric.Metric {
 
 // addContext adds the data point of one context; a nil st is an idle counter's zero.
 func (b *builder) addContext(k *contextKey, st *state) {
+	b.points++
 	m := b.metric(k, false)
 	switch m.Type() {
 	case pmetric.MetricTypeSum:
@@ -287,6 +321,7 @@ func (b *builder) addContext(k *contextKey, st *state) {
 }
 
 func (b *builder) addTimestamped(p *timestampedPoint) {
+	b.points++
 	m := b.metric(&p.key, true)
 	ts := pcommon.Timestamp(uint64(p.ts) * uint64(time.Second))
 	var dp pmetric.NumberDataPoint
