@@ -6,11 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
-
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // The oracle: bucket indexes decided by exact comparisons with the boundaries, using neither
 // logarithms nor the package's tables.
