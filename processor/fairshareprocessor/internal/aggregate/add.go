@@ -122,12 +122,10 @@ func (s *Store) addExpHistogram(ms *Metric, src source, dp pmetric.ExponentialHi
 	if r == nil {
 		return true
 	}
-	e := &s.win.exps[r.ext]
-	if !e.mergeable(dp, r.points == 0) {
+	if !s.win.exps[r.ext].MergeDataPoint(dp) {
 		s.stats.Unmergeable++
 		return false
 	}
-	e.add(dp, r.points == 0)
 	r.points++
 	if hasHost {
 		s.contributor(r, host, float64(dp.Count()))

@@ -196,7 +196,7 @@ func (s *Store) emitRow(dst pmetric.Metrics, ref RowRef, factor float64) {
 		s.attrs(dp.Attributes(), w, r)
 		dp.SetStartTimestamp(start)
 		dp.SetTimestamp(end)
-		w.exps[r.ext].emit(dp, factor, rng)
+		w.exps[r.ext].FillDataPoint(dp, factor, rng)
 	case kindSummary:
 		dp := s.slot(dst, r, partMain).Summary().DataPoints().AppendEmpty()
 		s.attrs(dp.Attributes(), w, r)

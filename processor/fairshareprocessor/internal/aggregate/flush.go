@@ -156,8 +156,8 @@ func (s *Store) RowInfo(ref RowRef) Info {
 		in.Whale = float64(h.count)
 	case kindExpHistogram:
 		e := &w.exps[r.ext]
-		size += sizeHistFixed + sizeBucket*(len(e.pos.counts)+len(e.neg.counts)+1)
-		in.Whale = float64(e.count)
+		size += sizeHistFixed + sizeBucket*(e.Positive().Len()+e.Negative().Len()+1)
+		in.Whale = e.Count()
 	case kindSummary:
 		sm := &w.summaries[r.ext]
 		size += sizeSummaryBase

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/doghouse-otel/doghouse/internal/exphist"
 )
 
 // histState is an explicit-bucket histogram being merged. Points merge only when their bounds
@@ -138,12 +140,7 @@ func (s *summaryState) emit(dp pmetric.SummaryDataPoint, single bool, factor flo
 // that its mean is exact: 3 * 1.5 becomes 4 or 5, each half the time.
 func scaleCount(c uint64, factor float64, rng *rand.Rand) uint64 {
 	if factor == 1 || c == 0 {
-		return c
+		return c // exact even beyond 2^53
 	}
-	x := float64(c) * factor
-	fl := math.Floor(x)
-	if x-fl > 0 && rng.Float64() < x-fl {
-		fl++
-	}
-	return uint64(fl)
+	return exphist.RoundRandom(float64(c)*factor, rng)
 }

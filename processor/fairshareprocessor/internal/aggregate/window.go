@@ -1,6 +1,10 @@
 package aggregate
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/doghouse-otel/doghouse/internal/exphist"
+)
 
 // Window holds the rows of one resolution interval (Start, Start+Res]. Rows, their keys (in
 // arena) and histogram states live in slices that are reused when the store recycles the window,
@@ -16,7 +20,7 @@ type Window struct {
 	hosts     []string          // top-contributor names of this window's rows (Row.maxHost-1)
 	hostIdx   map[string]uint32 // name -> Row.maxHost
 	hists     []histState
-	exps      []expState
+	exps      []exphist.Histogram
 	summaries []summaryState
 
 	metricRows     []int32  // rows per metric id
@@ -89,7 +93,7 @@ func (w *Window) insert(pos uint64, hash uint64, metric, res uint32, key []byte,
 	case kindExpHistogram:
 		r.ext = int32(len(w.exps))
 		w.exps = grow(w.exps)
-		w.exps[r.ext].reset()
+		w.exps[r.ext].Reset()
 	case kindSummary:
 		r.ext = int32(len(w.summaries))
 		w.summaries = grow(w.summaries)

@@ -64,7 +64,7 @@ func (a *Aggregator) FlushTo(start, end time.Time, maxPoints int, emit func(pmet
 				overflow[t] = st
 				continue
 			}
-			overflow[t].merge(parse.MetricType(t), st, &a.cfg)
+			overflow[t].merge(parse.MetricType(t), st)
 			st.reset()
 			s.giveBack(st, parse.MetricType(t))
 		}
@@ -302,7 +302,7 @@ func (b *builder) addContext(k *contextKey, st *state) {
 	case pmetric.MetricTypeExponentialHistogram:
 		dp := m.ExponentialHistogram().DataPoints().AppendEmpty()
 		b.stamp(dp, k)
-		fillExpHist(dp, st.hist)
+		st.hist.FillDataPoint(dp, 1, nil)
 	case pmetric.MetricTypeHistogram:
 		dp := m.Histogram().DataPoints().AppendEmpty()
 		b.stamp(dp, k)
@@ -310,12 +310,12 @@ func (b *builder) addContext(k *contextKey, st *state) {
 	case pmetric.MetricTypeSummary:
 		dp := m.Summary().DataPoints().AppendEmpty()
 		b.stamp(dp, k)
-		dp.SetCount(roundCount(st.hist.count))
-		dp.SetSum(st.hist.sum)
+		dp.SetCount(roundCount(st.hist.Count()))
+		dp.SetSum(st.hist.Sum())
 		for _, q := range b.cfg.SummaryQuantiles {
 			qv := dp.QuantileValues().AppendEmpty()
 			qv.SetQuantile(q)
-			qv.SetValue(st.hist.quantile(q))
+			qv.SetValue(st.hist.Quantile(q))
 		}
 	}
 }
@@ -385,25 +385,6 @@ func tagKey(t string) string {
 }
 
 func roundCount(c float64) uint64 { return uint64(math.Round(c)) }
-
-func fillExpHist(dp pmetric.ExponentialHistogramDataPoint, h *expHist) {
-	dp.SetScale(h.scale)
-	dp.SetSum(h.sum)
-	dp.SetMin(h.min)
-	dp.SetMax(h.max)
-	zero := roundCount(h.zero)
-	dp.SetZeroCount(zero)
-	total := zero + fillBuckets(dp.Positive(), &h.pos) + fillBuckets(dp.Negative(), &h.neg)
-	dp.SetCount(total)
-}
-
-func fillBuckets(dst pmetric.ExponentialHistogramDataPointBuckets, b *buckets) uint64 {
-	if b.empty() {
-		return 0
-	}
-	dst.SetOffset(b.offset)
-	return appendCounts(dst.BucketCounts(), b.counts)
-}
 
 func fillExplicit(dp pmetric.HistogramDataPoint, e *explicitHist, bounds []float64) {
 	dp.ExplicitBounds().FromRaw(bounds)

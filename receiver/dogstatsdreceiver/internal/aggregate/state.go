@@ -3,6 +3,7 @@ package aggregate
 import (
 	"math"
 
+	"github.com/doghouse-otel/doghouse/internal/exphist"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
 )
 
@@ -15,9 +16,9 @@ type state struct {
 	value float64
 	stamp int64
 
-	members *distinct     // Set
-	hist    *expHist      // Timer, Histogram, Distribution in exponential/summary mode
-	bounded *explicitHist // Timer, Histogram in explicit mode
+	members *distinct          // Set
+	hist    *exphist.Histogram // Timer, Histogram, Distribution in exponential/summary mode
+	bounded *explicitHist      // Timer, Histogram in explicit mode
 }
 
 // explicitHist is a histogram with fixed upper-inclusive bounds, weighted by 1/rate.
@@ -71,12 +72,12 @@ func newState(t parse.MetricType, cfg *Config) *state {
 	case t == parse.Set:
 		st.members = newDistinct()
 	case t == parse.Distribution:
-		st.hist = newExpHist()
+		st.hist = &exphist.Histogram{MaxSize: cfg.MaxBuckets}
 	case t == parse.Timer || t == parse.Histogram:
 		if cfg.TimerMapping == MappingHistogram {
 			st.bounded = &explicitHist{counts: make([]float64, len(cfg.ExplicitBounds)+1)}
 		} else {
-			st.hist = newExpHist()
+			st.hist = &exphist.Histogram{MaxSize: cfg.MaxBuckets}
 		}
 	}
 	return st
@@ -97,13 +98,13 @@ func (st *state) add(s *parse.Sample, stamp int64, cfg *Config) {
 		if st.bounded != nil {
 			st.bounded.add(cfg.ExplicitBounds, s.Value, w)
 		} else {
-			st.hist.add(s.Value, w, cfg.MaxBuckets)
+			st.hist.Add(s.Value, w)
 		}
 	}
 }
 
 // merge folds o (the overflow context of the same type in another shard) into st.
-func (st *state) merge(t parse.MetricType, o *state, cfg *Config) {
+func (st *state) merge(t parse.MetricType, o *state) {
 	if o.samples == 0 {
 		return
 	}
@@ -120,7 +121,7 @@ func (st *state) merge(t parse.MetricType, o *state, cfg *Config) {
 		if st.bounded != nil {
 			st.bounded.merge(o.bounded)
 		} else {
-			st.hist.merge(o.hist, cfg.MaxBuckets)
+			st.hist.Merge(o.hist)
 		}
 	}
 	st.samples += o.samples
@@ -133,7 +134,7 @@ func (st *state) reset() {
 		st.members.reset()
 	}
 	if st.hist != nil {
-		st.hist.reset()
+		st.hist.Reset()
 	}
 	if st.bounded != nil {
 		st.bounded.reset()

@@ -1,0 +1,68 @@
+package aggregate
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
+)
+
+// distributionBatch returns n distribution samples spread over contexts names, with log-normal
+// values across six decades (enough to make every histogram downscale from scale 20) and a mix
+// of sample rates, so that counts are fractional weights.
+func distributionBatch(n, contexts int) []parse.Sample {
+	rng := rand.New(rand.NewPCG(7, 7))
+	names := make([]string, contexts)
+	for i := range names {
+		names[i] = fmt.Sprintf("latency.%d", i)
+	}
+	batch := make([]parse.Sample, n)
+	for i := range batch {
+		batch[i] = parse.Sample{
+			Name: names[i%contexts], Type: parse.Distribution,
+			Value:      math.Exp(rng.NormFloat64()*2.5) * float64(1-2*(i%9/8)), // one in nine negative
+			SampleRate: []float64{1, 0.5, 0.1}[i%3],
+			Tags:       []string{"env:prod", "service:web"},
+		}
+	}
+	return batch
+}
+
+// BenchmarkDistributionAdd measures the hot path of a distribution sample: context lookup and
+// the exponential histogram's Add, in steady state (histograms already at their final scale).
+func BenchmarkDistributionAdd(b *testing.B) {
+	const samples, contexts = 1000, 100
+	batch := distributionBatch(samples, contexts)
+	a := New(Config{MaxContexts: contexts, MaxBuckets: 160}, 1)
+	f := a.NewFeeder()
+	f.Add(batch, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		f.Add(batch, 1)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*samples), "ns/sample")
+	if n := a.Flush(t0, t1).DataPointCount(); n != contexts {
+		b.Fatalf("%d points, want %d", n, contexts)
+	}
+}
+
+// BenchmarkDistributionFlush measures an interval of distributions fed by two workers into two
+// shards, written out as data points.
+func BenchmarkDistributionFlush(b *testing.B) {
+	const samples, contexts = 10_000, 1000
+	batch := distributionBatch(samples, contexts)
+	a := New(Config{MaxContexts: contexts, MaxBuckets: 160}, 2)
+	b.ReportAllocs()
+	var points int
+	f0, f1 := a.NewFeeder(), a.NewFeeder()
+	for b.Loop() {
+		f0.Add(batch[:samples/2], 1)
+		f1.Add(batch[samples/2:], 1)
+		points = a.Flush(t0, t1).DataPointCount()
+	}
+	if points != contexts {
+		b.Fatalf("%d points, want %d", points, contexts)
+	}
+}
