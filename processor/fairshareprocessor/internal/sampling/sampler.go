@@ -8,6 +8,7 @@
 package sampling
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -232,6 +233,20 @@ func (s *Sampler) share(items []Item, level int, grant float64) float64 {
 // keeps a positive probability as long as it fits the pool's grant alone, which is the point of
 // pooling the shares of many groups. When every row fits, t is infinite and each factor is 1.
 func (s *Sampler) pooled(pool []*Item, grant float64) float64 {
+	var kept float64
+	if s.cfg.Mainstays {
+		// Half of the pool's grant keeps its largest rows exactly, as in a leaf: in a flood of
+		// one-row metrics the pool also holds the rows that carry most of the total (an
+		// overflow row folds thousands of metrics), and sampling those would make the total
+		// swing by their whole value.
+		var m int
+		kept, m = poolMainstays(pool, grant/2)
+		pool = pool[m:]
+		grant -= kept
+	}
+	if len(pool) == 0 {
+		return kept
+	}
 	for _, it := range pool {
 		// 1-u is in (0, 1], so no priority is zero and none is infinite.
 		it.prio = (1 - s.rng.Float64()) / it.incl
@@ -261,7 +276,21 @@ func (s *Sampler) pooled(pool []*Item, grant float64) float64 {
 		}
 		it.Factor = f
 	}
-	return used
+	return kept + used
+}
+
+// poolMainstays is mainstays over pooled rows: it moves the rows with the largest Whale to the
+// front of pool and keeps them (factor 1) while they fit in half, largest first, and returns
+// their bytes and count.
+func poolMainstays(pool []*Item, half float64) (float64, int) {
+	slices.SortFunc(pool, func(a, b *Item) int { return cmp.Compare(b.Whale, a.Whale) })
+	var used float64
+	m := 0
+	for ; m < len(pool) && used+pool[m].Size <= half; m++ {
+		used += pool[m].Size
+		pool[m].Factor = 1
+	}
+	return used, m
 }
 
 // partition cuts items (sorted by keys) into the groups of level, ordered by size/weight
