@@ -58,6 +58,20 @@ type metaState struct {
 	winOver         map[uint32]uint64
 }
 
+// appendOthers appends one point under othersName holding value added up over rest, if any.
+func appendOthers(dst pmetric.NumberDataPointSlice, rest []uint32, value func(uint32) int64) {
+	if len(rest) == 0 {
+		return
+	}
+	var n int64
+	for _, id := range rest {
+		n += value(id)
+	}
+	dp := dst.AppendEmpty()
+	dp.Attributes().PutStr(attrMetricName, othersName)
+	dp.SetIntValue(n)
+}
+
 // add folds o's outcome into f (for the metrics summed up under othersName).
 func (f *metricFlush) add(o *metricFlush) {
 	f.inRows += o.inRows
@@ -238,15 +252,7 @@ func (e *engine) metametrics(out pmetric.Metrics, now int64, budget float64) {
 				dp.SetIntValue(int64(m.Cardinality.Estimate(hour)))
 			}
 		}
-		if len(rest) > 0 {
-			var n int
-			for _, id := range rest {
-				n += rows[id]
-			}
-			dp := card.AppendEmpty()
-			dp.Attributes().PutStr(attrMetricName, othersName)
-			dp.SetIntValue(int64(n))
-		}
+		appendOthers(card, rest, func(id uint32) int64 { return int64(rows[id]) })
 		overIDs := e.meta.overIDs[:0]
 		for _, id := range ids {
 			if overs[id] > 0 {
@@ -260,15 +266,7 @@ func (e *engine) metametrics(out pmetric.Metrics, now int64, budget float64) {
 			dp.Attributes().PutStr(attrMetricName, e.store.Metric(id).Name)
 			dp.SetIntValue(int64(overs[id]))
 		}
-		if len(rest) > 0 {
-			var n uint64
-			for _, id := range rest {
-				n += overs[id]
-			}
-			dp := overflow.AppendEmpty()
-			dp.Attributes().PutStr(attrMetricName, othersName)
-			dp.SetIntValue(int64(n))
-		}
+		appendOthers(overflow, rest, func(id uint32) int64 { return int64(overs[id]) })
 		setTimes(card, end, 0)
 		setTimes(hourly, end, 0)
 		setTimes(overflow, end, pcommon.Timestamp(w.Start))
