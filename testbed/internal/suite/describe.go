@@ -13,7 +13,7 @@ func Describe(r RunResult) string {
 		fmt.Fprintf(&b, " [%s sent %d lines in %d datagrams at %.0f/s (behind %d, errors %d), delivered %.4f, counter series %d]",
 			p.Prefix, p.Load.Sent.Lines, p.Load.Sent.Datagrams, p.Load.Rate(), p.Load.Behind, p.Load.Errors, p.Delivered(), p.OutContexts)
 	}
-	fmt.Fprintf(&b, " lines read %.0f accepted %.0f samples %.0f queue drops %.0f contexts dropped %.0f kernel drops %d;"+
+	fmt.Fprintf(&b, " lines read %.0f accepted %.0f samples %.0f queue drops %.0f contexts overflow %.0f kernel drops %d;"+
 		" collector CPU %.2fs (%.2f s per M lines) generator CPU %.2fs over %.1fs; RSS base %s peak %s; output %d points; logs %d; last accepted while stopping %.0f",
 		r.Lines, r.Accepted, r.Samples, r.QueueDrops, r.ContextsOverflow, r.KernelDrops, r.CPU.Seconds(), r.CPUPerMillion(), r.GenCPU.Seconds(), r.LoadTime.Seconds(),
 		mib(r.BaseRSS), mib(r.PeakRSS), r.Output.Points, r.LogRecords, r.LastAccepted)
