@@ -3,11 +3,11 @@
 //
 // Concurrency: the aggregator is split into shards and every context lives in exactly one of
 // them, chosen by the hash of its key (the Datadog Agent routes samples to its time samplers the
-// same way). Each worker owns a Feeder that routes its batches to the shards; a shard's mutex is
-// held for one run of samples. Flush swaps the shards' interval state out under their locks and
+// same way). Each worker owns a Feeder that routes its samples to per-shard batches and hands a
+// full batch to its shard when the shard's mutex is free. Flush swaps the shards' interval state out under their locks and
 // builds pmetric without holding them. Samples handed to Feeder.Add may be reused by the caller
-// as soon as Add returns: a new context copies its tag slice, and every string in a Sample is
-// immutable (interned or freshly allocated by the parser).
+// as soon as Add returns: the feeder copies them with their tag slices, and every string in a
+// Sample is immutable (interned or freshly allocated by the parser).
 package aggregate
 
 import (
@@ -110,72 +110,92 @@ type timestampedPoint struct {
 	ts    int64   // unix seconds
 }
 
-// Feeder routes one worker's samples to the shards. It is not safe for concurrent use: every
-// worker has its own.
+// Feeder routes one worker's samples to the shards. Each shard has a pending batch in the
+// feeder; a batch that reaches the batch size is handed over if the shard's lock is free, and
+// waits for a later try otherwise, so workers rarely block on each other: a worker blocks only
+// when a batch has grown to maxPendingBatches times the batch size, or in Drain. Samples are
+// copied into the pending batches with their tags, so the caller may reuse what it passed to
+// Add. A Feeder is not safe for concurrent use: every worker has its own.
 type Feeder struct {
-	agg    *Aggregator
-	hashes []uint64
-	routed []parse.Sample
-	rhash  []uint64
-	counts []int
+	agg     *Aggregator
+	size    int
+	pending []pendingBatch // by shard
 }
 
-// NewFeeder returns a feeder for one worker.
-func (a *Aggregator) NewFeeder() *Feeder {
-	return &Feeder{agg: a, counts: make([]int, len(a.shards)+1)}
+// pendingBatch holds a shard's samples, their context hashes and their tags.
+type pendingBatch struct {
+	samples []parse.Sample
+	hashes  []uint64
+	tags    []string
 }
 
-// Add folds samples into their shards. stamp is a monotonic arrival time (for example
-// nanoseconds since start) used to pick the last gauge value of the overflow contexts; Tags of
-// each sample are reordered in place.
+// maxPendingBatches bounds a shard's pending samples in a Feeder, in batches: beyond it the
+// feeder waits for the shard's lock.
+const maxPendingBatches = 4
+
+// NewFeeder returns a feeder for one worker that hands samples to a shard in batches of size.
+func (a *Aggregator) NewFeeder(size int) *Feeder {
+	return &Feeder{agg: a, size: max(size, 1), pending: make([]pendingBatch, len(a.shards))}
+}
+
+// Add routes samples to their shards' pending batches and hands over the batches that are full.
+// stamp is a monotonic arrival time (for example nanoseconds since start) used to pick the last
+// gauge value of the overflow contexts.
 func (f *Feeder) Add(samples []parse.Sample, stamp int64) {
-	shards := f.agg.shards
-	if len(shards) == 1 {
-		f.hashes = f.hashes[:0]
-		for i := range samples {
-			f.hashes = append(f.hashes, hashSample(&samples[i]))
-		}
-		shards[0].add(samples, f.hashes, stamp)
-		return
-	}
-	// Counting sort by shard, so each shard's lock is taken once for its run of the batch.
-	f.hashes = f.hashes[:0]
-	clear(f.counts)
+	n := len(f.agg.shards)
 	for i := range samples {
-		h := hashSample(&samples[i])
-		f.hashes = append(f.hashes, h)
-		f.counts[shardOf(h, len(shards))+1]++
+		smp := &samples[i]
+		h := hashSample(smp)
+		pb := &f.pending[shardOf(h, n)]
+		t := len(pb.tags)
+		pb.tags = append(pb.tags, smp.Tags...)
+		pb.samples = append(pb.samples, *smp)
+		pb.samples[len(pb.samples)-1].Tags = pb.tags[t:len(pb.tags):len(pb.tags)]
+		pb.hashes = append(pb.hashes, h)
 	}
-	for i := 1; i < len(f.counts); i++ {
-		f.counts[i] += f.counts[i-1]
-	}
-	f.routed = slices.Grow(f.routed[:0], len(samples))[:len(samples)]
-	f.rhash = slices.Grow(f.rhash[:0], len(samples))[:len(samples)]
-	next := f.counts[:len(shards)]
-	for i, h := range f.hashes {
-		s := shardOf(h, len(shards))
-		f.routed[next[s]], f.rhash[next[s]] = samples[i], h
-		next[s]++
-	}
-	lo := 0
-	for s, sh := range shards {
-		hi := next[s] // after the loop above, next[s] is the end of shard s's run
-		if hi > lo {
-			sh.add(f.routed[lo:hi], f.rhash[lo:hi], stamp)
+	for s := range f.pending {
+		pb := &f.pending[s]
+		switch sh := f.agg.shards[s]; {
+		case len(pb.samples) < f.size:
+		case sh.mu.TryLock():
+			f.handOver(s, stamp)
+		case len(pb.samples) >= maxPendingBatches*f.size:
+			sh.mu.Lock()
+			f.handOver(s, stamp)
 		}
-		lo = hi
 	}
-	clear(f.routed) // drop string references so interner resets can free them
+}
+
+// Drain hands every pending sample to its shard, waiting for the locks; a worker calls it
+// before it waits for more packets, so nothing it parsed is held back from a flush.
+func (f *Feeder) Drain(stamp int64) {
+	for s := range f.pending {
+		if len(f.pending[s].samples) > 0 {
+			f.agg.shards[s].mu.Lock()
+			f.handOver(s, stamp)
+		}
+	}
+}
+
+// handOver adds shard s's pending batch to the shard, whose lock the caller holds, and
+// releases the lock.
+func (f *Feeder) handOver(s int, stamp int64) {
+	pb := &f.pending[s]
+	sh := f.agg.shards[s]
+	sh.addLocked(pb.samples, pb.hashes, stamp)
+	sh.mu.Unlock()
+	clear(pb.samples) // drop string references so interner resets can free them
+	clear(pb.tags)
+	pb.samples, pb.hashes, pb.tags = pb.samples[:0], pb.hashes[:0], pb.tags[:0]
 }
 
 // shardOf maps a context hash to one of n shards (the high bits: the low ones index the map).
 func shardOf(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
 
-// add folds samples, whose context hashes are hashes, into the shard.
-func (s *Shard) add(samples []parse.Sample, hashes []uint64, stamp int64) {
+// addLocked folds samples, whose context hashes are hashes, into the shard, whose lock the
+// caller holds.
+func (s *Shard) addLocked(samples []parse.Sample, hashes []uint64, stamp int64) {
 	cfg := &s.agg.cfg
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for i := range samples {
 		smp := &samples[i]
 		if smp.Timestamp != 0 && (smp.Type == parse.Counter || smp.Type == parse.Gauge) {

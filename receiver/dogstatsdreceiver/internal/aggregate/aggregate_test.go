@@ -56,7 +56,7 @@ func points(t *testing.T, md pmetric.Metrics) map[string]pmetric.Metric {
 
 func TestCountersGaugesSets(t *testing.T) {
 	a := New(testConfig(), 1)
-	s := a.NewFeeder()
+	s := a.NewFeeder(1)
 	c := smp("hits", parse.Counter, 2, "env:prod")
 	c.SampleRate = 0.5
 	batch := []parse.Sample{
@@ -96,12 +96,12 @@ func TestCountersGaugesSets(t *testing.T) {
 func TestTagOrderAndDuplicatesNameOneContext(t *testing.T) {
 	// Several shards and two workers: every form of a context must route to the same shard.
 	a := New(testConfig(), 4)
-	a.NewFeeder().Add([]parse.Sample{
+	a.NewFeeder(1).Add([]parse.Sample{
 		smp("x", parse.Counter, 1, "b:2", "a:1"),
 		smp("x", parse.Counter, 1, "a:1", "b:2", "a:1"),
 		smp("x", parse.Counter, 1, "team:web", "team:api", "bare"),
 	}, 1)
-	a.NewFeeder().Add([]parse.Sample{
+	a.NewFeeder(1).Add([]parse.Sample{
 		smp("x", parse.Counter, 1, "b:2", "a:1", "b:2", "a:1"),
 		smp("x", parse.Counter, 1, "a:1", "b:2"),
 	}, 1)
@@ -136,7 +136,7 @@ func TestHostAndContainerBecomeResources(t *testing.T) {
 	x := smp("m", parse.Gauge, 1)
 	x.Host, x.ContainerID = "web-1", "abc"
 	y := smp("m", parse.Gauge, 2)
-	a.NewFeeder().Add([]parse.Sample{x, y}, 1)
+	a.NewFeeder(1).Add([]parse.Sample{x, y}, 1)
 	md := a.Flush(t0, t1)
 	if md.ResourceMetrics().Len() != 2 {
 		t.Fatalf("%d resources, want 2", md.ResourceMetrics().Len())
@@ -158,7 +158,7 @@ func TestEachContextLivesInOneShard(t *testing.T) {
 	const contexts = 500
 	// Two workers send the same contexts: each context is created once, whatever its shard.
 	for w := range 2 {
-		f := a.NewFeeder()
+		f := a.NewFeeder(1)
 		for i := range contexts {
 			f.Add([]parse.Sample{
 				smp(fmt.Sprintf("c%d", i), parse.Counter, 3), smp("g", parse.Gauge, float64(w)),
@@ -193,7 +193,7 @@ func TestEachContextLivesInOneShard(t *testing.T) {
 
 func TestIdleContextsAreForgotten(t *testing.T) {
 	a := New(testConfig(), 2)
-	f := a.NewFeeder()
+	f := a.NewFeeder(1)
 	f.Add([]parse.Sample{smp("a", parse.Counter, 1), smp("b", parse.Counter, 1)}, 1)
 	a.Flush(t0, t1)
 	f.Add([]parse.Sample{smp("a", parse.Counter, 1)}, 2)
@@ -214,7 +214,7 @@ func TestExpiryEmitsZerosForIdleCounters(t *testing.T) {
 	cfg := testConfig()
 	cfg.ExpiryIntervals = 2
 	a := New(cfg, 2)
-	a.NewFeeder().Add([]parse.Sample{smp("hits", parse.Counter, 5, "env:a"), smp("temp", parse.Gauge, 3)}, 1)
+	a.NewFeeder(1).Add([]parse.Sample{smp("hits", parse.Counter, 5, "env:a"), smp("temp", parse.Gauge, 3)}, 1)
 	a.Flush(t0, t1)
 	for i := range 2 {
 		got := points(t, a.Flush(t0, t1))
@@ -241,7 +241,7 @@ func TestMaxContextsOverflowKeepsTotals(t *testing.T) {
 	// 100 counters and 100 distributions from two workers; only 10 contexts fit.
 	var sent float64
 	for w := range 2 {
-		f := a.NewFeeder()
+		f := a.NewFeeder(1)
 		for i := range 100 {
 			v := float64(i + 1)
 			sent += v
@@ -288,7 +288,7 @@ func TestMaxContextsOverflowKeepsTotals(t *testing.T) {
 	}
 	// Idle contexts are forgotten and there is room again.
 	a.Flush(t1, t1.Add(time.Second))
-	a.NewFeeder().Add([]parse.Sample{smp("new", parse.Counter, 1)}, 2)
+	a.NewFeeder(1).Add([]parse.Sample{smp("new", parse.Counter, 1)}, 2)
 	if got := a.Stats.Overflowed.Load(); got != 380 {
 		t.Fatalf("overflowed %d after the contexts were released, want still 380", got)
 	}
@@ -299,7 +299,7 @@ func TestTimestampedSamplesKeepTheirTime(t *testing.T) {
 	c := smp("jobs", parse.Counter, 5)
 	c.Timestamp, c.SampleRate = 1_600_000_000, 0.5
 	g := smp("jobs", parse.Counter, 1) // same name, aggregated
-	a.NewFeeder().Add([]parse.Sample{c, g}, 1)
+	a.NewFeeder(1).Add([]parse.Sample{c, g}, 1)
 	md := a.Flush(t0, t1)
 	if md.DataPointCount() != 2 {
 		t.Fatalf("%d points, want 2", md.DataPointCount())
@@ -334,7 +334,7 @@ func TestTimerMappings(t *testing.T) {
 		a := New(cfg, 1)
 		batch := []parse.Sample{smp("lat", parse.Timer, 5), smp("lat", parse.Timer, 50)}
 		batch[1].SampleRate = 0.25 // weighs 4
-		a.NewFeeder().Add(batch, 1)
+		a.NewFeeder(1).Add(batch, 1)
 		m := points(t, a.Flush(t0, t1))["lat/"+tc.want.String()]
 		if m.Type() != tc.want {
 			t.Fatalf("mapping %v: got type %v", tc.mapping, m.Type())
@@ -364,7 +364,7 @@ func TestTimerMappings(t *testing.T) {
 
 func TestLargeSetsSwitchToASketchAndStayAccurate(t *testing.T) {
 	a := New(testConfig(), 2)
-	feeders := []*Feeder{a.NewFeeder(), a.NewFeeder()}
+	feeders := []*Feeder{a.NewFeeder(1), a.NewFeeder(1)}
 	const n = 50_000
 	for i := range n {
 		// Every member twice, half of them through the other shard.
@@ -379,7 +379,7 @@ func TestLargeSetsSwitchToASketchAndStayAccurate(t *testing.T) {
 		t.Fatalf("estimated %d distinct members, want %d within 3.3%%", got, n)
 	}
 	// The next interval counts from zero, exactly again below the limit.
-	a.NewFeeder().Add([]parse.Sample{{Name: "u", Type: parse.Set, SetValue: "x", SampleRate: 1}}, 2)
+	a.NewFeeder(1).Add([]parse.Sample{{Name: "u", Type: parse.Set, SetValue: "x", SampleRate: 1}}, 2)
 	if got := points(t, a.Flush(t1, t1.Add(time.Second)))["u/Gauge"].Gauge().DataPoints().At(0).IntValue(); got != 1 {
 		t.Fatalf("next interval: %d members, want 1", got)
 	}
@@ -393,7 +393,7 @@ func TestOneOffContextsMakeRoomForTheNextInterval(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxContexts = 100
 	a := New(cfg, 2)
-	f := a.NewFeeder()
+	f := a.NewFeeder(1)
 	for interval := range 5 {
 		for i := range 90 { // 90 per interval: shards fill unevenly, so stay a little below
 			f.Add([]parse.Sample{smp(fmt.Sprintf("id.%d.%d", interval, i), parse.Counter, 1)}, 1)
@@ -415,7 +415,7 @@ func TestOneOffContextsMakeRoomForTheNextInterval(t *testing.T) {
 
 func TestFlushToEmitsInParts(t *testing.T) {
 	a := New(testConfig(), 2)
-	f := a.NewFeeder()
+	f := a.NewFeeder(1)
 	var sent float64
 	for i := range 250 {
 		f.Add([]parse.Sample{smp(fmt.Sprintf("c%d", i%100), parse.Counter, float64(i)), smp("g", parse.Gauge, 1, fmt.Sprintf("id:%d", i))}, 1)

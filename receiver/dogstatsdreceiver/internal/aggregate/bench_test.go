@@ -36,11 +36,13 @@ func BenchmarkDistributionAdd(b *testing.B) {
 	const samples, contexts = 1000, 100
 	batch := distributionBatch(samples, contexts)
 	a := New(Config{MaxContexts: contexts, MaxBuckets: 160}, 1)
-	f := a.NewFeeder()
+	f := a.NewFeeder(32)
 	f.Add(batch, 0)
+	f.Drain(0)
 	b.ReportAllocs()
 	for b.Loop() {
 		f.Add(batch, 1)
+		f.Drain(1)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*samples), "ns/sample")
 	if n := a.Flush(t0, t1).DataPointCount(); n != contexts {
@@ -56,10 +58,12 @@ func BenchmarkDistributionFlush(b *testing.B) {
 	a := New(Config{MaxContexts: contexts, MaxBuckets: 160}, 2)
 	b.ReportAllocs()
 	var points int
-	f0, f1 := a.NewFeeder(), a.NewFeeder()
+	f0, f1 := a.NewFeeder(32), a.NewFeeder(32)
 	for b.Loop() {
 		f0.Add(batch[:samples/2], 1)
 		f1.Add(batch[samples/2:], 1)
+		f0.Drain(1)
+		f1.Drain(1)
 		points = a.Flush(t0, t1).DataPointCount()
 	}
 	if points != contexts {

@@ -32,7 +32,7 @@ func BenchmarkContextMemory(b *testing.B) {
 				runtime.ReadMemStats(&before)
 				a := New(Config{MaxContexts: n, MaxBuckets: 160}, 1)
 				batch := make([]parse.Sample, 1)
-				f := a.NewFeeder()
+				f := a.NewFeeder(1)
 				for i := range n {
 					for v := range tc.values {
 						batch[0] = parse.Sample{Name: names[i], Type: tc.typ, Value: float64(v + 1), SampleRate: 1, Tags: append(batch[0].Tags[:0], tags...)}

@@ -36,7 +36,7 @@ func (b *Batcher) SetStamp(stamp int64) { b.stamp = stamp }
 // packed line may overshoot it.
 func (b *Batcher) full() bool { return len(b.samples) >= b.size }
 
-// Flush hands the pending samples to the aggregator and empties the batch.
+// Flush hands the pending samples to the feeder and empties the batch.
 func (b *Batcher) Flush() {
 	if len(b.samples) == 0 {
 		return
@@ -46,4 +46,10 @@ func (b *Batcher) Flush() {
 	b.samples = b.samples[:0]
 	clear(b.tags)
 	b.tags = b.tags[:0]
+}
+
+// Drain flushes the batch and makes the feeder hand every sample to the aggregator.
+func (b *Batcher) Drain() {
+	b.Flush()
+	b.feeder.Drain(b.stamp)
 }

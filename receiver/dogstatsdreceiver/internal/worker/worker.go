@@ -71,6 +71,10 @@ type Worker struct {
 
 // New returns a worker feeding agg and logs, giving packets back to pool.
 func New(cfg Config, pool *packets.Pool, agg *aggregate.Aggregator, logs LogSink, stats *Stats, epoch time.Time) *Worker {
+	size := cfg.BatchSize
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
 	in := intern.New(cfg.InternerSize, cfg.InternerMaxLen)
 	p := parse.New(in)
 	if cfg.MaxNameLength > 0 || cfg.MaxTagsLength > 0 {
@@ -78,7 +82,7 @@ func New(cfg Config, pool *packets.Pool, agg *aggregate.Aggregator, logs LogSink
 	}
 	return &Worker{
 		cfg: cfg, pool: pool, interner: in, parser: p,
-		batcher: NewBatcher(cfg.BatchSize, agg.NewFeeder()), logs: logs, stats: stats, epoch: epoch,
+		batcher: NewBatcher(size, agg.NewFeeder(size)), logs: logs, stats: stats, epoch: epoch,
 	}
 }
 
@@ -97,7 +101,7 @@ func (w *Worker) Process(batch packets.Packets) {
 		w.processPacket(p)
 		w.pool.Put(p)
 	}
-	w.batcher.Flush()
+	w.batcher.Drain()
 	w.publish()
 }
 
