@@ -123,13 +123,7 @@ func TestGolden(t *testing.T) {
 
 			var b Batch
 			s.Flush(at(tc.flushAt), false, &b)
-			out := pmetric.NewMetrics()
-			ones := make([]float64, len(b.Rows))
-			for i := range ones {
-				ones[i] = 1
-			}
-			s.Emit(out, b.Rows, ones)
-			s.Release(&b)
+			out := emitUnsampled(s, &b)
 
 			compareGolden(t, filepath.Join(dir, "expected.yaml"), out)
 			pass := filepath.Join(dir, "passthrough.yaml")
@@ -169,4 +163,16 @@ func compareGolden(t *testing.T, path string, got pmetric.Metrics) {
 	); err != nil {
 		t.Errorf("%s: %v", path, err)
 	}
+}
+
+// emitUnsampled emits every row of b with factor 1 and releases b.
+func emitUnsampled(s *Store, b *Batch) pmetric.Metrics {
+	out := pmetric.NewMetrics()
+	ones := make([]float64, len(b.Rows))
+	for i := range ones {
+		ones[i] = 1
+	}
+	s.Emit(out, b.Rows, ones)
+	s.Release(b)
+	return out
 }

@@ -328,13 +328,7 @@ func TestMaxMetricsBoundsTheTableAndKeepsTotals(t *testing.T) {
 			t.Fatalf("second %d: %d metrics tracked, %d ids, want at most 10 and 11", sec, s.Metrics(), len(s.metrics))
 		}
 		s.Flush(at(float64(sec)+2.1), false, &b)
-		out := pmetric.NewMetrics()
-		ones := make([]float64, len(b.Rows))
-		for i := range ones {
-			ones[i] = 1
-		}
-		s.Emit(out, b.Rows, ones)
-		s.Release(&b)
+		out := emitUnsampled(s, &b)
 		rms := out.ResourceMetrics()
 		for i := range rms.Len() {
 			ms := rms.At(i).ScopeMetrics().At(0).Metrics()
