@@ -28,7 +28,7 @@ const (
 	defaultInternerSize     = 4096
 	defaultBatchSize        = 32
 	defaultInterval         = time.Second
-	// 100k contexts cost about 33 MB as counters, 276 MB as distributions of 20 distinct values
+	// 100k contexts cost about 33 MB as counters, 278 MB as distributions of 20 distinct values
 	// (BenchmarkContextMemory; README).
 	defaultMaxContexts    = 100_000
 	defaultMaxTimestamped = 100_000
