@@ -201,9 +201,6 @@ var overflowNames = [numTypes]string{
 	parse.Distribution: "dogstatsd.overflow.distribution",
 }
 
-// OverflowName returns the metric name of the overflow context of type t.
-func OverflowName(t parse.MetricType) string { return overflowNames[t] }
-
 func overflowKey(t parse.MetricType) contextKey {
 	return contextKey{name: overflowNames[t], typ: t, overflow: true}
 }

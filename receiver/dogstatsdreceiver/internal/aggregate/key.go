@@ -103,10 +103,6 @@ func (k *contextKey) matches(s *parse.Sample) bool {
 	return k.sameOrigin(s) && slices.Equal(k.tags, s.Tags)
 }
 
-func (k *contextKey) equal(o *contextKey) bool {
-	return k.name == o.name && k.typ == o.typ && k.res == o.res && slices.Equal(k.tags, o.tags)
-}
-
 func resourceOf(s *parse.Sample) Resource {
 	return Resource{Host: s.Host, ContainerID: s.ContainerID, ExternalData: s.ExternalData}
 }
