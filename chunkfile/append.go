@@ -37,8 +37,27 @@ func (w *Writer) touch(ref SeriesRef) {
 	if w.stamp[ref] != w.seq {
 		w.stamp[ref] = w.seq
 		w.cnt[ref] = 0
-		w.active = append(w.active, w.series[ref])
+		w.active = append(w.active, w.takeBuf(ref))
 	}
+}
+
+// takeBuf gives series ref a column buffer for the current block. Buffers exist only for the
+// series of the block and go back to a free list of their kind when it is cut, so a writer
+// with many series holds a few bytes per series, not a buffer each. Kinds do not share
+// buffers: a number buffer's columns alias the writer's sort arrays.
+func (w *Writer) takeBuf(ref SeriesRef) *seriesBuf {
+	k := w.kinds[ref]
+	var b *seriesBuf
+	if f := w.free[k]; len(f) > 0 {
+		b = f[len(f)-1]
+		f[len(f)-1] = nil
+		w.free[k] = f[:len(f)-1]
+	} else {
+		b = &seriesBuf{kind: k}
+	}
+	b.id = uint64(ref)
+	w.series[ref] = b
+	return b
 }
 
 // logNumber appends a gauge or sum point to the arrival log. Number points are logged in
@@ -148,14 +167,14 @@ func (w *Writer) Append(ref SeriesRef, p Point) error {
 	if w.closed {
 		return ErrClosed
 	}
-	b := w.series[ref]
-	if err := b.check(&p); err != nil {
+	if err := checkPoint(w.kinds[ref], ref, &p); err != nil {
 		return err
 	}
 	if err := w.cut(p.T); err != nil {
 		return err
 	}
 	w.touch(ref)
+	b := w.series[ref]
 	if w.opts.Checkpoints {
 		w.ckPoints = append(w.ckPoints, ckPoint{ref: ref, p: clonePoint(p)})
 	}

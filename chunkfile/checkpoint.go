@@ -83,7 +83,7 @@ func (w *Writer) encodeCheckpoint() ([]byte, error) {
 	}
 	ck := w.ck
 	for i := len(ck.series); i < len(w.series); i++ {
-		ck.series = append(ck.series, &seriesBuf{id: uint64(i), kind: w.kinds[i]})
+		ck.series = append(ck.series, nil)
 		ck.kinds = append(ck.kinds, w.kinds[i])
 		ck.stamp = append(ck.stamp, 0)
 		ck.cnt = append(ck.cnt, 0)

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/doghouse-otel/doghouse/chunkfile/internal/enc"
 	"github.com/klauspost/compress/zstd"
@@ -75,9 +76,18 @@ func appendFrame(dst []byte, typ byte, payload []byte) []byte {
 
 func appendU64(dst []byte, v uint64) []byte { return binary.LittleEndian.AppendUint64(dst, v) }
 
+// encoders are shared by all writers: EncodeAll keeps no state between calls, and a writer
+// per segment would otherwise allocate an encoder (and its history buffer) per segment.
+var encoders = sync.Pool{New: func() any {
+	// A 1 MiB window bounds the history buffer to about 1 MiB instead of 8; blocks and
+	// checkpoints are usually smaller, and matches further back than that are rare.
+	e, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1),
+		zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
+	return e
+}}
+
 // frameCompressor zstd-compresses frame payloads when that pays.
 type frameCompressor struct {
-	enc    *zstd.Encoder
 	buf    []byte
 	misses int // consecutive blocks zstd did not shrink
 	skips  int
@@ -100,12 +110,10 @@ func (c *frameCompressor) tryBlock() bool {
 // appendMaybeCompressed appends a frame holding payload, compressed if that is smaller.
 func (c *frameCompressor) appendMaybeCompressed(dst []byte, typ byte, payload []byte, try bool) []byte {
 	if try && len(payload) > 64 {
-		if c.enc == nil {
-			c.enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault),
-				zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
-		}
 		c.buf = enc.AppendUvarint(c.buf[:0], uint64(len(payload)))
-		c.buf = c.enc.EncodeAll(payload, c.buf)
+		ze := encoders.Get().(*zstd.Encoder)
+		c.buf = ze.EncodeAll(payload, c.buf)
+		encoders.Put(ze)
 		if len(c.buf) < len(payload) {
 			c.misses = 0
 			return appendFrame(dst, typ|frameCompressed, c.buf)

@@ -21,6 +21,8 @@ const (
 	KindHistogram
 	KindExpHistogram
 	KindSummary
+
+	numKinds = int(KindSummary) + 1 // array size for per-kind tables
 )
 
 // String returns the kind's name as used in dumps.

@@ -79,15 +79,15 @@ func (b *seriesBuf) addTime(t, start int64) {
 	}
 }
 
-// check reports a point that does not fit the (non-number) series kind.
-func (b *seriesBuf) check(p *Point) error {
+// checkPoint reports a point that does not fit the (non-number) kind of series ref.
+func checkPoint(kind Kind, ref SeriesRef, p *Point) error {
 	switch {
-	case b.kind == KindHistogram && p.Hist == nil:
-		return fmt.Errorf("series %d is a histogram: point has no Hist", b.id)
-	case b.kind == KindExpHistogram && p.Exp == nil:
-		return fmt.Errorf("series %d is an exponential histogram: point has no Exp", b.id)
-	case b.kind == KindSummary && p.Summary == nil:
-		return fmt.Errorf("series %d is a summary: point has no Summary", b.id)
+	case kind == KindHistogram && p.Hist == nil:
+		return fmt.Errorf("series %d is a histogram: point has no Hist", ref)
+	case kind == KindExpHistogram && p.Exp == nil:
+		return fmt.Errorf("series %d is an exponential histogram: point has no Exp", ref)
+	case kind == KindSummary && p.Summary == nil:
+		return fmt.Errorf("series %d is a summary: point has no Summary", ref)
 	}
 	return nil
 }

@@ -74,8 +74,9 @@ type Writer struct {
 	opts     Options
 	dur      int64
 
-	series []*seriesBuf
-	index  map[string]SeriesRef
+	series []*seriesBuf // nil while the series has no point in the current block
+	free   [numKinds][]*seriesBuf
+	index  map[seriesKey]SeriesRef
 	defs   []byte // encoded definitions not yet written
 	nDefs  int
 	nDone  int // definitions written
@@ -139,7 +140,7 @@ func newWriter(w io.Writer, opts Options) *Writer {
 	if opts.BlockDuration > 0 {
 		dur = max(opts.BlockDuration.Milliseconds(), 1)
 	}
-	return &Writer{out: w, opts: opts, dur: dur, index: map[string]SeriesRef{}, seq: 1}
+	return &Writer{out: w, opts: opts, dur: dur, index: map[seriesKey]SeriesRef{}, seq: 1}
 }
 
 // AddSeries interns a series descriptor and returns its ref; adding an identical descriptor
@@ -155,17 +156,17 @@ func (w *Writer) AddSeries(s Series) (SeriesRef, error) {
 	}
 	start := len(w.defs)
 	w.defs = appendSeries(w.defs, &ns)
-	if ref, ok := w.index[string(w.defs[start:])]; ok { // no allocation on a hit
+	key := keyOf(w.defs[start:])
+	if ref, ok := w.index[key]; ok {
 		w.defs = w.defs[:start]
 		return ref, nil
 	}
-	key := string(w.defs[start:])
 	ref := SeriesRef(len(w.series))
-	w.index[key] = ref
 	if ref > math.MaxUint32 {
 		return 0, errors.New("a writer holds at most 2^32 series per file")
 	}
-	w.series = append(w.series, &seriesBuf{id: uint64(ref), kind: ns.Kind})
+	w.index[key] = ref
+	w.series = append(w.series, nil)
 	w.kinds = append(w.kinds, ns.Kind)
 	w.stamp = append(w.stamp, 0)
 	w.cnt = append(w.cnt, 0)
@@ -235,8 +236,11 @@ func (w *Writer) defsWritten(off int64) {
 
 // resetBlock empties the block buffers after the block was written.
 func (w *Writer) resetBlock() {
-	for _, b := range w.active {
+	for i, b := range w.active {
 		b.reset()
+		w.series[b.id] = nil
+		w.free[b.kind] = append(w.free[b.kind], b)
+		w.active[i] = nil
 	}
 	w.active = w.active[:0]
 	w.log = w.log[:0]

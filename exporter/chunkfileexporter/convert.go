@@ -3,6 +3,7 @@ package chunkfileexporter
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"time"
 
@@ -20,11 +21,12 @@ type converter struct {
 	resource   []chunkfile.Attr
 	lastReject string
 
-	// refs caches the series refs of the current writer by an exact byte key of the series
-	// (metric identity, scope, resource and point attributes in map order), so a known series
-	// costs one map lookup instead of AddSeries' normalisation. A key with the same attributes
-	// in another order only misses the cache; AddSeries still returns the same ref.
-	refs     map[string]chunkfile.SeriesRef
+	// refs caches the series refs of the current writer by a 128-bit hash of an exact byte key
+	// of the series (metric identity, scope, resource and point attributes in map order), so a
+	// known series costs one map lookup instead of AddSeries' normalisation, and 20 bytes of
+	// memory whatever its length. A key with the same attributes in another order only misses
+	// the cache; AddSeries still returns the same ref.
+	refs     map[refKey]chunkfile.SeriesRef
 	refsOf   *chunkfile.Writer
 	key      []byte
 	metricAt int // len(key) after the metric identity
@@ -34,7 +36,7 @@ type converter struct {
 // error is an I/O error of w (a block cut while appending); bad points are skipped, not errors.
 func (c *converter) write(w *chunkfile.Writer, md pmetric.Metrics) (written, rejected int, err error) {
 	if c.refsOf != w {
-		c.refs, c.refsOf = make(map[string]chunkfile.SeriesRef), w
+		c.refs, c.refsOf = make(map[refKey]chunkfile.SeriesRef), w
 	}
 	rms := md.ResourceMetrics()
 	for i := range rms.Len() {
@@ -56,6 +58,16 @@ func (c *converter) write(w *chunkfile.Writer, md pmetric.Metrics) (written, rej
 		}
 	}
 	return written, rejected, nil
+}
+
+// refKey is a series' cache key: two independent 64-bit hashes of its byte key. Two series
+// would have to collide in 128 bits to share a ref (below 2^-63 for 2^32 series).
+type refKey [2]uint64
+
+var refSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+func refKeyOf(key []byte) refKey {
+	return refKey{maphash.Bytes(refSeeds[0], key), maphash.Bytes(refSeeds[1], key)}
 }
 
 func (c *converter) reject(format string, args ...any) { c.lastReject = fmt.Sprintf(format, args...) }
@@ -83,7 +95,8 @@ func (c *converter) writeMetric(w *chunkfile.Writer, m pmetric.Metric, scope pco
 		}
 		c.attrs = appendAttrs(c.attrs[:0], attrs)
 		c.key = appendAttrKey(c.key[:c.metricAt], c.attrs)
-		ref, ok := c.refs[string(c.key)]
+		rk := refKeyOf(c.key)
+		ref, ok := c.refs[rk]
 		if !ok {
 			c.series.Attrs = c.attrs
 			var err error
@@ -92,7 +105,7 @@ func (c *converter) writeMetric(w *chunkfile.Writer, m pmetric.Metric, scope pco
 				c.reject("metric %q: %v", m.Name(), err)
 				return nil
 			}
-			c.refs[string(c.key)] = ref
+			c.refs[rk] = ref
 		}
 		if err := w.Append(ref, p); err != nil {
 			return err
