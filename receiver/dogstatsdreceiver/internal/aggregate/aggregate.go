@@ -77,8 +77,11 @@ type entry struct {
 	key  contextKey
 	st   *state
 	hash uint64
-	idle int // flushes in a row without a sample
-	next *entry
+	idle int32 // flushes in a row without a sample
+	// probation marks a context first seen in this interval that was not released after a
+	// single interval at the last flush: it is released right after its first flush.
+	probation bool
+	next      *entry
 }
 
 // New returns an aggregator with n shards (at least one).
@@ -101,6 +104,16 @@ type Shard struct {
 	spare       [numTypes][]*state // reset states handed back by Flush, reused by new intervals
 	idle        []*entry           // the contexts at the last flush: evictable while still without a sample
 	wire        []string           // scratch: a sample's tags in wire order while they are sorted
+
+	// The doorkeeper. A context is kept between intervals only once it has come back: a new
+	// context is on probation and released at its first flush, leaving one bit (of its hash)
+	// in seen. A context that comes back in the next interval finds its bit and stays. So a
+	// flood of one-off contexts holds memory for one interval, not two, and a context that
+	// recurs pays for one more creation in its life. A false hit (another context's bits) only
+	// keeps a one-off context for one more interval.
+	seen      []uint64
+	spareSeen []uint64
+	probation int // contexts on probation now
 }
 
 // timestampedPoint is a `|T` sample kept as is, outside aggregation.
@@ -253,8 +266,44 @@ func (s *Shard) lookupCanonical(smp *parse.Sample, h uint64) *entry {
 		key.wire = slices.Clone(s.wire)
 	}
 	e = &entry{key: key, hash: h, next: s.contexts[h]}
+	// Counters with an expiry must emit zeros after their last sample: they are kept.
+	if !s.seenHas(h) && (key.typ != parse.Counter || s.agg.cfg.ExpiryIntervals == 0) {
+		e.probation = true
+		s.probation++
+	}
 	s.contexts[h] = e
 	return e
+}
+
+// seenBits returns the two doorkeeper bits of hash h in a filter of words 64-bit words.
+func seenBits(h uint64, words int) (uint64, uint64) {
+	mask := uint64(words)*64 - 1
+	return h & mask, (h * 0x9e3779b97f4a7c15 >> 32) & mask
+}
+
+// seenHas reports whether both of h's doorkeeper bits are set.
+func (s *Shard) seenHas(h uint64) bool {
+	if len(s.seen) == 0 {
+		return false
+	}
+	i, j := seenBits(h, len(s.seen))
+	return s.seen[i/64]&(1<<(i%64)) != 0 && s.seen[j/64]&(1<<(j%64)) != 0
+}
+
+// nextSeen returns a cleared doorkeeper for the contexts on probation now: 16 bits and two
+// hashes per context (about one false hit in seventy), a power of two of at least 64 bits.
+func (s *Shard) nextSeen() []uint64 {
+	words := 1
+	for words*64 < 16*s.probation {
+		words *= 2
+	}
+	f := s.spareSeen
+	if cap(f) < words || cap(f) > 4*words {
+		f = make([]uint64, words)
+	}
+	f = f[:words]
+	clear(f)
+	return f
 }
 
 // evictIdle forgets one context of the last flush that has had no sample since, to make room

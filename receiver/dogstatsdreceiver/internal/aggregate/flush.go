@@ -93,15 +93,25 @@ func (s *Shard) swap(snap []snapshot) ([]snapshot, []timestampedPoint, [numTypes
 	defer s.mu.Unlock()
 	clear(s.idle)
 	s.idle = s.idle[:0]
+	seen := s.nextSeen()
 	for h, head := range s.contexts {
 		var kept *entry
 		for e := head; e != nil; {
 			next := e.next
 			switch {
+			case e.st != nil && e.probation:
+				snap = append(snap, snapshot{key: &e.key, st: e.st})
+				s.n--
+				s.agg.Stats.Contexts.Add(-1)
+				i, j := seenBits(e.hash, len(seen))
+				seen[i/64] |= 1 << (i % 64)
+				seen[j/64] |= 1 << (j % 64)
+				e = next
+				continue
 			case e.st != nil:
 				snap = append(snap, snapshot{key: &e.key, st: e.st})
 				e.st, e.idle = nil, 0
-			case e.key.typ == parse.Counter && e.idle < expiry:
+			case e.key.typ == parse.Counter && int(e.idle) < expiry:
 				snap = append(snap, snapshot{key: &e.key})
 				e.idle++
 			default:
@@ -121,6 +131,8 @@ func (s *Shard) swap(snap []snapshot) ([]snapshot, []timestampedPoint, [numTypes
 			s.contexts[h] = kept
 		}
 	}
+	s.seen, s.spareSeen = seen, s.seen
+	s.probation = 0
 	s.trimSpares()
 	ts := s.timestamped
 	s.timestamped = nil

@@ -403,7 +403,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.DogstatsdContextsCreated, err = builder.meter.Int64ObservableCounter(
 		"otelcol_dogstatsd_contexts_created",
-		metric.WithDescription("Contexts created; during a cardinality flood it grows by the new contexts per interval. [Alpha]"),
+		metric.WithDescription("Contexts created; during a cardinality flood it grows by the new contexts per interval. A recurring context is created twice, at its first and second interval (the first creation is released at its flush). [Alpha]"),
 		metric.WithUnit("{context}"),
 	)
 	errs = errors.Join(errs, err)

@@ -54,7 +54,7 @@ func AssertEqualDogstatsdContexts(t *testing.T, tt *componenttest.Telemetry, dps
 func AssertEqualDogstatsdContextsCreated(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_dogstatsd_contexts_created",
-		Description: "Contexts created; during a cardinality flood it grows by the new contexts per interval. [Alpha]",
+		Description: "Contexts created; during a cardinality flood it grows by the new contexts per interval. A recurring context is created twice, at its first and second interval (the first creation is released at its flush). [Alpha]",
 		Unit:        "{context}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
