@@ -101,9 +101,10 @@ type Shard struct {
 	n           int              // entries in contexts
 	overflow    [numTypes]*state // the overflow context of each type, nil until used
 	timestamped []timestampedPoint
-	spare       [numTypes][]*state // reset states handed back by Flush, reused by new intervals
-	idle        []*entry           // the contexts at the last flush: evictable while still without a sample
-	wire        []string           // scratch: a sample's tags in wire order while they are sorted
+	spare       [numTypes][]*state     // reset states handed back by Flush, reused by new intervals
+	idle        []*entry               // the contexts at the last flush: evictable while still without a sample
+	wire        []string               // scratch: a sample's tags in wire order while they are sorted
+	resources   map[Resource]*Resource // origins of the contexts, shared by their keys
 
 	// The doorkeeper. A context is kept between intervals only once it has come back: a new
 	// context is on probation and released at its first flush, leaving one bit (of its hash)
@@ -261,10 +262,7 @@ func (s *Shard) lookupCanonical(smp *parse.Sample, h uint64) *entry {
 	}
 	s.n++
 	stats.Created.Add(1)
-	key := keyOf(smp)
-	if !slices.Equal(s.wire, key.tags) {
-		key.wire = slices.Clone(s.wire)
-	}
+	key := s.keyOf(smp, s.wire)
 	e = &entry{key: key, hash: h, next: s.contexts[h]}
 	// Counters with an expiry must emit zeros after their last sample: they are kept.
 	if !s.seenHas(h) && (key.typ != parse.Counter || s.agg.cfg.ExpiryIntervals == 0) {
@@ -390,12 +388,35 @@ func (s *Shard) addTimestamped(smp *parse.Sample) {
 	if smp.Type == parse.Counter {
 		v /= smp.SampleRate
 	}
-	s.timestamped = append(s.timestamped, timestampedPoint{key: keyOf(smp), value: v, ts: smp.Timestamp})
+	s.timestamped = append(s.timestamped, timestampedPoint{key: s.keyOf(smp, nil), value: v, ts: smp.Timestamp})
 }
 
-func keyOf(smp *parse.Sample) contextKey {
-	return contextKey{
-		name: smp.Name, typ: smp.Type, res: resourceOf(smp),
-		tags: append([]string(nil), smp.Tags...),
+// keyOf returns the key of smp, whose tags are canonical; wire is the order the tags arrived
+// in, kept when it differs.
+func (s *Shard) keyOf(smp *parse.Sample, wire []string) contextKey {
+	n := len(smp.Tags)
+	if slices.Equal(wire, smp.Tags) {
+		wire = nil
 	}
+	all := make([]string, n+len(wire))
+	copy(all, smp.Tags)
+	copy(all[n:], wire)
+	return contextKey{name: smp.Name, typ: smp.Type, res: s.resource(smp), all: all, ntags: uint32(n)}
+}
+
+// resource returns the shard's shared copy of smp's origin.
+func (s *Shard) resource(smp *parse.Sample) *Resource {
+	r := resourceOf(smp)
+	if r == (Resource{}) {
+		return noResource
+	}
+	if p, ok := s.resources[r]; ok {
+		return p
+	}
+	if s.resources == nil {
+		s.resources = map[Resource]*Resource{}
+	}
+	p := &r
+	s.resources[r] = p
+	return p
 }

@@ -133,6 +133,13 @@ func (s *Shard) swap(snap []snapshot) ([]snapshot, []timestampedPoint, [numTypes
 	}
 	s.seen, s.spareSeen = seen, s.seen
 	s.probation = 0
+	// Keys keep their origin; the next interval's new contexts share fresh copies. A map that
+	// grew in a flood of origins is dropped rather than kept at its size.
+	if len(s.resources) > 1024 {
+		s.resources = nil
+	} else {
+		clear(s.resources)
+	}
 	s.trimSpares()
 	ts := s.timestamped
 	s.timestamped = nil
@@ -214,7 +221,7 @@ var overflowNames = [numTypes]string{
 }
 
 func overflowKey(t parse.MetricType) contextKey {
-	return contextKey{name: overflowNames[t], typ: t, overflow: true}
+	return contextKey{name: overflowNames[t], typ: t, res: noResource, overflow: true}
 }
 
 // builder groups data points by resource (host, container) and by metric (name, type).
@@ -253,11 +260,11 @@ func (b *builder) reset() {
 }
 
 func (b *builder) metric(k *contextKey, timestamped bool) pmetric.Metric {
-	id := metricID{k.res, k.name, k.typ, timestamped}
+	id := metricID{*k.res, k.name, k.typ, timestamped}
 	if m, ok := b.metrics[id]; ok {
 		return m
 	}
-	ms, ok := b.resources[k.res]
+	ms, ok := b.resources[*k.res]
 	if !ok {
 		rm := b.md.ResourceMetrics().AppendEmpty()
 		k.res.Put(rm.Resource().Attributes())
@@ -265,7 +272,7 @@ func (b *builder) metric(k *contextKey, timestamped bool) pmetric.Metric {
 		sm.Scope().SetName(b.cfg.ScopeName)
 		sm.Scope().SetVersion(b.cfg.ScopeVersion)
 		ms = sm.Metrics()
-		b.resources[k.res] = ms
+		b.resources[*k.res] = ms
 	}
 	m := ms.AppendEmpty()
 	m.SetName(k.name)
@@ -341,7 +348,7 @@ func (b *builder) addTimestamped(p *timestampedPoint) {
 		dp = m.Gauge().DataPoints().AppendEmpty()
 	}
 	dp.SetTimestamp(ts)
-	PutTags(dp.Attributes(), p.key.tags)
+	PutTags(dp.Attributes(), p.key.tags())
 	dp.SetDoubleValue(p.value)
 }
 
@@ -361,7 +368,7 @@ func (b *builder) stamp(dp pointWithAttrs, k *contextKey) {
 		dp.Attributes().PutBool(OverflowAttribute, true)
 		return
 	}
-	PutTags(dp.Attributes(), k.tags)
+	PutTags(dp.Attributes(), k.tags())
 }
 
 // PutTags maps sorted tags to attributes: `k:v` splits at the first colon, a bare tag gets an

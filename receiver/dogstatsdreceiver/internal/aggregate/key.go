@@ -14,15 +14,31 @@ var seed = maphash.MakeSeed()
 // contextKey identifies one aggregated series: DogStatsD calls it a context.
 type contextKey struct {
 	name string
-	typ  parse.MetricType
-	res  Resource
-	tags []string // sorted, exact duplicates removed
-	// wire is the tag order the context was first seen in when it differs from tags: clients
-	// repeat their order, so a sample in that order matches without being sorted.
-	wire []string
+	res  *Resource // shared by the shard's contexts of one origin
+	// all holds the tags, sorted with exact duplicates removed (the first ntags), then the tag
+	// order the context was first seen in when it differs: clients repeat their order, so a
+	// sample in that order matches without being sorted. One slice keeps the key small.
+	all   []string
+	ntags uint32
+	typ   parse.MetricType
 	// overflow marks the context that takes the samples of new contexts beyond max_contexts.
 	overflow bool
 }
+
+// tags returns the context's canonical tags.
+func (k *contextKey) tags() []string { return k.all[:k.ntags] }
+
+// wire returns the tags in the order the context was first seen in.
+func (k *contextKey) wire() []string {
+	if len(k.all) > int(k.ntags) {
+		return k.all[k.ntags:]
+	}
+	return k.all[:k.ntags]
+}
+
+// noResource is the origin of samples without host, container or external data: most traffic
+// shares it without a lookup.
+var noResource = &Resource{}
 
 // canonicalTags sorts tags in place and removes exact duplicates, so that `a:1,b:2` and
 // `b:2,a:1,a:1` name the same context (DogStatsD tags are a set). It returns the shortened slice.
@@ -86,21 +102,17 @@ func mix(h, v uint64) uint64 {
 }
 
 func (k *contextKey) sameOrigin(s *parse.Sample) bool {
-	return k.name == s.Name && k.typ == s.Type && k.res == resourceOf(s)
+	return k.name == s.Name && k.typ == s.Type && *k.res == resourceOf(s)
 }
 
 // matchesWire reports whether s is this context with its tags in the order first seen.
 func (k *contextKey) matchesWire(s *parse.Sample) bool {
-	w := k.wire
-	if w == nil {
-		w = k.tags
-	}
-	return k.sameOrigin(s) && slices.Equal(w, s.Tags)
+	return k.sameOrigin(s) && slices.Equal(k.wire(), s.Tags)
 }
 
 // matches reports whether s, whose tags are canonical, is this context.
 func (k *contextKey) matches(s *parse.Sample) bool {
-	return k.sameOrigin(s) && slices.Equal(k.tags, s.Tags)
+	return k.sameOrigin(s) && slices.Equal(k.tags(), s.Tags)
 }
 
 func resourceOf(s *parse.Sample) Resource {
