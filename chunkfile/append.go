@@ -37,14 +37,20 @@ func (w *Writer) touch(ref SeriesRef) {
 	if w.stamp[ref] != w.seq {
 		w.stamp[ref] = w.seq
 		w.cnt[ref] = 0
-		w.active = append(w.active, w.takeBuf(ref))
+		if w.kinds[ref].isNumber() {
+			// Number points wait in the log; their buffers are taken when the block is cut.
+			w.activeNum = append(w.activeNum, uint32(ref))
+		} else {
+			w.active = append(w.active, w.takeBuf(ref))
+		}
 	}
 }
 
 // takeBuf gives series ref a column buffer for the current block. Buffers exist only for the
-// series of the block and go back to a free list of their kind when it is cut, so a writer
-// with many series holds a few bytes per series, not a buffer each. Kinds do not share
-// buffers: a number buffer's columns alias the writer's sort arrays.
+// series of the block (number series: only while it is encoded) and go back to a bounded free
+// list of their kind when it is cut, so a writer with many series holds a few bytes per
+// series, not a buffer each. Kinds do not share buffers: a number buffer's columns alias the
+// writer's sort arrays.
 func (w *Writer) takeBuf(ref SeriesRef) *seriesBuf {
 	k := w.kinds[ref]
 	var b *seriesBuf
@@ -89,7 +95,6 @@ func (w *Writer) logNumber(ref SeriesRef, t, start int64, v uint64, isInt bool) 
 	}
 	if start != 0 {
 		w.anyStart = true
-		w.series[ref].hasStart = true
 		w.starts = append(w.starts, start)
 		flags |= logStart
 	}

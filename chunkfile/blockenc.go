@@ -43,6 +43,10 @@ type blockIndex struct {
 // encodeBlock encodes the active series into w.body and returns the block's index entry
 // (without offset and size).
 func (w *Writer) encodeBlock() blockIndex {
+	for _, ref := range w.activeNum {
+		w.active = append(w.active, w.takeBuf(SeriesRef(ref)))
+	}
+	w.activeNum = w.activeNum[:0]
 	slices.SortFunc(w.active, func(a, b *seriesBuf) int {
 		if a.id < b.id {
 			return -1
@@ -133,6 +137,13 @@ func (w *Writer) sortNumbers() {
 	w.sortInt = resize(w.sortInt, n)
 	if w.anyStart {
 		w.sortStart = resize(w.sortStart, n)
+	}
+	if w.anyStart {
+		for i := range w.log {
+			if w.log[i].flags&logStart != 0 {
+				w.series[w.log[i].ref].hasStart = true
+			}
+		}
 	}
 	off := int32(0)
 	for _, b := range w.active {

@@ -37,6 +37,10 @@ func columnCounts(k Kind) (ints, floats int) {
 	return 0, 0
 }
 
+// maxFreeBufs bounds a writer's spare column buffers per kind: a block of many series leaves
+// the rest to the garbage collector.
+const maxFreeBufs = 1024
+
 // seriesBuf holds the points of one series in the current block, already split into columns.
 type seriesBuf struct {
 	id       uint64

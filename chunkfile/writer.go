@@ -93,6 +93,7 @@ type Writer struct {
 	sortV     []uint64
 	sortInt   []bool
 	active    []*seriesBuf
+	activeNum []uint32 // number series of the block not yet given a buffer
 	blockEnd  int64
 	points    int
 	values    int
@@ -239,10 +240,13 @@ func (w *Writer) resetBlock() {
 	for i, b := range w.active {
 		b.reset()
 		w.series[b.id] = nil
-		w.free[b.kind] = append(w.free[b.kind], b)
+		if len(w.free[b.kind]) < maxFreeBufs {
+			w.free[b.kind] = append(w.free[b.kind], b)
+		}
 		w.active[i] = nil
 	}
 	w.active = w.active[:0]
+	w.activeNum = w.activeNum[:0]
 	w.log = w.log[:0]
 	w.starts = w.starts[:0]
 	w.anyStart = false
