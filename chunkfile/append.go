@@ -8,14 +8,15 @@ import (
 
 // cut flushes the current block if a point at t does not belong in it, and opens the block
 // window for t when the block is empty.
-func (w *Writer) cut(t int64) error {
+func (w *Writer) cut(t int64, grows bool) error {
 	if w.noCut {
 		if w.points == 0 {
 			w.blockEnd = math.MaxInt64
 		}
 		return nil
 	}
-	if w.points > 0 && (t >= w.blockEnd || w.points >= w.opts.MaxBlockPoints || w.values >= maxBlockValues) {
+	if w.points > 0 && (t >= w.blockEnd || w.points >= w.opts.MaxBlockPoints || w.values >= maxBlockValues ||
+		grows && w.blockSeries() >= w.opts.MaxBlockSeries) {
 		if err := w.Flush(); err != nil {
 			return err
 		}
@@ -31,6 +32,9 @@ func (w *Writer) cut(t int64) error {
 	}
 	return nil
 }
+
+// blockSeries is the number of series with points in the current block.
+func (w *Writer) blockSeries() int { return len(w.active) + len(w.activeNum) }
 
 // touch marks series ref active in the current block.
 func (w *Writer) touch(ref SeriesRef) {
@@ -79,8 +83,10 @@ func (w *Writer) logNumber(ref SeriesRef, t, start int64, v uint64, isInt bool) 
 	if w.closed {
 		return ErrClosed
 	}
-	if w.points == 0 || t >= w.blockEnd || w.points >= w.opts.MaxBlockPoints || w.values >= maxBlockValues {
-		if err := w.cut(t); err != nil {
+	grows := w.stamp[ref] != w.seq
+	if w.points == 0 || t >= w.blockEnd || w.points >= w.opts.MaxBlockPoints || w.values >= maxBlockValues ||
+		grows && w.blockSeries() >= w.opts.MaxBlockSeries {
+		if err := w.cut(t, grows); err != nil {
 			return err
 		}
 	}
@@ -175,7 +181,7 @@ func (w *Writer) Append(ref SeriesRef, p Point) error {
 	if err := checkPoint(w.kinds[ref], ref, &p); err != nil {
 		return err
 	}
-	if err := w.cut(p.T); err != nil {
+	if err := w.cut(p.T, w.stamp[ref] != w.seq); err != nil {
 		return err
 	}
 	w.touch(ref)

@@ -182,7 +182,7 @@ func pointEqual(a, b Point) error {
 // randomFile writes random series and points and returns the file with what was written.
 func randomFile(t testing.TB, seed uint64) ([]byte, []Series, [][]Point) {
 	r := rand.New(rand.NewPCG(seed, 1))
-	opts := Options{BlockDuration: time.Duration(r.IntN(120)) * time.Second, MaxBlockPoints: 1 + r.IntN(500)}
+	opts := Options{BlockDuration: time.Duration(r.IntN(120)) * time.Second, MaxBlockPoints: 1 + r.IntN(500), MaxBlockSeries: 1 + r.IntN(40)}
 	if r.IntN(2) == 0 {
 		opts.Compression = CompressionNone
 	}
@@ -321,5 +321,53 @@ func TestSpecialValuesRoundTrip(t *testing.T) {
 		if n := got[c][i].Num; !n.IsInt || n.Int != v {
 			t.Errorf("int %d: got %+v, want %d", i, n, v)
 		}
+	}
+}
+
+// A flood of one point per series is cut into blocks of at most MaxBlockSeries series, and
+// every point reads back.
+func TestMaxBlockSeriesCutsBlocks(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Options{MaxBlockSeries: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1050
+	for i := range n {
+		ref, err := w.AddSeries(Series{Name: fmt.Sprintf("flood.%d", i), Kind: KindSum, Temporality: TemporalityDelta})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every series twice: the second point of a series already in the block never cuts.
+		for k := range 2 {
+			if err := w.AppendInt(ref, 1_700_000_000_000+int64(k), int64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Stats().Blocks; got != (n+99)/100 {
+		t.Fatalf("%d blocks, want %d", got, (n+99)/100)
+	}
+	r, err := NewReader(bytes.NewReader(buf.Bytes()), ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var sum, points int64
+	for r.Next() {
+		b := r.Batch()
+		for i := range b.Len() {
+			sum += b.Point(i).Num.Int
+			points++
+		}
+	}
+	if r.Err() != nil {
+		t.Fatal(r.Err())
+	}
+	if points != 2*n || sum != 2*int64(n)*(n-1)/2 {
+		t.Fatalf("read %d points summing to %d", points, sum)
 	}
 }

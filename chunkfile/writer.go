@@ -29,6 +29,10 @@ const (
 	// DefaultMaxBlockPoints cuts a block early when many series write at once; 1 M points keep
 	// a block's encoder memory around 60 MB.
 	DefaultMaxBlockPoints = 1 << 20
+	// DefaultMaxBlockSeries cuts a block early when it holds points of this many series: an
+	// encoder holds a few hundred bytes per series of a block, so a cardinality flood of one
+	// point per series is encoded 8192 series at a time (a few MB), not a whole segment at once.
+	DefaultMaxBlockSeries = 8192
 	// maxBlockValues keeps the values of a block (buckets included) at half of what readers
 	// accept by default (DefaultMaxBlockValues), leaving room for timestamps and lengths.
 	maxBlockValues = 1 << 22
@@ -42,6 +46,9 @@ type Options struct {
 	BlockDuration time.Duration
 	// MaxBlockPoints cuts a block when it holds this many points. 0 means DefaultMaxBlockPoints.
 	MaxBlockPoints int
+	// MaxBlockSeries cuts a block before a point of a series it does not hold yet when it holds
+	// this many series. 0 means DefaultMaxBlockSeries.
+	MaxBlockSeries int
 	// Compression chooses zstd for frames. The zero value is CompressionAuto.
 	Compression Compression
 	// Checkpoints keeps what Checkpoint needs: a copy of every histogram, exponential
@@ -136,6 +143,9 @@ func newWriter(w io.Writer, opts Options) *Writer {
 	}
 	if opts.MaxBlockPoints <= 0 {
 		opts.MaxBlockPoints = DefaultMaxBlockPoints
+	}
+	if opts.MaxBlockSeries <= 0 {
+		opts.MaxBlockSeries = DefaultMaxBlockSeries
 	}
 	dur := int64(-1)
 	if opts.BlockDuration > 0 {
