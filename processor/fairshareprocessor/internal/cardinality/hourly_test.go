@@ -51,3 +51,25 @@ func TestHourRollover(t *testing.T) {
 		t.Fatalf("hour 9 tracked after it was dropped")
 	}
 }
+
+// Small hours are counted exactly, repeats included, and carry over into the sketch.
+func TestSmallSetsAreExact(t *testing.T) {
+	var h Hourly
+	for i := range 3 {
+		for range 4 {
+			h.Insert(7, uint64(i+1)*0x9e3779b97f4a7c15, i)
+		}
+		if got := h.Estimate(7); got != uint64(i+1) {
+			t.Fatalf("%d distinct hashes estimated %d", i+1, got)
+		}
+	}
+	if h.cur.sk != nil {
+		t.Fatal("a sketch was made for 3 hashes")
+	}
+	for i := 3; i < 50; i++ {
+		h.Insert(7, uint64(i+1)*0x9e3779b97f4a7c15, i)
+	}
+	if got := h.Estimate(7); got < 48 || got > 52 {
+		t.Fatalf("50 distinct hashes estimated %d", got)
+	}
+}
