@@ -154,8 +154,8 @@ func (s *Store) addSummary(ms *Metric, src source, dp pmetric.SummaryDataPoint, 
 
 // contributor records host as the row's top contributor when weight beats the current one.
 func (s *Store) contributor(r *Row, host string, weight float64) {
-	if r.maxHost == 0 || weight > r.maxHostW {
-		r.maxHost, r.maxHostW = s.win.hostID(host, s.intern), weight
+	if w := float32(weight); r.maxHost == 0 || w > r.maxHostW {
+		r.maxHost, r.maxHostW = s.win.hostID(host, s.intern), w
 	}
 }
 

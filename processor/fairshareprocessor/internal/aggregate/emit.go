@@ -1,6 +1,8 @@
 package aggregate
 
 import (
+	"math"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
@@ -155,18 +157,18 @@ func (s *Store) emitRow(dst pmetric.Metrics, ref RowRef, factor float64) {
 		if iv, ok := r.scaledIntSum(factor); ok {
 			dp.SetIntValue(iv)
 		} else if r.flags&rowAllInt != 0 {
-			dp.SetDoubleValue(float64(r.isum) * factor)
+			dp.SetDoubleValue(float64(r.i0) * factor)
 		} else {
-			dp.SetDoubleValue(r.sum * factor)
+			dp.SetDoubleValue(r.f0 * factor)
 		}
 	case kindGauge:
 		dp := s.slot(dst, r, partMain).Gauge().DataPoints().AppendEmpty()
 		s.attrs(dp.Attributes(), w, r)
 		dp.SetTimestamp(end)
 		if r.flags&rowLastInt != 0 {
-			dp.SetIntValue(r.isum)
+			dp.SetIntValue(r.i0)
 		} else {
-			dp.SetDoubleValue(r.last)
+			dp.SetDoubleValue(math.Float64frombits(uint64(r.i0)))
 		}
 		if !s.opt.GaugeStats {
 			return
@@ -174,7 +176,7 @@ func (s *Store) emitRow(dst pmetric.Metrics, ref RowRef, factor float64) {
 		for _, p := range [2]struct {
 			part uint8
 			v    float64
-		}{{partMin, r.min}, {partMax, r.max}} {
+		}{{partMin, r.f0}, {partMax, r.f1}} {
 			dp := s.slot(dst, r, p.part).Gauge().DataPoints().AppendEmpty()
 			s.attrs(dp.Attributes(), w, r)
 			dp.SetTimestamp(end)

@@ -143,7 +143,7 @@ func (s *Store) RowInfo(ref RowRef) Info {
 	switch m.kind {
 	case kindSum:
 		size += sizeValue
-		in.Whale = math.Abs(r.sum)
+		in.Whale = math.Abs(r.f0)
 	case kindGauge:
 		size += sizeValue
 		if s.opt.GaugeStats {

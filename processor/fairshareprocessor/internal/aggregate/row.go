@@ -31,16 +31,15 @@ type Row struct {
 	res      uint32
 	ext      int32 // index into the window's histogram table of the metric's kind, -1 if none
 	points   uint32
+	maxHost  uint32  // id of the top contributor in the window's host table, 0 if none
+	maxHostW float32 // its weight (only compared)
 	flags    uint8
 	fields   uint8 // attributes in the key (capped at 255; only a capacity hint)
-	sum      float64
-	isum     int64 // exact int sum (sums) or last int value (gauges)
-	min      float64
-	max      float64
-	last     float64
-	lastTs   int64
-	maxHost  uint32 // id of the top contributor in the window's host table, 0 if none
-	maxHostW float64
+	// The values, by kind (80 bytes a row instead of 104 with a field each). Sums: f0 is the
+	// float sum, i0 the exact int sum. Gauges: f0 and f1 are the min and max, i0 the last value
+	// (an int with rowLastInt, the float64's bits without), i1 the time of the last value.
+	f0, f1 float64
+	i0, i1 int64
 }
 
 // addSum adds one value: v always, and iv to the exact integer sum while every value is an
@@ -51,13 +50,13 @@ func (r *Row) addSum(v float64, iv int64, isInt bool) {
 	} else if !isInt {
 		r.flags &^= rowAllInt
 	}
-	r.sum += v
+	r.f0 += v
 	if r.flags&rowAllInt != 0 {
-		s, ok := addInt64(r.isum, iv)
+		s, ok := addInt64(r.i0, iv)
 		if !ok {
 			r.flags &^= rowAllInt
 		}
-		r.isum = s
+		r.i0 = s
 	}
 	r.points++
 }
@@ -79,19 +78,20 @@ func mulInt64(a, b int64) (int64, bool) {
 
 func (r *Row) addGauge(v float64, iv int64, isInt bool, ts int64) {
 	if r.points == 0 {
-		r.min, r.max = v, v
+		r.f0, r.f1 = v, v
 	}
-	if r.points == 0 || ts >= r.lastTs {
-		r.last, r.isum, r.lastTs = v, iv, ts
+	if r.points == 0 || ts >= r.i1 {
+		r.i1 = ts
 		if isInt {
+			r.i0 = iv
 			r.flags |= rowLastInt
 		} else {
+			r.i0 = int64(math.Float64bits(v))
 			r.flags &^= rowLastInt
 		}
 	}
-	r.min = math.Min(r.min, v)
-	r.max = math.Max(r.max, v)
-	r.sum += v
+	r.f0 = math.Min(r.f0, v)
+	r.f1 = math.Max(r.f1, v)
 	r.points++
 }
 
@@ -101,5 +101,5 @@ func (r *Row) scaledIntSum(factor float64) (int64, bool) {
 	if r.flags&rowAllInt == 0 || factor != math.Trunc(factor) || factor >= 1<<63 {
 		return 0, false
 	}
-	return mulInt64(r.isum, int64(factor))
+	return mulInt64(r.i0, int64(factor))
 }

@@ -279,10 +279,10 @@ func TestIntSumOverflowFallsBackToDouble(t *testing.T) {
 		t.Fatalf("sum of 3 x MaxInt64/2 = %v (%v), want the double %v", dp.DoubleValue(), dp.ValueType(), want)
 	}
 	// An integer factor that would overflow the product also gives a double.
-	if _, ok := (&Row{flags: rowAllInt, isum: math.MaxInt64 / 2}).scaledIntSum(3); ok {
+	if _, ok := (&Row{flags: rowAllInt, i0: math.MaxInt64 / 2}).scaledIntSum(3); ok {
 		t.Fatal("MaxInt64/2 * 3 reported as fitting int64")
 	}
-	if v, ok := (&Row{flags: rowAllInt, isum: -7}).scaledIntSum(3); !ok || v != -21 {
+	if v, ok := (&Row{flags: rowAllInt, i0: -7}).scaledIntSum(3); !ok || v != -21 {
 		t.Fatalf("-7 * 3 = %d, %v", v, ok)
 	}
 }
