@@ -44,8 +44,10 @@ func (s *Store) Emit(dst pmetric.Metrics, refs []RowRef, factors []float64) {
 	clear(e.sms)
 	clear(e.metrics)
 	e.hasLast = false
-	if len(e.keys) > maxInterned {
-		clear(e.keys) // bounded: values of a high-cardinality attribute churn through it
+	if len(e.keys) >= maxInterned {
+		// Full: values of a high-cardinality attribute churned through it. A new map lets the
+		// old one's table go (clear would keep it at its size).
+		e.keys = map[string]string{}
 	}
 	for i, ref := range refs {
 		if factors[i] > 0 {
@@ -57,7 +59,7 @@ func (s *Store) Emit(dst pmetric.Metrics, refs []RowRef, factors []float64) {
 // maxInterned bounds the strings the emitter keeps for reuse between rows and flushes;
 // maxInternedLen skips long values, which rarely repeat.
 const (
-	maxInterned    = 1 << 16
+	maxInterned    = 1 << 14
 	maxInternedLen = 64
 )
 
@@ -71,7 +73,9 @@ func (s *Store) internKey(b []byte) string {
 		return k
 	}
 	k := string(b)
-	s.emit.keys[k] = k
+	if len(s.emit.keys) < maxInterned {
+		s.emit.keys[k] = k
+	}
 	return k
 }
 
