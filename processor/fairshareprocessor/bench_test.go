@@ -226,10 +226,11 @@ func heapPer(b *testing.B, input pmetric.Metrics, metrics, units int) float64 {
 		cp = pmetric.Metrics{} // emptied by ConsumeMetrics; let the GC take it
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		if got := p.engine.store.Rows(); got != units {
-			b.Fatalf("%d rows held, want %d", got, units)
+		rows, tracked := held(p)
+		if rows != units {
+			b.Fatalf("%d rows held, want %d", rows, units)
 		}
-		if got := p.engine.store.Metrics(); got != metrics {
+		if got := tracked; got != metrics {
 			b.Fatalf("%d metrics tracked, want %d", got, metrics)
 		}
 		per = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(units)

@@ -82,6 +82,11 @@ type Config struct {
 	// Metametrics emits sampling factors, kept and dropped rows and bytes, the budget and
 	// cardinality into the same pipeline. Default true.
 	Metametrics bool `mapstructure:"metametrics"`
+	// Shards is the number of window stores, each with its own lock, that aggregation is split
+	// over by metric name, so that concurrent ConsumeMetrics calls use more than one core. 0
+	// (default) means one per core (GOMAXPROCS), at most 8. The limits and the budget hold for
+	// all shards together.
+	Shards int `mapstructure:"shards"`
 	// MetametricsTopN bounds the per-metric points of each metametric in a flush: the N metrics
 	// (or name prefixes) with the most rows, bytes or new names get their own point, the rest
 	// are added up under metric.name "(others)". A flood of new names costs N+1 points, not
@@ -162,6 +167,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MetametricsTopN <= 0 {
 		return fmt.Errorf("`metametrics_top_n` (%d) must be positive", c.MetametricsTopN)
+	}
+	if c.Shards < 0 {
+		return fmt.Errorf("`shards` (%d) must not be negative", c.Shards)
 	}
 	if c.MaxMetrics <= 0 {
 		return fmt.Errorf("`max_metrics` (%d) must be positive", c.MaxMetrics)

@@ -138,7 +138,7 @@ func TestEmitScales(t *testing.T) {
 	var b Batch
 	s.Flush(at(5), false, &b)
 	out := pmetric.NewMetrics()
-	s.Emit(out, b.Rows, []float64{2, 2.5})
+	s.Emit(NewOutput(out), b.Rows, []float64{2, 2.5})
 	s.Release(&b)
 	dps := out.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints()
 	got := map[pmetric.NumberDataPointValueType]float64{}
@@ -271,7 +271,7 @@ func TestIntSumOverflowFallsBackToDouble(t *testing.T) {
 	var b Batch
 	s.Flush(at(5), false, &b)
 	out := pmetric.NewMetrics()
-	s.Emit(out, b.Rows, []float64{1})
+	s.Emit(NewOutput(out), b.Rows, []float64{1})
 	s.Release(&b)
 	dp := out.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0)
 	want := 3 * float64(math.MaxInt64/2)
