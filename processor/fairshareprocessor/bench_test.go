@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -240,4 +241,100 @@ func heapPer(b *testing.B, input pmetric.Metrics, metrics, units int) float64 {
 	}
 	runtime.KeepAlive(input)
 	return per
+}
+
+// BenchmarkConsumeParallel calls ConsumeMetrics from GOMAXPROCS goroutines at once, as a
+// receiver serving many connections does, with 1,000 distinct metrics in one open window. A
+// request carries 100 points: one metric with 100 attribute sets (100 rows per metric), or 10
+// metrics with 10 (10 rows per metric; such a request spans shards and is split). Each
+// iteration is one round: every goroutine sends 250 requests, copied from templates before the
+// timer starts, so that the figure is the processor's (copying pdata allocates, and on a small
+// VM allocation does not scale with cores). shards=1 is one lock, as before sharding;
+// shards=auto is the default (one shard per core, at most 8). Compare on 1 and 2 cores:
+//
+//	go test -run '^$' -bench ConsumeParallel -cpu 1,2 -count 5 ./processor/fairshareprocessor/
+func BenchmarkConsumeParallel(b *testing.B) {
+	const names, points, requests = 1000, 100, 250
+	for _, perRequest := range []int{1, 10} {
+		for _, shards := range []int{1, 0} {
+			label := "auto"
+			if shards > 0 {
+				label = fmt.Sprint(shards)
+			}
+			b.Run(fmt.Sprintf("metrics_per_request=%d/shards=%s", perRequest, label), func(b *testing.B) {
+				cfg := createDefaultConfig().(*Config)
+				cfg.Shards = shards
+				cfg.Metametrics = false
+				clock := &fakeClock{t: t0.Add(500 * time.Millisecond)}
+				p, err := newProcessor(processortest.NewNopSettings(metadata.Type), cfg, &countingSink{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				p.now = clock.Now
+				templates := make([]pmetric.Metrics, names/perRequest)
+				for i := range templates {
+					list := make([]string, perRequest)
+					for j := range list {
+						list[j] = fmt.Sprintf("bench.metric%04d", i*perRequest+j)
+					}
+					templates[i] = counters(clock.Now(), points/perRequest, func(i int) int64 { return int64(i%7 + 1) }, list...)
+				}
+				ctx := context.Background()
+				consume := func(md pmetric.Metrics) {
+					if err := p.ConsumeMetrics(ctx, md); err != nil {
+						b.Error(err)
+					}
+				}
+				for _, tm := range templates { // the rows exist before the timer starts
+					md := pmetric.NewMetrics()
+					tm.CopyTo(md)
+					consume(md)
+				}
+				workers := runtime.GOMAXPROCS(0)
+				input := make([][]pmetric.Metrics, workers)
+				next := 0
+				var busy time.Duration
+				b.ResetTimer()
+				// A b.N loop, not b.Loop: b.Loop benchmarks measure their first -cpu value in
+				// the ramp-up run, under the GOMAXPROCS the test binary started with.
+				for range b.N {
+					b.StopTimer()
+					for w := range input {
+						input[w] = input[w][:0]
+						for range requests {
+							md := pmetric.NewMetrics()
+							templates[next].CopyTo(md)
+							input[w] = append(input[w], md)
+							next = (next + 1) % len(templates)
+						}
+					}
+					runtime.GC()
+					b.StartTimer()
+					start := time.Now()
+					var wg sync.WaitGroup
+					for _, mds := range input {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							for _, md := range mds {
+								consume(md)
+							}
+						}()
+					}
+					wg.Wait()
+					busy += time.Since(start)
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(b.N*workers*requests*points)/busy.Seconds(), "points/s")
+				b.ReportMetric(float64(len(p.engine.shards)), "shards")
+				b.ReportMetric(float64(workers), "goroutines")
+				if rows, _ := held(p); rows != names*(points/perRequest) {
+					b.Fatalf("%d rows held, want %d", rows, names*(points/perRequest))
+				}
+				if err := p.Shutdown(ctx); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+	}
 }
