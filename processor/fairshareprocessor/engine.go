@@ -1,6 +1,7 @@
 package fairshareprocessor
 
 import (
+	"math/bits"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -130,16 +131,16 @@ func (e *engine) metric(id uint32) *aggregate.Metric {
 
 // add merges md into the shards' windows as of now (unix ns) and returns how much the counters
 // grew and the rows created. What cannot be aggregated is left in md. A request whose metrics
-// all hash to one shard is added as it is; otherwise its metrics are moved into one request per
-// shard, and what the shards leave is moved back into md.
+// all hash to one shard is added there as it is; otherwise each shard in turn takes its
+// metrics, under its own lock.
 func (e *engine) add(md pmetric.Metrics, now int64) (aggregate.Stats, int) {
 	var st aggregate.Stats
 	var rows int
 	var spills []pmetric.Metrics
-	addTo := func(k int, md pmetric.Metrics) {
+	addTo := func(k int, keep func(string) bool) {
 		sh := e.shards[k]
 		sh.mu.Lock()
-		s, r := sh.store.Add(md, now)
+		s, r := sh.store.AddIf(md, now, keep)
 		spill, ok := sh.store.TakeSpill()
 		sh.mu.Unlock()
 		st.Add(s)
@@ -148,15 +149,15 @@ func (e *engine) add(md pmetric.Metrics, now int64) (aggregate.Stats, int) {
 			spills = append(spills, spill)
 		}
 	}
-	if k, ok := e.oneShard(md); ok {
-		addTo(k, md)
-	} else {
-		parts, has := e.split(md)
-		for k, part := range parts {
-			if has[k] {
-				addTo(k, part)
-				part.ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
-			}
+	switch mask := e.shardMask(md); {
+	case mask == 0: // no metrics: shard 0 removes the empty resources
+		addTo(0, nil)
+	case mask&(mask-1) == 0:
+		addTo(bits.TrailingZeros64(mask), nil)
+	default:
+		for ; mask != 0; mask &= mask - 1 {
+			k := bits.TrailingZeros64(mask)
+			addTo(k, func(name string) bool { return e.shardOf(name) == k })
 		}
 	}
 	if len(spills) > 0 {
@@ -174,67 +175,23 @@ func (e *engine) add(md pmetric.Metrics, now int64) (aggregate.Stats, int) {
 	return st, rows
 }
 
-// oneShard returns the shard of md's metrics when they all hash to the same one.
-func (e *engine) oneShard(md pmetric.Metrics) (int, bool) {
+// shardMask returns the set of shards md's metrics hash to, bit k for shard k.
+func (e *engine) shardMask(md pmetric.Metrics) uint64 {
 	if len(e.shards) == 1 {
-		return 0, true
+		return 1
 	}
-	k := -1
+	var mask uint64
 	rms := md.ResourceMetrics()
 	for i := range rms.Len() {
 		sms := rms.At(i).ScopeMetrics()
 		for j := range sms.Len() {
 			ms := sms.At(j).Metrics()
 			for m := range ms.Len() {
-				switch s := e.shardOf(ms.At(m).Name()); {
-				case k < 0:
-					k = s
-				case s != k:
-					return 0, false
-				}
+				mask |= 1 << e.shardOf(ms.At(m).Name())
 			}
 		}
 	}
-	return max(k, 0), true
-}
-
-// split moves md's metrics into one request per shard (has[k] tells whether shard k got any),
-// each under a copy of its resource and scope, and leaves md empty.
-func (e *engine) split(md pmetric.Metrics) (parts []pmetric.Metrics, has []bool) {
-	n := len(e.shards)
-	parts, has = make([]pmetric.Metrics, n), make([]bool, n)
-	rmOf, smOf := make([]pmetric.ResourceMetrics, n), make([]pmetric.ScopeMetrics, n)
-	rmIn, smIn := make([]bool, n), make([]bool, n)
-	rms := md.ResourceMetrics()
-	for i := range rms.Len() {
-		rm := rms.At(i)
-		clear(rmIn)
-		sms := rm.ScopeMetrics()
-		for j := range sms.Len() {
-			sm := sms.At(j)
-			clear(smIn)
-			ms := sm.Metrics()
-			for m := range ms.Len() {
-				k := e.shardOf(ms.At(m).Name())
-				if !has[k] {
-					parts[k], has[k] = pmetric.NewMetrics(), true
-				}
-				if !rmIn[k] {
-					rmOf[k], rmIn[k] = parts[k].ResourceMetrics().AppendEmpty(), true
-					rm.Resource().CopyTo(rmOf[k].Resource())
-					rmOf[k].SetSchemaUrl(rm.SchemaUrl())
-				}
-				if !smIn[k] {
-					smOf[k], smIn[k] = rmOf[k].ScopeMetrics().AppendEmpty(), true
-					sm.Scope().CopyTo(smOf[k].Scope())
-					smOf[k].SetSchemaUrl(sm.SchemaUrl())
-				}
-				ms.At(m).MoveTo(smOf[k].Metrics().AppendEmpty())
-			}
-		}
-	}
-	rms.RemoveIf(func(pmetric.ResourceMetrics) bool { return true })
-	return parts, has
+	return mask
 }
 
 // classify applies the per-metric settings (first matching glob wins).

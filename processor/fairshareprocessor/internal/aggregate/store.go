@@ -269,14 +269,29 @@ func (s *Store) ResourceAttrs(id uint32) pcommon.Map { return s.resources[id].at
 // counters grew and the rows it created. Merged and dropped points are removed from md; what is
 // left (cumulative data, kinds that cannot merge) is to be forwarded unchanged. With
 // SpillOverflow, the metrics beyond MaxMetrics are moved from md to the spill (TakeSpill).
-func (s *Store) Add(md pmetric.Metrics, now int64) (Stats, int) {
+func (s *Store) Add(md pmetric.Metrics, now int64) (Stats, int) { return s.AddIf(md, now, nil) }
+
+// AddIf is Add for the metrics whose name keep accepts (every metric when keep is nil); it
+// leaves the others in md untouched, for the store they belong to, and takes in only the
+// resources that hold metrics it accepts.
+func (s *Store) AddIf(md pmetric.Metrics, now int64, keep func(name string) bool) (Stats, int) {
 	before, rows := s.stats, s.rows
 	md.ResourceMetrics().RemoveIf(func(rm pmetric.ResourceMetrics) bool {
-		src := s.resource(rm.Resource(), now)
+		var src source
+		resolved := keep == nil
+		if resolved {
+			src = s.resource(rm.Resource(), now)
+		}
 		s.cur.rm, s.cur.hasSpillRM = rm, false
 		rm.ScopeMetrics().RemoveIf(func(sm pmetric.ScopeMetrics) bool {
 			s.cur.sm, s.cur.hasSpillSM = sm, false
 			sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
+				if keep != nil && !keep(m.Name()) {
+					return false
+				}
+				if !resolved {
+					src, resolved = s.resource(rm.Resource(), now), true
+				}
 				return s.addMetric(m, sm.Scope(), src, now)
 			})
 			return sm.Metrics().Len() == 0
