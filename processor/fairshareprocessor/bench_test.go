@@ -249,8 +249,10 @@ func heapPer(b *testing.B, input pmetric.Metrics, metrics, units int) float64 {
 // metrics with 10 (10 rows per metric; such a request spans shards and is split). Each
 // iteration is one round: every goroutine sends 250 requests, copied from templates before the
 // timer starts, so that the figure is the processor's (copying pdata allocates, and on a small
-// VM allocation does not scale with cores). shards=1 is one lock, as before sharding;
-// shards=auto is the default (one shard per core, at most 8). Compare on 1 and 2 cores:
+// VM allocation does not scale with cores). points/s is over all rounds; best_round_points/s is
+// the fastest round, what the cores give when no other tenant of the machine takes them.
+// shards=1 is one lock, as before sharding; shards=auto is the default (one shard per core, at
+// most 8). Compare on 1 and 2 cores:
 //
 //	go test -run '^$' -bench ConsumeParallel -cpu 1,2 -count 5 ./processor/fairshareprocessor/
 func BenchmarkConsumeParallel(b *testing.B) {
@@ -293,7 +295,7 @@ func BenchmarkConsumeParallel(b *testing.B) {
 				workers := runtime.GOMAXPROCS(0)
 				input := make([][]pmetric.Metrics, workers)
 				next := 0
-				var busy time.Duration
+				var busy, best time.Duration
 				b.ResetTimer()
 				// A b.N loop, not b.Loop: b.Loop benchmarks measure their first -cpu value in
 				// the ramp-up run, under the GOMAXPROCS the test binary started with.
@@ -322,10 +324,15 @@ func BenchmarkConsumeParallel(b *testing.B) {
 						}()
 					}
 					wg.Wait()
-					busy += time.Since(start)
+					d := time.Since(start)
+					busy += d
+					if best == 0 || d < best {
+						best = d
+					}
 				}
 				b.StopTimer()
 				b.ReportMetric(float64(b.N*workers*requests*points)/busy.Seconds(), "points/s")
+				b.ReportMetric(float64(workers*requests*points)/best.Seconds(), "best_round_points/s")
 				b.ReportMetric(float64(len(p.engine.shards)), "shards")
 				b.ReportMetric(float64(workers), "goroutines")
 				if rows, _ := held(p); rows != names*(points/perRequest) {

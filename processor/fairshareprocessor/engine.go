@@ -22,8 +22,8 @@ type level struct {
 	name string
 }
 
-// maxDefaultShards caps the shards of the default configuration: beyond it the flush, which
-// visits every shard, gains less than the shards cost.
+// maxDefaultShards caps the shards of the default configuration: each shard keeps its own
+// resource and scope tables and every flush visits all of them.
 const maxDefaultShards = 8
 
 // engine is the processor's state: the window stores, one per shard with its own lock, and the

@@ -278,8 +278,11 @@ func (e *engine) metametrics(out pmetric.Metrics, now int64, budget float64) {
 				}
 				w.EachMetric(func(local uint32, n int, over uint64) {
 					id := e.global(k, local)
-					ids = append(ids, id)
-					rows[id], overs[id] = n, over
+					if _, ok := rows[id]; !ok {
+						ids = append(ids, id)
+					}
+					rows[id] += n
+					overs[id] += over
 				})
 			}
 		}
