@@ -25,6 +25,9 @@ const (
 	keepAllResourceAttrsID = "*"
 )
 
+// maxShards bounds the shards option (the set of shards a request touches is a 64-bit mask).
+const maxShards = 64
+
 // Config configures the fairshare processor.
 type Config struct {
 	// Resolution is the window length of every metric without an override: a whole number of
@@ -82,6 +85,11 @@ type Config struct {
 	// Metametrics emits sampling factors, kept and dropped rows and bytes, the budget and
 	// cardinality into the same pipeline. Default true.
 	Metametrics bool `mapstructure:"metametrics"`
+	// Shards is the number of window stores, each with its own lock, that aggregation is split
+	// over by metric name, so that concurrent ConsumeMetrics calls use more than one core. 0
+	// (default) means one per core (GOMAXPROCS), at most 8; at most 64. The limits and the
+	// budget hold for all shards together.
+	Shards int `mapstructure:"shards"`
 	// MetametricsTopN bounds the per-metric points of each metametric in a flush: the N metrics
 	// (or name prefixes) with the most rows, bytes or new names get their own point, the rest
 	// are added up under metric.name "(others)". A flood of new names costs N+1 points, not
@@ -162,6 +170,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MetametricsTopN <= 0 {
 		return fmt.Errorf("`metametrics_top_n` (%d) must be positive", c.MetametricsTopN)
+	}
+	if c.Shards < 0 || c.Shards > maxShards {
+		return fmt.Errorf("`shards` (%d) must be between 0 (one per core) and %d", c.Shards, maxShards)
 	}
 	if c.MaxMetrics <= 0 {
 		return fmt.Errorf("`max_metrics` (%d) must be positive", c.MaxMetrics)

@@ -73,6 +73,7 @@ func TestLoadConfig(t *testing.T) {
 			Mainstays:       false,
 			RandomRounding:  []string{"*.count"},
 			Metametrics:     false,
+			Shards:          4,
 			MetametricsTopN: 10,
 		}},
 	}
@@ -99,6 +100,8 @@ func TestInvalidConfig(t *testing.T) {
 		"max_delay_negative":           "`max_delay` (-1s) must not be negative",
 		"grace_negative":               "`grace` (-1s) must not be negative",
 		"max_metrics_zero":             "`max_metrics` (0) must be positive",
+		"shards_negative":              "`shards` (-1) must be between 0 (one per core) and 64",
+		"shards_too_many":              "`shards` (65) must be between 0 (one per core) and 64",
 		"metametrics_top_n_zero":       "`metametrics_top_n` (0) must be positive",
 		"max_rows_zero":                "`max_rows` (0) must be positive",
 		"max_rows_per_metric_negative": "`max_rows_per_metric` (-5) must be positive",

@@ -1,8 +1,12 @@
 package fairshareprocessor
 
 import (
+	"math/bits"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -18,24 +22,56 @@ type level struct {
 	name string
 }
 
-// engine is the processor's state behind its lock: the window store, the sampler, and the
-// scratch space of a flush. Flushing allocates only the output it hands on.
-type engine struct {
-	cfg     *Config
-	store   *aggregate.Store
-	sampler *sampling.Sampler
-	levels  []level
+// maxDefaultShards caps the shards of the default configuration: each shard keeps its own
+// resource and scope tables and every flush visits all of them.
+const maxDefaultShards = 8
 
-	batch    aggregate.Batch
+// engine is the processor's state: the window stores, one per shard with its own lock, and the
+// sampler and scratch space of a flush behind the flush lock. Flushing allocates only the
+// output it hands on.
+//
+// A metric identity lives in the shard its name hashes to, so all its points and rows are in one
+// store; the sampler sees the metric ids of all shards as global ids local*len(shards)+shard.
+// max_metrics and max_rows hold for all shards together (aggregate.Limits). The overflow metrics
+// live in shard 0: the other shards move the metrics beyond max_metrics aside, and ConsumeMetrics
+// merges them into shard 0 after releasing their lock, so one lock is held at a time.
+type engine struct {
+	cfg    *Config
+	shards []*shard
+	limits *aggregate.Limits
+	levels []level
+
+	flushMu  sync.Mutex // serialises flushes; guards the fields below and every shard's batch
+	sampler  *sampling.Sampler
+	out      *aggregate.Output
 	items    []sampling.Item
 	factors  []float64
-	resCache map[uint64]uint64 // (resource id, level) -> group key, per flush
+	seconds  []int64           // the send seconds the shards' batches cover
+	resCache map[uint64]uint64 // (resource id*len(shards)+shard, level) -> group key, per flush
 	meta     metaState
 	last     int64 // previous flush, unix ns
 }
 
+// shard is one store and its lock.
+type shard struct {
+	mu    sync.Mutex
+	store *aggregate.Store
+	batch aggregate.Batch // the rows of the running flush
+	first int             // index in engine.items of the batch's first row
+}
+
+// shardCount returns the number of shards cfg asks for: cfg.Shards, or with 0 one per core up to
+// maxDefaultShards.
+func shardCount(cfg *Config) int {
+	if cfg.Shards > 0 {
+		return cfg.Shards
+	}
+	return min(runtime.GOMAXPROCS(0), maxDefaultShards)
+}
+
 func newEngine(cfg *Config, rng *rand.Rand) *engine {
-	e := &engine{cfg: cfg, resCache: map[uint64]uint64{}}
+	e := &engine{cfg: cfg, resCache: map[uint64]uint64{}, limits: &aggregate.Limits{}}
+	e.out = aggregate.NewOutput(pmetric.NewMetrics())
 	e.meta.winRows, e.meta.winOver = map[uint32]int{}, map[uint32]uint64{}
 	weightLevel := 0
 	for i, l := range cfg.FairShare.Levels {
@@ -56,21 +92,106 @@ func newEngine(cfg *Config, rng *rand.Rand) *engine {
 	e.sampler = sampling.New(sampling.Config{
 		Levels: len(e.levels), WeightLevel: weightLevel, Mode: mode, Mainstays: cfg.Mainstays,
 	}, rng)
-	e.store = aggregate.New(aggregate.Options{
-		Classify:              cfg.classify,
-		MergeAttributes:       cfg.MergeAttributes,
-		MaxHostAttribute:      cfg.MaxHostAttribute,
-		KeyResourceAttributes: cfg.KeyResourceAttributes,
-		MaxDelay:              cfg.MaxDelay,
-		Grace:                 cfg.Grace,
-		SpreadFlush:           cfg.SpreadFlush,
-		MaxMetrics:            cfg.MaxMetrics,
-		MaxRows:               cfg.MaxRows,
-		MaxRowsPerMetric:      cfg.MaxRowsPerMetric,
-		GaugeStats:            cfg.GaugeStats,
-		Rand:                  rng,
-	})
+	n := shardCount(cfg)
+	for i := range n {
+		// rng is used by the sampler and by Emit only, both under flushMu.
+		e.shards = append(e.shards, &shard{store: aggregate.New(aggregate.Options{
+			Classify:              cfg.classify,
+			MergeAttributes:       cfg.MergeAttributes,
+			MaxHostAttribute:      cfg.MaxHostAttribute,
+			KeyResourceAttributes: cfg.KeyResourceAttributes,
+			MaxDelay:              cfg.MaxDelay,
+			Grace:                 cfg.Grace,
+			SpreadFlush:           cfg.SpreadFlush,
+			MaxMetrics:            cfg.MaxMetrics,
+			MaxRows:               cfg.MaxRows,
+			MaxRowsPerMetric:      cfg.MaxRowsPerMetric,
+			Limits:                e.limits,
+			SpillOverflow:         i > 0,
+			GaugeStats:            cfg.GaugeStats,
+			Rand:                  rng,
+		})})
+	}
 	return e
+}
+
+// shardOf returns the shard of a metric name.
+func (e *engine) shardOf(name string) int {
+	return int(xxhash.Sum64String(name) % uint64(len(e.shards)))
+}
+
+// global returns the global id of metric id of shard k.
+func (e *engine) global(k int, id uint32) uint32 { return id*uint32(len(e.shards)) + uint32(k) }
+
+// metric returns the metric of global id id. The caller holds its shard's lock.
+func (e *engine) metric(id uint32) *aggregate.Metric {
+	n := uint32(len(e.shards))
+	return e.shards[id%n].store.Metric(id / n)
+}
+
+// add merges md into the shards' windows as of now (unix ns) and returns how much the counters
+// grew and the rows created. What cannot be aggregated is left in md. A request whose metrics
+// all hash to one shard is added there as it is; otherwise each shard in turn takes its
+// metrics, under its own lock.
+func (e *engine) add(md pmetric.Metrics, now int64) (aggregate.Stats, int) {
+	var st aggregate.Stats
+	var rows int
+	var spills []pmetric.Metrics
+	addTo := func(k int, keep func(string) bool) {
+		sh := e.shards[k]
+		sh.mu.Lock()
+		s, r := sh.store.AddIf(md, now, keep)
+		spill, ok := sh.store.TakeSpill()
+		sh.mu.Unlock()
+		st.Add(s)
+		rows += r
+		if ok {
+			spills = append(spills, spill)
+		}
+	}
+	switch mask := e.shardMask(md); {
+	case mask == 0: // no metrics: shard 0 removes the empty resources
+		addTo(0, nil)
+	case mask&(mask-1) == 0:
+		addTo(bits.TrailingZeros64(mask), nil)
+	default:
+		for ; mask != 0; mask &= mask - 1 {
+			k := bits.TrailingZeros64(mask)
+			addTo(k, func(name string) bool { return e.shardOf(name) == k })
+		}
+	}
+	if len(spills) > 0 {
+		sh := e.shards[0]
+		sh.mu.Lock()
+		for _, spill := range spills {
+			s, r := sh.store.AddOverflow(spill, now)
+			st.Add(s)
+			rows += r
+			// What is left of a spilled metric (points that cannot merge) is forwarded.
+			spill.ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+		}
+		sh.mu.Unlock()
+	}
+	return st, rows
+}
+
+// shardMask returns the set of shards md's metrics hash to, bit k for shard k.
+func (e *engine) shardMask(md pmetric.Metrics) uint64 {
+	if len(e.shards) == 1 {
+		return 1
+	}
+	var mask uint64
+	rms := md.ResourceMetrics()
+	for i := range rms.Len() {
+		sms := rms.At(i).ScopeMetrics()
+		for j := range sms.Len() {
+			ms := sms.At(j).Metrics()
+			for m := range ms.Len() {
+				mask |= 1 << e.shardOf(ms.At(m).Name())
+			}
+		}
+	}
+	return mask
 }
 
 // classify applies the per-metric settings (first matching glob wins).
@@ -98,45 +219,50 @@ func (c *Config) classify(name string) aggregate.Class {
 }
 
 // flush collects the rows due at now (all of them when all is set), samples them against the
-// budget of the seconds they cover and returns them with the metametrics.
-func (e *engine) flush(now time.Time, all bool) (pmetric.Metrics, flushStats) {
+// budget of the seconds they cover and returns them with the metametrics and the number of rows
+// it released. Each shard is locked to collect its rows and again to emit them; the sampler,
+// which shares the budget between the rows of all shards, runs with no shard locked.
+func (e *engine) flush(now time.Time, all bool) (pmetric.Metrics, flushStats, int) {
+	e.flushMu.Lock()
+	defer e.flushMu.Unlock()
 	nowNs := now.UnixNano()
-	b := &e.batch
-	e.store.Flush(nowNs, all, b)
+	e.items = e.items[:0]
+	e.seconds = e.seconds[:0]
+	e.meta.rowMetric, e.meta.rowSize, e.meta.rowName = e.meta.rowMetric[:0], e.meta.rowSize[:0], e.meta.rowName[:0]
+	clear(e.resCache)
+	closed := false
+	for k, sh := range e.shards {
+		sh.mu.Lock()
+		b := &sh.batch
+		sh.store.Flush(nowNs, all, b)
+		sh.first = len(e.items)
+		for _, ref := range b.Rows {
+			e.addItem(k, sh.store, ref)
+		}
+		sh.mu.Unlock()
+		e.seconds = append(e.seconds, b.Seconds...)
+		closed = closed || len(b.Closed) > 0
+	}
 	out := pmetric.NewMetrics()
 	var fs flushStats
-	if len(b.Rows) == 0 && len(b.Closed) == 0 {
-		e.store.Release(b)
-		return out, fs
+	if len(e.items) == 0 && !closed {
+		return out, fs, e.release()
 	}
 
-	e.items = e.items[:0]
-	e.meta.rowMetric, e.meta.rowSize = e.meta.rowMetric[:0], e.meta.rowSize[:0]
-	clear(e.resCache)
-	for i, ref := range b.Rows {
-		info := e.store.RowInfo(ref)
-		e.meta.rowMetric = append(e.meta.rowMetric, info.Metric.ID)
-		e.meta.rowSize = append(e.meta.rowSize, info.Size)
-		cls := info.Metric.Class
-		cost := info.Size
-		if !e.cfg.SpreadFlush && cls.Resolution > time.Second {
-			// The whole window goes out at once but stands for Resolution seconds of the rate.
-			cost /= cls.Resolution.Seconds()
-		}
-		it := sampling.Item{Size: cost, Weight: cls.Weight, Whale: info.Whale, Round: cls.Round, Ref: int32(i)}
-		for l, lv := range e.levels {
-			it.Keys[l] = e.groupKey(lv, l, info)
-		}
-		e.items = append(e.items, it)
-	}
-	budget := float64(e.cfg.Budget.BytesPerSecond) * float64(b.Slots)
+	slices.Sort(e.seconds)
+	budget := float64(e.cfg.Budget.BytesPerSecond) * float64(max(len(slices.Compact(e.seconds)), 1))
 	res := e.sampler.Run(e.items, budget)
 
-	e.factors = append(e.factors[:0], make([]float64, len(b.Rows))...)
+	e.factors = append(e.factors[:0], make([]float64, len(e.items))...)
 	for _, it := range e.items {
 		e.factors[it.Ref] = it.Factor
 	}
-	e.store.Emit(out, b.Rows, e.factors)
+	e.out.Reset(out)
+	for _, sh := range e.shards {
+		sh.mu.Lock()
+		sh.store.Emit(e.out, sh.batch.Rows, e.factors[sh.first:sh.first+len(sh.batch.Rows)])
+		sh.mu.Unlock()
+	}
 	fs = flushStats{
 		keptRows: res.KeptRows, droppedRows: res.InRows - res.KeptRows,
 		keptBytes: res.KeptBytes, droppedBytes: res.InBytes - res.KeptBytes, budget: budget,
@@ -144,23 +270,57 @@ func (e *engine) flush(now time.Time, all bool) (pmetric.Metrics, flushStats) {
 	if e.cfg.Metametrics {
 		e.metametrics(out, nowNs, budget)
 	}
-	e.store.Release(b)
 	e.last = nowNs
-	return out, fs
+	return out, fs, e.release()
 }
 
-// groupKey returns the item's key at fair-share level l.
-func (e *engine) groupKey(lv level, l int, info aggregate.Info) uint64 {
+// addItem offers row ref of shard k to the sampler. The caller holds the shard's lock.
+func (e *engine) addItem(k int, store *aggregate.Store, ref aggregate.RowRef) {
+	info := store.RowInfo(ref)
+	id := e.global(k, info.Metric.ID)
+	e.meta.rowMetric = append(e.meta.rowMetric, id)
+	e.meta.rowSize = append(e.meta.rowSize, info.Size)
+	if e.cfg.Metametrics {
+		e.meta.rowName = append(e.meta.rowName, info.Metric.Name)
+	}
+	cls := info.Metric.Class
+	cost := info.Size
+	if !e.cfg.SpreadFlush && cls.Resolution > time.Second {
+		// The whole window goes out at once but stands for Resolution seconds of the rate.
+		cost /= cls.Resolution.Seconds()
+	}
+	it := sampling.Item{Size: cost, Weight: cls.Weight, Whale: info.Whale, Round: cls.Round, Ref: int32(len(e.items))}
+	for l, lv := range e.levels {
+		it.Keys[l] = e.groupKey(lv, l, k, store, id, info)
+	}
+	e.items = append(e.items, it)
+}
+
+// release recycles the windows the shards' batches finished and returns the rows they held.
+func (e *engine) release() int {
+	n := 0
+	for _, sh := range e.shards {
+		sh.mu.Lock()
+		n += sh.store.Release(&sh.batch)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// groupKey returns the key at fair-share level l of a row of shard k, whose metric has global id
+// metric.
+func (e *engine) groupKey(lv level, l, shard int, store *aggregate.Store, metric uint32, info aggregate.Info) uint64 {
 	switch lv.kind {
 	case 'm':
-		return uint64(info.Metric.ID)
+		return uint64(metric)
 	case 'r':
-		ck := uint64(info.Res)<<8 | uint64(l)
+		res := uint64(info.Res)*uint64(len(e.shards)) + uint64(shard)
+		ck := res<<8 | uint64(l)
 		if k, ok := e.resCache[ck]; ok {
 			return k
 		}
 		var k uint64
-		if v, ok := e.store.ResourceAttrs(info.Res).Get(lv.name); ok {
+		if v, ok := store.ResourceAttrs(info.Res).Get(lv.name); ok {
 			k = xxhash.Sum64String(v.AsString()) | 1 // 0 is "attribute missing"
 		}
 		e.resCache[ck] = k

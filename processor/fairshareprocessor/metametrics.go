@@ -46,16 +46,36 @@ type metricFlush struct {
 }
 
 type metaState struct {
-	rowMetric []uint32 // metric id per batch row
+	rowMetric []uint32 // global metric id per row offered
+	rowName   []string // metric name per row offered
 	rowSize   []float64
 	perMetric []metricFlush // by metric id
 	touched   []uint32
 	sampled   []uint32
 
-	// Scratch of a closed window's per-metric points, by metric id.
+	// Scratch of a closed window's per-metric points, by global metric id; wins lists the
+	// windows closed in the flush (the same window of several shards once).
+	wins            []closedWindow
 	winIDs, overIDs []uint32
 	winRows         map[uint32]int
 	winOver         map[uint32]uint64
+}
+
+// closedWindow is the (start, resolution) of windows that closed in a flush.
+type closedWindow struct{ start, res int64 }
+
+// closedWindows lists the windows the shards' batches closed, in shard order of first sight.
+func (e *engine) closedWindows() []closedWindow {
+	wins := e.meta.wins[:0]
+	for _, sh := range e.shards {
+		for _, w := range sh.batch.Closed {
+			if cw := (closedWindow{w.Start, w.Res}); !slices.Contains(wins, cw) {
+				wins = append(wins, cw)
+			}
+		}
+	}
+	e.meta.wins = wins
+	return wins
 }
 
 // appendOthers appends one point under othersName holding value added up over rest, if any.
@@ -105,7 +125,18 @@ func (e *engine) topN(ids []uint32, key func(uint32) float64) (top, rest []uint3
 // newMetricPoints appends the flush's new metric names by prefix: the top metametrics_top_n
 // prefixes and the rest under othersName.
 func (e *engine) newMetricPoints(dst pmetric.NumberDataPointSlice) {
-	counts := e.store.TakeNewMetrics()
+	counts := e.shards[0].store.TakeNewMetrics()
+	for _, sh := range e.shards[1:] {
+		c := sh.store.TakeNewMetrics()
+		if counts.ByPrefix == nil {
+			counts.ByPrefix = c.ByPrefix
+		} else {
+			for p, n := range c.ByPrefix {
+				counts.ByPrefix[p] += n
+			}
+		}
+		counts.Others += c.Others
+	}
 	if len(counts.ByPrefix) == 0 && counts.Others == 0 {
 		return
 	}
@@ -155,7 +186,7 @@ func (e *engine) account() (total metricFlush) {
 		pm := &m.perMetric[id]
 		if pm.inRows == 0 {
 			m.touched = append(m.touched, id)
-			pm.name = e.store.Metric(id).Name
+			pm.name = m.rowName[it.Ref]
 		}
 		size := m.rowSize[it.Ref]
 		pm.inRows++
@@ -178,9 +209,13 @@ func (e *engine) account() (total metricFlush) {
 }
 
 // metametrics appends the flush's sampling outcome and the cardinality of the windows it
-// closed to out.
+// closed to out. It locks every shard (in shard order) to read their windows and metrics.
 func (e *engine) metametrics(out pmetric.Metrics, now int64, budget float64) {
 	total := e.account()
+	for _, sh := range e.shards {
+		sh.mu.Lock()
+		defer sh.mu.Unlock()
+	}
 	sm := out.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
 	sm.Scope().SetName(metadata.ScopeName)
 	ms := sm.Metrics()
@@ -228,21 +263,33 @@ func (e *engine) metametrics(out pmetric.Metrics, now int64, budget float64) {
 	card := gauge(ms, metaCardinality, "{row}", "Distinct rows of a metric in a window (its cardinality).")
 	hourly := gauge(ms, metaCardinalityHour, "{row}", "Estimated distinct rows of a metric in the current hour (HyperLogLog), reported with windows ending on a minute.")
 	overflow := sum(ms, metaOverflow, "{point}", "Points folded into a metric's overflow row in a window.")
-	for _, w := range e.batch.Closed {
-		end := pcommon.Timestamp(w.End())
-		onMinute := w.End()%int64(time.Minute) == 0
-		hour := w.Start / int64(time.Hour)
+	for _, cw := range e.closedWindows() {
+		wEnd := cw.start + cw.res
+		end := pcommon.Timestamp(wEnd)
+		onMinute := wEnd%int64(time.Minute) == 0
+		hour := cw.start / int64(time.Hour)
 		ids, rows, overs := e.meta.winIDs[:0], e.meta.winRows, e.meta.winOver
 		clear(rows)
 		clear(overs)
-		w.EachMetric(func(id uint32, n int, over uint64) {
-			ids = append(ids, id)
-			rows[id], overs[id] = n, over
-		})
+		for k, sh := range e.shards {
+			for _, w := range sh.batch.Closed {
+				if w.Start != cw.start || w.Res != cw.res {
+					continue
+				}
+				w.EachMetric(func(local uint32, n int, over uint64) {
+					id := e.global(k, local)
+					if _, ok := rows[id]; !ok {
+						ids = append(ids, id)
+					}
+					rows[id] += n
+					overs[id] += over
+				})
+			}
+		}
 		e.meta.winIDs = ids
 		top, rest := e.topN(ids, func(id uint32) float64 { return float64(rows[id]) })
 		for _, id := range top {
-			m := e.store.Metric(id)
+			m := e.metric(id)
 			dp := card.AppendEmpty()
 			dp.Attributes().PutStr(attrMetricName, m.Name)
 			dp.SetIntValue(int64(rows[id]))
@@ -263,17 +310,17 @@ func (e *engine) metametrics(out pmetric.Metrics, now int64, budget float64) {
 		top, rest = e.topN(overIDs, func(id uint32) float64 { return float64(overs[id]) })
 		for _, id := range top {
 			dp := overflow.AppendEmpty()
-			dp.Attributes().PutStr(attrMetricName, e.store.Metric(id).Name)
+			dp.Attributes().PutStr(attrMetricName, e.metric(id).Name)
 			dp.SetIntValue(int64(overs[id]))
 		}
 		appendOthers(overflow, rest, func(id uint32) int64 { return int64(overs[id]) })
 		setTimes(card, end, 0)
 		setTimes(hourly, end, 0)
-		setTimes(overflow, end, pcommon.Timestamp(w.Start))
+		setTimes(overflow, end, pcommon.Timestamp(cw.start))
 	}
 
 	tracked := gauge(ms, metaMetrics, "{metric}", "Metric identities tracked, bounded by max_metrics.")
-	tracked.AppendEmpty().SetIntValue(int64(e.store.Metrics()))
+	tracked.AppendEmpty().SetIntValue(int64(e.limits.Metrics()))
 	fresh := sum(ms, metaMetricsNew, "{metric}", "Metric names not tracked when their points arrived (created, or merged into the overflow metric at max_metrics), by name prefix (the name up to its last '.'), the top prefixes first.")
 	e.newMetricPoints(fresh)
 	setTimes(tracked, ts, 0)

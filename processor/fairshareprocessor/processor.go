@@ -33,7 +33,6 @@ type fairshareProcessor struct {
 	tel    *metadata.TelemetryBuilder
 	now    func() time.Time
 
-	mu     sync.Mutex
 	engine *engine
 
 	stateMu sync.Mutex // guards the lifecycle fields below
@@ -109,8 +108,8 @@ func (p *fairshareProcessor) Shutdown(ctx context.Context) error {
 			select {
 			case <-done:
 			case <-ctx.Done():
-				// A tick's flush is still sending; the final flush below waits for the engine
-				// lock only, not for that send, so what is still held goes out all the same.
+				// A tick's flush is still sending; the final flush below waits for the engine's
+				// flush lock only, not for that send, so what is still held goes out all the same.
 				waitErr = ctx.Err()
 			}
 		}
@@ -134,19 +133,16 @@ func (*fairshareProcessor) Capabilities() consumer.Capabilities {
 	return consumer.Capabilities{MutatesData: true}
 }
 
-// ConsumeMetrics aggregates md and forwards what is left of it.
+// ConsumeMetrics aggregates md and forwards what is left of it. Calls whose metrics hash to
+// different shards run in parallel.
 func (p *fairshareProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
-	p.mu.Lock()
-	before, rowsBefore := p.engine.store.Stats(), p.engine.store.Rows()
-	p.engine.store.Add(md, p.now().UnixNano())
-	after, rowsAfter := p.engine.store.Stats(), p.engine.store.Rows()
-	p.mu.Unlock()
-	p.recordPoints(ctx, before, after, rowsAfter-rowsBefore)
+	st, rows := p.engine.add(md, p.now().UnixNano())
+	p.recordPoints(ctx, st, rows)
 	if md.ResourceMetrics().Len() == 0 {
 		return nil
 	}
 	err := p.next.ConsumeMetrics(ctx, md)
-	if err != nil && after.Points+after.TooLate+after.Invalid > before.Points+before.TooLate+before.Invalid {
+	if err != nil && st.Points+st.TooLate+st.Invalid > 0 {
 		// Part of the request is already aggregated: a retry of the whole request would count it
 		// twice. Only the forwarded part is lost, and the caller is told not to retry.
 		p.logger.Warn("Next consumer refused the points forwarded unchanged; the aggregated points of the same request are kept",
@@ -158,12 +154,8 @@ func (p *fairshareProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metr
 
 // flush sends the rows due now (every row when all is set).
 func (p *fairshareProcessor) flush(ctx context.Context, all bool) error {
-	p.mu.Lock()
-	rowsBefore := p.engine.store.Rows()
-	out, fs := p.engine.flush(p.now(), all)
-	rowsAfter := p.engine.store.Rows()
-	p.mu.Unlock()
-	p.recordFlush(ctx, fs, rowsAfter-rowsBefore)
+	out, fs, released := p.engine.flush(p.now(), all)
+	p.recordFlush(ctx, fs, -released)
 	if out.ResourceMetrics().Len() == 0 {
 		return nil
 	}

@@ -48,6 +48,17 @@ func newTestProcessor(t *testing.T, cfg *Config, next *consumertest.MetricsSink,
 	return p
 }
 
+// held returns the rows held and the metrics tracked by all of p's shards.
+func held(p *fairshareProcessor) (rows, metrics int) {
+	for _, sh := range p.engine.shards {
+		sh.mu.Lock()
+		rows += sh.store.Rows()
+		metrics += sh.store.Metrics()
+		sh.mu.Unlock()
+	}
+	return rows, metrics
+}
+
 // counters builds delta int sums: for each name, n points with attribute id=0..n-1 and value v(i).
 func counters(ts time.Time, n int, v func(i int) int64, names ...string) pmetric.Metrics {
 	md := pmetric.NewMetrics()

@@ -18,27 +18,28 @@ var (
 	outcomeDropped    = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", "dropped")))
 )
 
-// recordPoints reports what one ConsumeMetrics did with its points.
-func (p *fairshareProcessor) recordPoints(ctx context.Context, before, after aggregate.Stats, rows int) {
+// recordPoints reports what one ConsumeMetrics did with its points: st is how much the
+// counters grew, rows the rows it created.
+func (p *fairshareProcessor) recordPoints(ctx context.Context, st aggregate.Stats, rows int) {
 	t := p.tel
-	add := func(c metric.Int64Counter, a, b uint64, opts ...metric.AddOption) {
-		if b > a {
-			c.Add(ctx, int64(b-a), opts...)
+	add := func(c metric.Int64Counter, n uint64, opts ...metric.AddOption) {
+		if n > 0 {
+			c.Add(ctx, int64(n), opts...)
 		}
 	}
-	add(t.ProcessorFairsharePointsAggregated, before.Points, after.Points)
-	add(t.ProcessorFairsharePointsForwarded, before.PassThrough, after.PassThrough, reasonCumulative)
-	add(t.ProcessorFairsharePointsForwarded, before.Unmergeable, after.Unmergeable, reasonUnmergeable)
-	add(t.ProcessorFairsharePointsDropped, before.TooLate, after.TooLate, reasonTooLate)
-	add(t.ProcessorFairsharePointsDropped, before.Invalid, after.Invalid, reasonInvalid)
-	add(t.ProcessorFairsharePointsLate, before.Late, after.Late)
-	add(t.ProcessorFairsharePointsClamped, before.FutureClamped, after.FutureClamped)
-	add(t.ProcessorFairsharePointsOverflow, before.Overflow, after.Overflow)
-	add(t.ProcessorFairsharePointsMetricOverflow, before.MetricOverflow, after.MetricOverflow)
-	add(t.ProcessorFairshareMetricsCreated, before.MetricsCreated, after.MetricsCreated)
-	add(t.ProcessorFairshareMetricsEvicted, before.MetricsEvicted, after.MetricsEvicted)
-	if n := (after.MetricsCreated - before.MetricsCreated) - (after.MetricsEvicted - before.MetricsEvicted); n != 0 {
-		t.ProcessorFairshareMetrics.Add(ctx, int64(n))
+	add(t.ProcessorFairsharePointsAggregated, st.Points)
+	add(t.ProcessorFairsharePointsForwarded, st.PassThrough, reasonCumulative)
+	add(t.ProcessorFairsharePointsForwarded, st.Unmergeable, reasonUnmergeable)
+	add(t.ProcessorFairsharePointsDropped, st.TooLate, reasonTooLate)
+	add(t.ProcessorFairsharePointsDropped, st.Invalid, reasonInvalid)
+	add(t.ProcessorFairsharePointsLate, st.Late)
+	add(t.ProcessorFairsharePointsClamped, st.FutureClamped)
+	add(t.ProcessorFairsharePointsOverflow, st.Overflow)
+	add(t.ProcessorFairsharePointsMetricOverflow, st.MetricOverflow)
+	add(t.ProcessorFairshareMetricsCreated, st.MetricsCreated)
+	add(t.ProcessorFairshareMetricsEvicted, st.MetricsEvicted)
+	if n := int64(st.MetricsCreated) - int64(st.MetricsEvicted); n != 0 {
+		t.ProcessorFairshareMetrics.Add(ctx, n)
 	}
 	if rows != 0 {
 		t.ProcessorFairshareRows.Add(ctx, int64(rows))

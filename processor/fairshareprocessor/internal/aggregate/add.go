@@ -19,10 +19,16 @@ func (s *Store) addMetric(m pmetric.Metric, scope pcommon.InstrumentationScope, 
 			return false
 		}
 		ms := s.metric(m, scope, kindSum, delta, sum.IsMonotonic(), now)
+		if ms == nil {
+			return s.spillMetric(m)
+		}
 		sum.DataPoints().RemoveIf(func(dp pmetric.NumberDataPoint) bool { return s.addNumber(ms, src, dp, now) })
 		return sum.DataPoints().Len() == 0
 	case pmetric.MetricTypeGauge:
 		ms := s.metric(m, scope, kindGauge, pmetric.AggregationTemporalityUnspecified, false, now)
+		if ms == nil {
+			return s.spillMetric(m)
+		}
 		dps := m.Gauge().DataPoints()
 		dps.RemoveIf(func(dp pmetric.NumberDataPoint) bool { return s.addNumber(ms, src, dp, now) })
 		return dps.Len() == 0
@@ -33,6 +39,9 @@ func (s *Store) addMetric(m pmetric.Metric, scope pcommon.InstrumentationScope, 
 			return false
 		}
 		ms := s.metric(m, scope, kindHistogram, delta, false, now)
+		if ms == nil {
+			return s.spillMetric(m)
+		}
 		h.DataPoints().RemoveIf(func(dp pmetric.HistogramDataPoint) bool { return s.addHistogram(ms, src, dp, now) })
 		return h.DataPoints().Len() == 0
 	case pmetric.MetricTypeExponentialHistogram:
@@ -42,10 +51,16 @@ func (s *Store) addMetric(m pmetric.Metric, scope pcommon.InstrumentationScope, 
 			return false
 		}
 		ms := s.metric(m, scope, kindExpHistogram, delta, false, now)
+		if ms == nil {
+			return s.spillMetric(m)
+		}
 		h.DataPoints().RemoveIf(func(dp pmetric.ExponentialHistogramDataPoint) bool { return s.addExpHistogram(ms, src, dp, now) })
 		return h.DataPoints().Len() == 0
 	case pmetric.MetricTypeSummary:
 		ms := s.metric(m, scope, kindSummary, pmetric.AggregationTemporalityUnspecified, false, now)
+		if ms == nil {
+			return s.spillMetric(m)
+		}
 		dps := m.Summary().DataPoints()
 		dps.RemoveIf(func(dp pmetric.SummaryDataPoint) bool { return s.addSummary(ms, src, dp, now) })
 		return dps.Len() == 0
@@ -212,10 +227,11 @@ func (s *Store) place(ms *Metric, src source, attrs pcommon.Map, ts, now int64) 
 			perMetric = int(w.metricRows[ms.ID])
 		}
 		if (s.opt.MaxRowsPerMetric > 0 && perMetric >= s.opt.MaxRowsPerMetric) ||
-			(s.opt.MaxRows > 0 && s.rows >= s.opt.MaxRows) {
+			!reserve(&s.lim.rows, s.opt.MaxRows) {
 			key = s.overflowKey
 			hash = rowHash(key, ms.ID, src.res)
 			if i, pos = w.lookup(hash, ms.ID, src.res, key); i < 0 {
+				s.lim.rows.Add(1) // overflow rows may go beyond MaxRows
 				i = s.newRow(w, ms, pos, hash, src.res, key)
 				w.rows[i].flags |= rowOverflow
 			}
@@ -228,6 +244,7 @@ func (s *Store) place(ms *Metric, src source, attrs pcommon.Map, ts, now int64) 
 	return &w.rows[i], host, hasHost
 }
 
+// newRow inserts a row whose place under MaxRows the caller has taken.
 func (s *Store) newRow(w *Window, ms *Metric, pos, hash uint64, res uint32, key []byte) int32 {
 	i := w.insert(pos, hash, ms.ID, res, key, ms.kind)
 	s.rows++

@@ -20,6 +20,34 @@ type metricSlot struct {
 	part        uint8
 }
 
+// Output is the pmetric.Metrics that one or more stores emit rows into: one ResourceMetrics per
+// resource and one ScopeMetrics per scope in it, whichever store the rows come from. A metric
+// identity lives in one store, so each store makes its own Metric entries.
+type Output struct {
+	md  pmetric.Metrics
+	rms map[string]pmetric.ResourceMetrics // by resource key
+	sms map[outScope]pmetric.ScopeMetrics
+}
+
+type outScope struct {
+	res           string
+	name, version string
+}
+
+// NewOutput returns an Output that appends to md.
+func NewOutput(md pmetric.Metrics) *Output {
+	o := &Output{rms: map[string]pmetric.ResourceMetrics{}, sms: map[outScope]pmetric.ScopeMetrics{}}
+	o.Reset(md)
+	return o
+}
+
+// Reset makes o append to md, forgetting what it appended before.
+func (o *Output) Reset(md pmetric.Metrics) {
+	o.md = md
+	clear(o.rms)
+	clear(o.sms)
+}
+
 // emitter groups output rows by resource, scope and metric. Its maps are reused between flushes.
 type emitter struct {
 	rms     map[uint32]pmetric.ResourceMetrics
@@ -34,7 +62,7 @@ type emitter struct {
 
 // Emit appends the rows of refs whose factor is above zero to dst, their counts and sums
 // multiplied by the factor (min, max and gauge values unchanged).
-func (s *Store) Emit(dst pmetric.Metrics, refs []RowRef, factors []float64) {
+func (s *Store) Emit(dst *Output, refs []RowRef, factors []float64) {
 	e := &s.emit
 	if e.rms == nil {
 		e.rms, e.sms = map[uint32]pmetric.ResourceMetrics{}, map[uint64]pmetric.ScopeMetrics{}
@@ -79,7 +107,7 @@ func (s *Store) internKey(b []byte) string {
 	return k
 }
 
-func (s *Store) slot(dst pmetric.Metrics, r *Row, part uint8) pmetric.Metric {
+func (s *Store) slot(dst *Output, r *Row, part uint8) pmetric.Metric {
 	sl := metricSlot{res: r.res, metric: r.metric, part: part}
 	if s.emit.hasLast && s.emit.lastSlot == sl {
 		return s.emit.lastMetric
@@ -88,19 +116,27 @@ func (s *Store) slot(dst pmetric.Metrics, r *Row, part uint8) pmetric.Metric {
 		s.emit.lastSlot, s.emit.lastMetric, s.emit.hasLast = sl, m, true
 		return m
 	}
+	res := s.resources[r.res]
 	rm, ok := s.emit.rms[r.res]
 	if !ok {
-		rm = dst.ResourceMetrics().AppendEmpty()
-		s.resources[r.res].attrs.CopyTo(rm.Resource().Attributes())
+		if rm, ok = dst.rms[res.key]; !ok {
+			rm = dst.md.ResourceMetrics().AppendEmpty()
+			res.attrs.CopyTo(rm.Resource().Attributes())
+			dst.rms[res.key] = rm
+		}
 		s.emit.rms[r.res] = rm
 	}
 	ms := s.metrics[r.metric]
 	sk := uint64(r.res)<<32 | uint64(ms.scope)
 	sm, ok := s.emit.sms[sk]
 	if !ok {
-		sm = rm.ScopeMetrics().AppendEmpty()
-		sm.Scope().SetName(s.scopes[ms.scope][0])
-		sm.Scope().SetVersion(s.scopes[ms.scope][1])
+		osk := outScope{res: res.key, name: s.scopes[ms.scope][0], version: s.scopes[ms.scope][1]}
+		if sm, ok = dst.sms[osk]; !ok {
+			sm = rm.ScopeMetrics().AppendEmpty()
+			sm.Scope().SetName(osk.name)
+			sm.Scope().SetVersion(osk.version)
+			dst.sms[osk] = sm
+		}
 		s.emit.sms[sk] = sm
 	}
 	m := sm.Metrics().AppendEmpty()
@@ -147,7 +183,7 @@ func (s *Store) attrs(dst pcommon.Map, w *Window, r *Row) {
 	}
 }
 
-func (s *Store) emitRow(dst pmetric.Metrics, ref RowRef, factor float64) {
+func (s *Store) emitRow(dst *Output, ref RowRef, factor float64) {
 	w := s.windows[ref.W]
 	r := &w.rows[ref.I]
 	start, end := pcommon.Timestamp(w.Start), pcommon.Timestamp(w.End())

@@ -22,11 +22,14 @@ type Batch struct {
 	// Slots is the number of distinct one-second send slots the rows cover: 1 on a timely tick,
 	// more when ticks were missed or everything is flushed at shutdown. The budget scales with it.
 	Slots int
-	done  []*Window
+	// Seconds lists those slots (unix seconds, ascending; empty when no window was due), so that
+	// the batches of several stores can count the slots they cover together.
+	Seconds []int64
+	done    []*Window
 }
 
 func (b *Batch) reset() {
-	b.Rows, b.Closed, b.done, b.Slots = b.Rows[:0], b.Closed[:0], b.done[:0], 0
+	b.Rows, b.Closed, b.done, b.Slots, b.Seconds = b.Rows[:0], b.Closed[:0], b.done[:0], 0, b.Seconds[:0]
 }
 
 // Flush collects into b the rows due at now: a window closes grace after its end and, with
@@ -51,7 +54,6 @@ func (s *Store) Flush(now int64, all bool, b *Batch) {
 	}
 	clear(s.open[len(keep):])
 	s.open = keep
-	s.slots = s.slots[:0]
 	for _, w := range s.closing {
 		for w.emitted < w.spread {
 			due := w.End() + grace + int64(w.emitted)*int64(time.Second)
@@ -63,7 +65,7 @@ func (s *Store) Flush(now int64, all bool, b *Batch) {
 					b.Rows = append(b.Rows, RowRef{W: w.id, I: i})
 				}
 			}
-			s.slots = append(s.slots, due/int64(time.Second))
+			b.Seconds = append(b.Seconds, due/int64(time.Second))
 			w.emitted++
 		}
 		if w.emitted == w.spread {
@@ -72,18 +74,22 @@ func (s *Store) Flush(now int64, all bool, b *Batch) {
 	}
 	// The budget is per second: a flush gets one second's budget for every distinct second
 	// whose sends it covers (several when ticks were missed, or at shutdown).
-	slices.Sort(s.slots)
-	b.Slots = max(len(slices.Compact(s.slots)), 1)
+	slices.Sort(b.Seconds)
+	b.Seconds = slices.Compact(b.Seconds)
+	b.Slots = max(len(b.Seconds), 1)
 }
 
-// Release recycles the windows b finished. Rows of b must not be used afterwards.
-func (s *Store) Release(b *Batch) {
+// Release recycles the windows b finished and returns the number of rows they held. Rows of b
+// must not be used afterwards.
+func (s *Store) Release(b *Batch) int {
 	if len(b.done) == 0 {
-		return
+		return 0
 	}
+	released := 0
 	keep := s.closing[:0]
 	for _, w := range s.closing {
 		if w.emitted == w.spread {
+			released += len(w.rows)
 			s.rows -= len(w.rows)
 			for i := range w.rows {
 				s.metrics[w.rows[i].metric].rows--
@@ -96,6 +102,8 @@ func (s *Store) Release(b *Batch) {
 	clear(s.closing[len(keep):])
 	s.closing = keep
 	b.done = b.done[:0]
+	s.lim.rows.Add(-int64(released))
+	return released
 }
 
 // EachMetric calls fn for every metric with rows in w: its row count (cardinality in the

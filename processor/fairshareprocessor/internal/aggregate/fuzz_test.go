@@ -45,7 +45,7 @@ func FuzzAdd(f *testing.F) {
 		for i := range factors {
 			factors[i] = []float64{0, 1, 2.5}[i%3]
 		}
-		s.Emit(pmetric.NewMetrics(), b.Rows, factors)
+		s.Emit(NewOutput(pmetric.NewMetrics()), b.Rows, factors)
 		s.Release(&b)
 		if s.Rows() != 0 {
 			t.Fatalf("%d rows held after a full flush", s.Rows())

@@ -172,7 +172,7 @@ func emitUnsampled(s *Store, b *Batch) pmetric.Metrics {
 	for i := range ones {
 		ones[i] = 1
 	}
-	s.Emit(out, b.Rows, ones)
+	s.Emit(NewOutput(out), b.Rows, ones)
 	s.Release(b)
 	return out
 }

@@ -2,12 +2,14 @@
 // one set of rows per wall-clock window of the metric's resolution, and hands closed windows out
 // for sampling and export (StatsHouse's aggregation between time and between hosts).
 //
-// A Store is not safe for concurrent use: the processor serialises Add and Flush with its lock.
+// A Store is not safe for concurrent use: the processor serialises the calls on one store with
+// its lock. Several stores can share one Limits and run concurrently (a sharded processor).
 package aggregate
 
 import (
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -53,10 +55,37 @@ type Options struct {
 	// MaxRows bounds the rows held in all windows; MaxRowsPerMetric the rows of one metric in one window.
 	MaxRows          int
 	MaxRowsPerMetric int
+	// Limits counts what MaxMetrics and MaxRows bound. Stores that share one Limits share the
+	// bounds: together they track at most MaxMetrics metrics and hold at most MaxRows rows (plus
+	// overflow rows). Nil gives the store a Limits of its own.
+	Limits *Limits
+	// SpillOverflow makes Add move the metrics beyond MaxMetrics aside (TakeSpill) instead of
+	// merging them into an overflow metric here, so that the store holding the overflow metrics
+	// of a sharded processor takes them with AddOverflow.
+	SpillOverflow bool
 	// GaugeStats emits <name>.min, <name>.max and <name>.count next to each gauge.
 	GaugeStats bool
-	// Rand drives the random rounding of scaled counts.
+	// Rand drives the random rounding of scaled counts (Emit only).
 	Rand *rand.Rand
+}
+
+// Limits counts the tracked metrics and the held rows of one or more stores, against
+// Options.MaxMetrics and Options.MaxRows. It is safe for concurrent use.
+type Limits struct {
+	metrics, rows atomic.Int64
+}
+
+// Metrics returns the metric identities tracked against MaxMetrics.
+func (l *Limits) Metrics() int { return int(l.metrics.Load()) }
+
+// reserve takes one unit of c if that keeps it within limit (0: no limit). Units given back
+// after a failed attempt may make a concurrent attempt fail too, never succeed beyond limit.
+func reserve(c *atomic.Int64, limit int) bool {
+	if n := c.Add(1); limit > 0 && n > int64(limit) {
+		c.Add(-1)
+		return false
+	}
+	return true
 }
 
 // Stats counts what happened to incoming points. Fields only grow.
@@ -74,6 +103,38 @@ type Stats struct {
 	MetricOverflow uint64
 	MetricsCreated uint64 // metric identities created
 	MetricsEvicted uint64 // least recently used idle metrics forgotten to make room
+}
+
+// Add adds the counters of o to st.
+func (st *Stats) Add(o Stats) {
+	st.Points += o.Points
+	st.PassThrough += o.PassThrough
+	st.Unmergeable += o.Unmergeable
+	st.Late += o.Late
+	st.TooLate += o.TooLate
+	st.FutureClamped += o.FutureClamped
+	st.Invalid += o.Invalid
+	st.Overflow += o.Overflow
+	st.MetricOverflow += o.MetricOverflow
+	st.MetricsCreated += o.MetricsCreated
+	st.MetricsEvicted += o.MetricsEvicted
+}
+
+// since returns the growth of the counters from before to st.
+func (st Stats) since(before Stats) Stats {
+	return Stats{
+		Points:         st.Points - before.Points,
+		PassThrough:    st.PassThrough - before.PassThrough,
+		Unmergeable:    st.Unmergeable - before.Unmergeable,
+		Late:           st.Late - before.Late,
+		TooLate:        st.TooLate - before.TooLate,
+		FutureClamped:  st.FutureClamped - before.FutureClamped,
+		Invalid:        st.Invalid - before.Invalid,
+		Overflow:       st.Overflow - before.Overflow,
+		MetricOverflow: st.MetricOverflow - before.MetricOverflow,
+		MetricsCreated: st.MetricsCreated - before.MetricsCreated,
+		MetricsEvicted: st.MetricsEvicted - before.MetricsEvicted,
+	}
 }
 
 // Metric is the state of one metric identity (name, type, unit, temporality, monotonicity).
@@ -124,6 +185,7 @@ type source struct {
 type Store struct {
 	opt Options
 	enc keyEncoder
+	lim *Limits
 
 	metrics    []*Metric
 	metricIdx  map[metricKey]uint32
@@ -145,13 +207,26 @@ type Store struct {
 	pool    []*Window
 	rows    int // rows held in open and closing windows
 
-	slots       []int64 // scratch of Flush: the send seconds it covers
 	win         *Window // the window of the point being placed
 	keyBuf      []byte
 	overflowKey []byte
 	lastPurge   int64
 	emit        emitter
 	stats       Stats
+
+	// The metrics moved aside by Add (SpillOverflow), and where the next one goes.
+	spill        pmetric.Metrics
+	spilled      bool
+	cur          spillCursor
+	intoOverflow bool // AddOverflow is running: every metric is an overflow metric
+}
+
+// spillCursor is the input ResourceMetrics and ScopeMetrics that Add is in, and their copies in
+// the spill once a metric of them was moved there.
+type spillCursor struct {
+	rm, spillRM            pmetric.ResourceMetrics
+	sm, spillSM            pmetric.ScopeMetrics
+	hasSpillRM, hasSpillSM bool
 }
 
 // New returns an empty Store.
@@ -162,9 +237,13 @@ func New(opt Options) *Store {
 	if opt.Rand == nil {
 		opt.Rand = rand.New(rand.NewPCG(1, 2))
 	}
+	if opt.Limits == nil {
+		opt.Limits = &Limits{}
+	}
 	s := &Store{
 		opt:       opt,
 		enc:       keyEncoder{drop: opt.MergeAttributes, maxHost: opt.MaxHostAttribute},
+		lim:       opt.Limits,
 		metricIdx: map[metricKey]uint32{},
 		resIdx:    map[string]uint32{},
 		scopeIdx:  map[[2]string]uint32{},
@@ -186,23 +265,81 @@ func (s *Store) Metric(id uint32) *Metric { return s.metrics[id] }
 // ResourceAttrs returns the kept attributes of resource id.
 func (s *Store) ResourceAttrs(id uint32) pcommon.Map { return s.resources[id].attrs }
 
-// Add merges the points of md into windows, as of now (unix ns). Merged and dropped points are
-// removed from md; what is left (cumulative data, kinds that cannot merge) is to be forwarded
-// unchanged.
-func (s *Store) Add(md pmetric.Metrics, now int64) {
+// Add merges the points of md into windows, as of now (unix ns), and returns how much the
+// counters grew and the rows it created. Merged and dropped points are removed from md; what is
+// left (cumulative data, kinds that cannot merge) is to be forwarded unchanged. With
+// SpillOverflow, the metrics beyond MaxMetrics are moved from md to the spill (TakeSpill).
+func (s *Store) Add(md pmetric.Metrics, now int64) (Stats, int) { return s.AddIf(md, now, nil) }
+
+// AddIf is Add for the metrics whose name keep accepts (every metric when keep is nil); it
+// leaves the others in md untouched, for the store they belong to, and takes in only the
+// resources that hold metrics it accepts.
+func (s *Store) AddIf(md pmetric.Metrics, now int64, keep func(name string) bool) (Stats, int) {
+	before, rows := s.stats, s.rows
 	md.ResourceMetrics().RemoveIf(func(rm pmetric.ResourceMetrics) bool {
-		src := s.resource(rm.Resource(), now)
+		var src source
+		resolved := keep == nil
+		if resolved {
+			src = s.resource(rm.Resource(), now)
+		}
+		s.cur.rm, s.cur.hasSpillRM = rm, false
 		rm.ScopeMetrics().RemoveIf(func(sm pmetric.ScopeMetrics) bool {
+			s.cur.sm, s.cur.hasSpillSM = sm, false
 			sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
+				if keep != nil && !keep(m.Name()) {
+					return false
+				}
+				if !resolved {
+					src, resolved = s.resource(rm.Resource(), now), true
+				}
 				return s.addMetric(m, sm.Scope(), src, now)
 			})
 			return sm.Metrics().Len() == 0
 		})
 		return rm.ScopeMetrics().Len() == 0
 	})
+	s.cur = spillCursor{}
 	if now-s.lastPurge >= int64(time.Minute) {
 		s.purge(now)
 	}
+	return s.stats.since(before), s.rows - rows
+}
+
+// AddOverflow merges the points of md, metrics that other stores sharing this one's Limits
+// moved aside (TakeSpill), into the overflow metrics of their kinds, as Add would have merged
+// them in a store of their own. It returns what Add returns.
+func (s *Store) AddOverflow(md pmetric.Metrics, now int64) (Stats, int) {
+	s.intoOverflow = true
+	defer func() { s.intoOverflow = false }()
+	return s.Add(md, now)
+}
+
+// TakeSpill returns the metrics Add moved aside since the last take and whether there are any.
+func (s *Store) TakeSpill() (pmetric.Metrics, bool) {
+	md, ok := s.spill, s.spilled
+	s.spill, s.spilled = pmetric.Metrics{}, false
+	return md, ok
+}
+
+// spillMetric moves m, with copies of its resource and scope, to the spill.
+func (s *Store) spillMetric(m pmetric.Metric) bool {
+	c := &s.cur
+	if !s.spilled {
+		s.spill, s.spilled = pmetric.NewMetrics(), true
+	}
+	if !c.hasSpillRM {
+		c.spillRM, c.hasSpillRM = s.spill.ResourceMetrics().AppendEmpty(), true
+		c.rm.Resource().CopyTo(c.spillRM.Resource())
+		c.spillRM.SetSchemaUrl(c.rm.SchemaUrl())
+		c.hasSpillSM = false
+	}
+	if !c.hasSpillSM {
+		c.spillSM, c.hasSpillSM = c.spillRM.ScopeMetrics().AppendEmpty(), true
+		c.sm.Scope().CopyTo(c.spillSM.Scope())
+		c.spillSM.SetSchemaUrl(c.sm.SchemaUrl())
+	}
+	m.MoveTo(c.spillSM.Metrics().AppendEmpty())
+	return true
 }
 
 // resource returns the id of the resource's kept attributes and its max-host value.
@@ -269,8 +406,12 @@ func (s *Store) intern(h string) string {
 }
 
 // metric returns the state of m's identity, creating it on first sight. Beyond MaxMetrics it
-// evicts the least recently used idle metric, or returns the overflow metric of the kind.
+// evicts the least recently used idle metric, or returns the overflow metric of the kind (nil
+// with SpillOverflow: m is to be moved to the spill).
 func (s *Store) metric(m pmetric.Metric, scope pcommon.InstrumentationScope, k kind, temp pmetric.AggregationTemporality, mono bool, now int64) *Metric {
+	if s.intoOverflow {
+		return s.overflowMetric(m.Type(), k, temp, scope, now)
+	}
 	key := metricKey{name: m.Name(), unit: m.Unit(), typ: m.Type(), temp: temp, mono: mono}
 	if id, ok := s.metricIdx[key]; ok {
 		ms := s.metrics[id]
@@ -279,7 +420,11 @@ func (s *Store) metric(m pmetric.Metric, scope pcommon.InstrumentationScope, k k
 		return ms
 	}
 	s.countNew(key.name)
-	if s.opt.MaxMetrics > 0 && s.tracked >= s.opt.MaxMetrics && !s.evictIdle() {
+	// An evicted metric hands its place under MaxMetrics to the new one.
+	if !reserve(&s.lim.metrics, s.opt.MaxMetrics) && !s.evictIdle() {
+		if s.opt.SpillOverflow {
+			return nil
+		}
 		return s.overflowMetric(m.Type(), k, temp, scope, now)
 	}
 	s.tracked++
@@ -421,7 +566,7 @@ func (s *Store) evictIdle() bool {
 			return false
 		}
 		if ms.rows == 0 && !ms.overflow {
-			s.dropMetric(ms)
+			s.dropMetric(ms, false)
 			s.stats.MetricsEvicted++
 			return true
 		}
@@ -430,18 +575,22 @@ func (s *Store) evictIdle() bool {
 	return false
 }
 
-// dropMetric forgets ms, which holds no rows.
-func (s *Store) dropMetric(ms *Metric) {
+// dropMetric forgets ms, which holds no rows. Unless release is false (the place goes to the
+// metric that evicts ms), its place under MaxMetrics is given back.
+func (s *Store) dropMetric(ms *Metric, release bool) {
 	delete(s.metricIdx, metricKey{name: ms.Name, unit: ms.Unit, typ: ms.Type, temp: ms.Temporality, mono: ms.Monotonic})
 	s.unlink(ms)
 	s.metrics[ms.ID] = nil
 	s.freeMetric = append(s.freeMetric, ms.ID)
 	if !ms.overflow {
 		s.tracked--
+		if release {
+			s.lim.metrics.Add(-1)
+		}
 	}
 }
 
-// Metrics returns the number of metric identities tracked against MaxMetrics.
+// Metrics returns the number of this store's metric identities tracked against MaxMetrics.
 func (s *Store) Metrics() int { return s.tracked }
 
 // purge forgets metrics and resources unseen for two hours: no window can still hold their
@@ -450,7 +599,7 @@ func (s *Store) purge(now int64) {
 	s.lastPurge = now
 	const idle = int64(2 * time.Hour)
 	for ms := s.oldest; ms != nil && ms.rows == 0 && now-ms.lastSeen > idle; ms = s.oldest {
-		s.dropMetric(ms)
+		s.dropMetric(ms, true)
 	}
 	for key, id := range s.resIdx {
 		if now-s.resources[id].lastSeen > idle {

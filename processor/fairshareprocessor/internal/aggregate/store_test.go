@@ -138,7 +138,7 @@ func TestEmitScales(t *testing.T) {
 	var b Batch
 	s.Flush(at(5), false, &b)
 	out := pmetric.NewMetrics()
-	s.Emit(out, b.Rows, []float64{2, 2.5})
+	s.Emit(NewOutput(out), b.Rows, []float64{2, 2.5})
 	s.Release(&b)
 	dps := out.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints()
 	got := map[pmetric.NumberDataPointValueType]float64{}
@@ -271,7 +271,7 @@ func TestIntSumOverflowFallsBackToDouble(t *testing.T) {
 	var b Batch
 	s.Flush(at(5), false, &b)
 	out := pmetric.NewMetrics()
-	s.Emit(out, b.Rows, []float64{1})
+	s.Emit(NewOutput(out), b.Rows, []float64{1})
 	s.Release(&b)
 	dp := out.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0)
 	want := 3 * float64(math.MaxInt64/2)
@@ -382,5 +382,58 @@ func TestLeastRecentlyUsedIsEvicted(t *testing.T) {
 	}
 	if st := s.Stats(); st.MetricOverflow != 0 {
 		t.Fatalf("%d points overflowed: idle one-off metrics should have made room", st.MetricOverflow)
+	}
+}
+
+// TestStoresShareLimitsAndSpillOverflow: two stores share one Limits of max_metrics 1 and
+// max_rows 3. The second store's new metric is beyond max_metrics: it is moved to the spill
+// whole, not merged, and the first store's AddOverflow merges it into its overflow metric.
+// Rows count against the shared max_rows, and AddIf leaves the metrics it does not accept
+// untouched.
+func TestStoresShareLimitsAndSpillOverflow(t *testing.T) {
+	lim := &Limits{}
+	opt := baseOptions()
+	opt.MaxMetrics, opt.MaxRows, opt.Limits = 1, 3, lim
+	home := New(opt)
+	opt.SpillOverflow = true
+	other := New(opt)
+
+	md := deltaSums(2, at(0.5), 1)
+	rms := md.ResourceMetrics()
+	m2 := rms.At(0).ScopeMetrics().At(0).Metrics().AppendEmpty()
+	rms.At(0).ScopeMetrics().At(0).Metrics().At(0).CopyTo(m2)
+	m2.SetName("n")
+	st, rows := home.AddIf(md, at(0.5), func(name string) bool { return name == "m" })
+	if st.Points != 2 || rows != 2 || md.DataPointCount() != 2 {
+		t.Fatalf("home took %d points into %d rows and left %d; want 2, 2, 2 (metric n)", st.Points, rows, md.DataPointCount())
+	}
+	if _, ok := home.TakeSpill(); ok {
+		t.Fatal("a store without SpillOverflow spilled")
+	}
+
+	st, rows = other.Add(md, at(0.5))
+	if st.Points != 0 || rows != 0 || md.ResourceMetrics().Len() != 0 || lim.Metrics() != 1 {
+		t.Fatalf("other merged %d points into %d rows, left %d resources, %d metrics tracked; want 0, 0, 0, 1", st.Points, rows, md.ResourceMetrics().Len(), lim.Metrics())
+	}
+	spill, ok := other.TakeSpill()
+	if !ok || spill.DataPointCount() != 2 || spill.ResourceMetrics().At(0).Resource().Attributes().Len() != 1 {
+		t.Fatal("the spill must hold metric n with its 2 points and its resource")
+	}
+	st, rows = home.AddOverflow(spill, at(0.5))
+	if st.MetricOverflow != 2 || rows != 1 || spill.ResourceMetrics().Len() != 0 {
+		t.Fatalf("AddOverflow: %d points into %d rows, %d resources left; want 2, 1, 0", st.MetricOverflow, rows, spill.ResourceMetrics().Len())
+	}
+	if lim.rows.Load() != 3 {
+		t.Fatalf("%d rows counted, want 3", lim.rows.Load())
+	}
+	// max_rows is reached: a new row of m folds into m's overflow row (beyond the bound).
+	st, _ = home.Add(deltaSums(3, at(0.5), 1), at(0.5))
+	if st.Overflow != 1 || lim.rows.Load() != 4 {
+		t.Fatalf("%d points into the overflow row, %d rows counted; want 1, 4", st.Overflow, lim.rows.Load())
+	}
+	var b Batch
+	home.Flush(at(5), false, &b)
+	if n := home.Release(&b); n != 4 || lim.rows.Load() != 0 {
+		t.Fatalf("released %d rows, %d still counted; want 4, 0", n, lim.rows.Load())
 	}
 }
