@@ -218,11 +218,17 @@ func (c *Config) classify(name string) aggregate.Class {
 	return cls
 }
 
+// flushPartPoints bounds the data points of one ConsumeMetrics call of a flush: a flush of a
+// flood's rows is built and handed on a part at a time, not as one pdata of every kept row.
+const flushPartPoints = 8192
+
 // flush collects the rows due at now (all of them when all is set), samples them against the
-// budget of the seconds they cover and returns them with the metametrics and the number of rows
-// it released. Each shard is locked to collect its rows and again to emit them; the sampler,
-// which shares the budget between the rows of all shards, runs with no shard locked.
-func (e *engine) flush(now time.Time, all bool) (pmetric.Metrics, flushStats, int) {
+// budget of the seconds they cover and hands them to send in parts of about flushPartPoints
+// points, the last with the metametrics. It returns what it did and the number of rows it
+// released. Each shard is locked to collect its rows and again to emit each part; the sampler,
+// which shares the budget between the rows of all shards, and send run with no shard locked.
+// The windows are released only after the last part is sent, so the rows stay valid.
+func (e *engine) flush(now time.Time, all bool, send func(pmetric.Metrics)) (flushStats, int) {
 	e.flushMu.Lock()
 	defer e.flushMu.Unlock()
 	nowNs := now.UnixNano()
@@ -243,10 +249,9 @@ func (e *engine) flush(now time.Time, all bool) (pmetric.Metrics, flushStats, in
 		e.seconds = append(e.seconds, b.Seconds...)
 		closed = closed || len(b.Closed) > 0
 	}
-	out := pmetric.NewMetrics()
 	var fs flushStats
 	if len(e.items) == 0 && !closed {
-		return out, fs, e.release()
+		return fs, e.release()
 	}
 
 	slices.Sort(e.seconds)
@@ -257,21 +262,42 @@ func (e *engine) flush(now time.Time, all bool) (pmetric.Metrics, flushStats, in
 	for _, it := range e.items {
 		e.factors[it.Ref] = it.Factor
 	}
-	e.out.Reset(out)
+	part := pmetric.NewMetrics()
+	e.out.Reset(part)
+	kept := 0
 	for _, sh := range e.shards {
-		sh.mu.Lock()
-		sh.store.Emit(e.out, sh.batch.Rows, e.factors[sh.first:sh.first+len(sh.batch.Rows)])
-		sh.mu.Unlock()
+		rows := sh.batch.Rows
+		factors := e.factors[sh.first : sh.first+len(rows)]
+		for i := 0; i < len(rows); {
+			j := i
+			for ; j < len(rows) && kept < flushPartPoints; j++ {
+				if factors[j] > 0 {
+					kept++
+				}
+			}
+			sh.mu.Lock()
+			sh.store.Emit(e.out, rows[i:j], factors[i:j])
+			sh.mu.Unlock()
+			i = j
+			if kept >= flushPartPoints {
+				send(part)
+				part, kept = pmetric.NewMetrics(), 0
+				e.out.Reset(part)
+			}
+		}
 	}
 	fs = flushStats{
 		keptRows: res.KeptRows, droppedRows: res.InRows - res.KeptRows,
 		keptBytes: res.KeptBytes, droppedBytes: res.InBytes - res.KeptBytes, budget: budget,
 	}
 	if e.cfg.Metametrics {
-		e.metametrics(out, nowNs, budget)
+		e.metametrics(part, nowNs, budget)
+	}
+	if part.ResourceMetrics().Len() > 0 {
+		send(part)
 	}
 	e.last = nowNs
-	return out, fs, e.release()
+	return fs, e.release()
 }
 
 // addItem offers row ref of shard k to the sampler. The caller holds the shard's lock.

@@ -154,10 +154,10 @@ func (p *fairshareProcessor) ConsumeMetrics(ctx context.Context, md pmetric.Metr
 
 // flush sends the rows due now (every row when all is set).
 func (p *fairshareProcessor) flush(ctx context.Context, all bool) error {
-	out, fs, released := p.engine.flush(p.now(), all)
+	var errs error
+	fs, released := p.engine.flush(p.now(), all, func(md pmetric.Metrics) {
+		errs = errors.Join(errs, p.next.ConsumeMetrics(ctx, md))
+	})
 	p.recordFlush(ctx, fs, -released)
-	if out.ResourceMetrics().Len() == 0 {
-		return nil
-	}
-	return p.next.ConsumeMetrics(ctx, out)
+	return errs
 }

@@ -452,3 +452,35 @@ func TestNameFloodKeepsMetametricsBounded(t *testing.T) {
 	assert.InDelta(t, 3*names, mean, 4*se+1e-9, "mean total over %d trials", trials)
 	assert.Less(t, 4*se, 0.2*3*names, "the check must be able to see a 20%% bias")
 }
+
+// TestFlushSendsLargeFlushesInParts: a flush of more rows than flushPartPoints reaches the next
+// consumer in several requests of at most that many points, whole, with the metametrics last.
+func TestFlushSendsLargeFlushesInParts(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	clock := &fakeClock{t: t0.Add(500 * time.Millisecond)}
+	cfg := createDefaultConfig().(*Config)
+	cfg.Budget.BytesPerSecond = 1 << 40 // everything fits: every row comes out exactly
+	cfg.Shards = 2
+	p := newTestProcessor(t, cfg, sink, clock)
+	ctx := context.Background()
+	names := []string{"a", "b", "c", "d", "e"}
+	require.NoError(t, p.ConsumeMetrics(ctx, counters(clock.Now(), 4000, func(i int) int64 { return int64(i) }, names...)))
+	clock.Set(t0.Add(2100 * time.Millisecond))
+	require.NoError(t, p.flush(ctx, false))
+
+	parts := sink.AllMetrics()
+	require.GreaterOrEqual(t, len(parts), 3, "20,000 rows in parts of at most %d points", flushPartPoints)
+	for i, md := range parts {
+		assert.LessOrEqual(t, md.DataPointCount(), flushPartPoints+200, "part %d", i)
+	}
+	sums, rows, meta := collected(sink)
+	for _, n := range names {
+		assert.Equal(t, float64(4000*3999/2), sums[n], n)
+		assert.Equal(t, 4000, rows[n], n)
+	}
+	assert.NotEmpty(t, meta, "metametrics")
+	last := parts[len(parts)-1]
+	assert.Equal(t, metadata.ScopeName, last.ResourceMetrics().At(last.ResourceMetrics().Len()-1).ScopeMetrics().At(0).Scope().Name(),
+		"the metametrics come with the last part")
+	require.NoError(t, p.Shutdown(ctx))
+}
