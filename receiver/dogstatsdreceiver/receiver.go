@@ -158,7 +158,11 @@ func expiryIntervals(expiry, interval time.Duration) int {
 // is handed on in parts, so a flood of contexts never holds all of an interval's pdata at once.
 const emitPoints = 8192
 
-// flushLoop emits at every wall-clock multiple of the aggregation interval.
+// flushLoop emits at every wall-clock multiple of the aggregation interval. An interval is
+// stamped with its nominal end, the multiple itself, not with the moment the timer fired a
+// little after it: its points then fall in the window of a downstream aggregator (fairshare's
+// windows end on whole seconds) that ends with the interval, instead of in the next one, which
+// would hold them a window longer.
 func (r *dogstatsdReceiver) flushLoop() {
 	defer close(r.flushDone)
 	iv := r.cfg.AggregationInterval
@@ -169,8 +173,9 @@ func (r *dogstatsdReceiver) flushLoop() {
 		case <-r.flushStop:
 			return
 		case now := <-timer.C:
-			r.flush(context.Background(), now)
-			timer.Reset(time.Until(now.Truncate(iv).Add(iv)))
+			end := now.Truncate(iv)
+			r.flush(context.Background(), end)
+			timer.Reset(time.Until(end.Add(iv)))
 		}
 	}
 }
