@@ -271,6 +271,11 @@ func TestFlushesEveryInterval(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return h.metrics.DataPointCount() == 1 }, 5*time.Second, 5*time.Millisecond,
 		"the point must be emitted by the interval flush, before Shutdown")
+	// Stamped with the interval's nominal end, a multiple of the interval, not the timer's
+	// firing moment a little after it.
+	dp := h.metrics.AllMetrics()[0].ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0)
+	const iv = int64(50 * time.Millisecond)
+	assert.Zero(t, int64(dp.Timestamp())%iv, "timestamp %v", dp.Timestamp())
 }
 
 func TestStartFailsOnBusyAddress(t *testing.T) {
