@@ -9,7 +9,7 @@ DIST     := build/otelcol-doghouse/otelcol-doghouse
 CONFIGS  := $(wildcard config/*.yaml examples/*.yaml)
 FUZZTIME ?= 20s
 
-.PHONY: all build run test vet unit validate testbed-test bench fuzz generate tools clean
+.PHONY: all build run test vet unit validate testbed-test bench fuzz generate tools clean prometheus
 
 all: build
 
@@ -37,7 +37,14 @@ vet:
 
 # Unit, component and end-to-end tests. DOGHOUSE_E2E=require makes the end-to-end test fail
 # (instead of skip) when the built binary is missing.
-unit: build
+# The remote-write end-to-end test (e2e/) runs Debian's prometheus (2.42); installed when missing.
+prometheus:
+	@command -v prometheus >/dev/null 2>&1 || { \
+		echo "installing Debian's prometheus for the remote-write end-to-end test"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q prometheus >/dev/null || \
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q prometheus >/dev/null; }; }
+
+unit: build prometheus
 	DOGHOUSE_E2E=require DOGHOUSE_OTELCOL=$(CURDIR)/$(DIST) $(GO) test -race -count=1 ./...
 	cd standins/statusutil && $(GO) test -count=1 ./...
 
