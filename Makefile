@@ -34,6 +34,8 @@ vet:
 	@unformatted=$$(find . -name '*.go' -not -path './build/*' -not -path '*/testdata/*' -not -path './testbed/build/*' | xargs gofmt -l); \
 	if [ -n "$$unformatted" ]; then echo "gofmt -w needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	cd testbed && $(GO) mod tidy -diff
 
 # Unit, component and end-to-end tests. DOGHOUSE_E2E=require makes the end-to-end test fail
 # (instead of skip) when the built binary is missing.
