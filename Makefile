@@ -26,9 +26,11 @@ $(MDATAGEN): internal/tools/go.mod internal/tools/go.sum
 build: $(BUILDER)
 	./$(BUILDER) --config builder-config.yaml
 
+# CONFIG picks another configuration, e.g. `make run CONFIG=examples/show-values.yaml`.
+CONFIG ?= config/default.yaml
 run: build
 	mkdir -p data run
-	./$(DIST) --config config/default.yaml
+	./$(DIST) --config $(CONFIG)
 
 vet:
 	@unformatted=$$(find . -name '*.go' -not -path './build/*' -not -path '*/testdata/*' -not -path './testbed/build/*' | xargs gofmt -l); \
