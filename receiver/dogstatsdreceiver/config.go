@@ -78,6 +78,9 @@ type Config struct {
 	MonotonicCounters bool `mapstructure:"monotonic_counters"`
 	// MaxPendingLogs bounds the events and service checks waiting for the next emission.
 	MaxPendingLogs int `mapstructure:"max_pending_logs"`
+	// ExtraTags are added to the tags of every metric, event and service check (the Agent's
+	// `dogstatsd_tags`), `key:value` or bare, as a client would send them.
+	ExtraTags []string `mapstructure:"extra_tags"`
 
 	// OriginDetection configures how the sender's container is found.
 	OriginDetection OriginConfig `mapstructure:"origin_detection"`
@@ -198,6 +201,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("`max_histogram_buckets` (%d) must be at least 2", c.MaxHistogramBuckets)
 	case c.MaxPendingLogs <= 0:
 		return fmt.Errorf("`max_pending_logs` (%d) must be positive", c.MaxPendingLogs)
+	case slices.IndexFunc(c.ExtraTags, badTag) >= 0:
+		i := slices.IndexFunc(c.ExtraTags, badTag)
+		return fmt.Errorf("`extra_tags[%d]` (%q) must be a non-empty DogStatsD tag without ',', '|' or line breaks", i, c.ExtraTags[i])
 	}
 	if c.TimerHistogramMapping == "histogram" {
 		if len(c.ExplicitBuckets) == 0 {
@@ -230,3 +236,6 @@ func parsePermissions(s string) (os.FileMode, error) {
 	}
 	return os.FileMode(v), nil
 }
+
+// badTag reports a tag a client could not have sent: empty, or holding a field separator.
+func badTag(tag string) bool { return tag == "" || strings.ContainsAny(tag, ",|\n\r") }

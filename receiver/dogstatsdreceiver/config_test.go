@@ -35,6 +35,7 @@ func TestLoadConfig(t *testing.T) {
 			TimerHistogramMapping: "histogram", ExplicitBuckets: []float64{10, 100, 1000},
 			SummaryQuantiles: []float64{0.5}, MaxHistogramBuckets: 80, MonotonicCounters: true,
 			MaxPendingLogs:  100,
+			ExtraTags:       []string{"dc:eu", "canary"},
 			OriginDetection: OriginConfig{Enabled: true, ClientOrigin: true},
 		}},
 	} {
@@ -79,6 +80,7 @@ func TestInvalidConfigs(t *testing.T) {
 		"mapping.yaml":         "`timer_histogram_mapping` (\"gauge\") must be one of [\"exponential_histogram\" \"histogram\" \"summary\"]",
 		"buckets.yaml":         "`explicit_buckets` ([10 5]) must be finite and strictly increasing",
 		"quantiles.yaml":       "`summary_quantiles` ([1.5]) must all be in [0, 1]",
+		"extra_tags.yaml":      "`extra_tags[1]` (\"a,b\") must be a non-empty DogStatsD tag without ',', '|' or line breaks",
 	} {
 		t.Run(strings.TrimSuffix(file, ".yaml"), func(t *testing.T) {
 			cm, err := confmaptest.LoadConf(filepath.Join("testdata", "invalid", file))

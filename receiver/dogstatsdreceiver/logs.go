@@ -20,6 +20,7 @@ type logBuffer struct {
 	max          int
 	scopeName    string
 	scopeVersion string
+	extraTags    []string // added to every record's tags
 	dropped      atomic.Uint64
 
 	mu        sync.Mutex
@@ -28,8 +29,8 @@ type logBuffer struct {
 	resources map[aggregate.Resource]plog.LogRecordSlice
 }
 
-func newLogBuffer(limit int, scopeName, scopeVersion string) *logBuffer {
-	b := &logBuffer{max: limit, scopeName: scopeName, scopeVersion: scopeVersion}
+func newLogBuffer(limit int, scopeName, scopeVersion string, extraTags []string) *logBuffer {
+	b := &logBuffer{max: limit, scopeName: scopeName, scopeVersion: scopeVersion, extraTags: extraTags}
 	b.reset()
 	return b
 }
@@ -83,11 +84,11 @@ func stampRecord(lr plog.LogRecord, unixSeconds int64) {
 	}
 }
 
-func putSortedTags(attrs pcommon.Map, tags []string) {
-	if len(tags) == 0 {
+func (b *logBuffer) putSortedTags(attrs pcommon.Map, tags []string) {
+	if len(tags)+len(b.extraTags) == 0 {
 		return
 	}
-	sorted := slices.Clone(tags)
+	sorted := append(slices.Clone(tags), b.extraTags...)
 	slices.Sort(sorted)
 	aggregate.PutTags(attrs, slices.Compact(sorted))
 }
@@ -115,7 +116,7 @@ func (b *logBuffer) AddEvent(ev *parse.Event, res aggregate.Resource) {
 	lr.SetSeverityNumber(eventSeverity[ev.AlertType])
 	lr.SetSeverityText(strings.ToUpper(ev.AlertType.String()))
 	attrs := lr.Attributes()
-	putSortedTags(attrs, ev.Tags)
+	b.putSortedTags(attrs, ev.Tags)
 	attrs.PutStr("dogstatsd.type", "event")
 	attrs.PutStr("dogstatsd.event.title", ev.Title)
 	attrs.PutStr("dogstatsd.event.text", ev.Text)
@@ -152,7 +153,7 @@ func (b *logBuffer) AddServiceCheck(sc *parse.ServiceCheck, res aggregate.Resour
 	lr.SetSeverityNumber(checkSeverity[sc.Status])
 	lr.SetSeverityText(status)
 	attrs := lr.Attributes()
-	putSortedTags(attrs, sc.Tags)
+	b.putSortedTags(attrs, sc.Tags)
 	attrs.PutStr("dogstatsd.type", "service_check")
 	attrs.PutStr("dogstatsd.service_check.name", sc.Name)
 	attrs.PutInt("dogstatsd.service_check.status", int64(sc.Status))

@@ -84,7 +84,7 @@ func (r *dogstatsdReceiver) start() error {
 	r.pool = packets.NewPool(cfg.BufferSize)
 	r.queue = make(chan packets.Packets, cfg.QueueSize)
 	r.agg = aggregate.New(aggregateConfig(cfg, r.set.BuildInfo.Version), workers)
-	r.logBuf = newLogBuffer(cfg.MaxPendingLogs, metadata.ScopeName, r.set.BuildInfo.Version)
+	r.logBuf = newLogBuffer(cfg.MaxPendingLogs, metadata.ScopeName, r.set.BuildInfo.Version, cfg.ExtraTags)
 	var sink worker.LogSink = r.logBuf
 	if r.logs == nil {
 		sink = discardLogs{}
@@ -145,7 +145,7 @@ func aggregateConfig(cfg *Config, version string) aggregate.Config {
 		MaxTimestamped: cfg.MaxTimestamped, TimerMapping: mapping,
 		ExplicitBounds: cfg.ExplicitBuckets, SummaryQuantiles: cfg.SummaryQuantiles,
 		MaxBuckets: cfg.MaxHistogramBuckets, MonotonicCounters: cfg.MonotonicCounters,
-		ScopeName: metadata.ScopeName, ScopeVersion: version,
+		ExtraTags: cfg.ExtraTags, ScopeName: metadata.ScopeName, ScopeVersion: version,
 	}
 }
 

@@ -48,6 +48,9 @@ type Config struct {
 	MaxBuckets int
 	// MonotonicCounters marks counter sums as monotonic.
 	MonotonicCounters bool
+	// ExtraTags are appended to the tags of every sample (the same for all, so they do not take
+	// part in the context hash).
+	ExtraTags []string
 	// ScopeName and ScopeVersion name the instrumentation scope of every emitted metric.
 	ScopeName, ScopeVersion string
 }
@@ -131,9 +134,10 @@ type timestampedPoint struct {
 // copied into the pending batches with their tags, so the caller may reuse what it passed to
 // Add. A Feeder is not safe for concurrent use: every worker has its own.
 type Feeder struct {
-	agg     *Aggregator
-	size    int
-	pending []pendingBatch // by shard
+	agg       *Aggregator
+	size      int
+	pending   []pendingBatch // by shard
+	withExtra []string       // scratch: a sample's tags and the extra tags
 }
 
 // pendingBatch holds a shard's samples, their context hashes and their tags.
@@ -157,12 +161,21 @@ func (a *Aggregator) NewFeeder(size int) *Feeder {
 // gauge value of the overflow contexts.
 func (f *Feeder) Add(samples []parse.Sample, stamp int64) {
 	n := len(f.agg.shards)
+	extra := f.agg.cfg.ExtraTags
 	for i := range samples {
 		smp := &samples[i]
+		tags := smp.Tags
+		if len(extra) > 0 {
+			// The extra tags take part in the hash: a sample that already carries one of them
+			// is the same context as one that does not (tags are a set).
+			f.withExtra = append(append(f.withExtra[:0], smp.Tags...), extra...)
+			smp.Tags = f.withExtra
+		}
 		h := hashSample(smp)
 		pb := &f.pending[shardOf(h, n)]
 		t := len(pb.tags)
 		pb.tags = append(pb.tags, smp.Tags...)
+		smp.Tags = tags
 		pb.samples = append(pb.samples, *smp)
 		pb.samples[len(pb.samples)-1].Tags = pb.tags[t:len(pb.tags):len(pb.tags)]
 		pb.hashes = append(pb.hashes, h)

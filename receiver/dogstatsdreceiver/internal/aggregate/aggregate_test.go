@@ -497,3 +497,42 @@ func TestFlushToEmitsInParts(t *testing.T) {
 		t.Fatal("an empty interval was emitted")
 	}
 }
+
+// Extra tags land on every context; a sample that already carries one of them, or carries the
+// same tags in another order, is the same context.
+func TestExtraTagsOnEveryContext(t *testing.T) {
+	cfg := testConfig()
+	cfg.ExtraTags = []string{"dc:eu", "env:prod"}
+	a := New(cfg, 2)
+	f := a.NewFeeder(1)
+	f.Add([]parse.Sample{
+		smp("hits", parse.Counter, 1, "route:a", "env:prod"),
+		smp("hits", parse.Counter, 2, "env:prod", "route:a"),
+		smp("hits", parse.Counter, 4, "route:a"),
+		smp("temp", parse.Gauge, 7),
+	}, 1)
+	f.Drain(1)
+	md := a.Flush(t0, t1)
+	if md.DataPointCount() != 2 {
+		t.Fatalf("%d points, want one context per metric", md.DataPointCount())
+	}
+	ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	for i := range ms.Len() {
+		m := ms.At(i)
+		var attrs pcommon.Map
+		if m.Type() == pmetric.MetricTypeSum {
+			dp := m.Sum().DataPoints().At(0)
+			if dp.DoubleValue() != 7 {
+				t.Errorf("hits = %v, want 7", dp.DoubleValue())
+			}
+			attrs = dp.Attributes()
+		} else {
+			attrs = m.Gauge().DataPoints().At(0).Attributes()
+		}
+		for _, kv := range [][2]string{{"dc", "eu"}, {"env", "prod"}} {
+			if v, ok := attrs.Get(kv[0]); !ok || v.AsString() != kv[1] {
+				t.Errorf("%s on %s: %v, want %s", kv[0], m.Name(), v.AsRaw(), kv[1])
+			}
+		}
+	}
+}
