@@ -68,15 +68,13 @@ func TestConcurrentConsumeAcrossShards(t *testing.T) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for g := range goroutines {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for r := range requests {
 				md := counters(clock.Now(), points, func(i int) int64 { return int64(i + r) }, names[g], "shared", "cumulative")
 				md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(2).Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 				assert.NoError(t, p.ConsumeMetrics(ctx, md))
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	rows, _ := held(p)
@@ -125,11 +123,9 @@ func TestMaxMetricsIsGlobalAcrossShards(t *testing.T) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for g := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			assert.NoError(t, p.ConsumeMetrics(ctx, counters(clock.Now(), 2, func(int) int64 { return 3 }, names[g*25:(g+1)*25]...)))
-		}()
+		})
 	}
 	wg.Wait()
 	_, tracked := held(p)
@@ -173,11 +169,9 @@ func TestMaxRowsIsGlobalAcrossShards(t *testing.T) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for _, n := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			assert.NoError(t, p.ConsumeMetrics(ctx, counters(clock.Now(), 20, func(int) int64 { return 1 }, n)))
-		}()
+		})
 	}
 	wg.Wait()
 	clock.Set(t0.Add(2100 * time.Millisecond))
