@@ -48,13 +48,13 @@ func (e *chunkExporter) start(ctx context.Context, _ component.Host) error {
 	e.store = &store{
 		dir: e.cfg.Directory, cfg: e.cfg, log: e.set.Logger, now: time.Now,
 		opts:     chunkfile.Options{BlockDuration: e.cfg.BlockDuration, Compression: compression, Checkpoints: true},
-		onSeal:   func() { tb.ChunkfileSegmentsSealed.Add(bg, 1) },
-		onBytes:  func(n int64) { tb.ChunkfileBytesWritten.Add(bg, n) },
-		onDelete: func() { tb.ChunkfileRetentionDeleted.Add(bg, 1) },
+		onSeal:   func() { tb.ExporterChunkfileSegmentsSealed.Add(bg, 1) },
+		onBytes:  func(n int64) { tb.ExporterChunkfileBytesWritten.Add(bg, n) },
+		onDelete: func() { tb.ExporterChunkfileRetentionDeleted.Add(bg, 1) },
 	}
 	dropped, err := e.store.recoverOpen()
 	if dropped > 0 {
-		tb.ChunkfileRecoveredBytesDropped.Add(bg, dropped)
+		tb.ExporterChunkfileRecoveredBytesDropped.Add(bg, dropped)
 	}
 	if err != nil {
 		return err
@@ -94,7 +94,7 @@ func (e *chunkExporter) push(ctx context.Context, md pmetric.Metrics) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err := e.store.ensureOpen(); err != nil {
-		e.telemetry.ChunkfileWriteErrors.Add(ctx, 1)
+		e.telemetry.ExporterChunkfileWriteErrors.Add(ctx, 1)
 		return err
 	}
 	points, rejected, err := e.conv.write(e.store.seg.Writer, md)
@@ -108,15 +108,15 @@ func (e *chunkExporter) push(ctx context.Context, md pmetric.Metrics) error {
 		// An I/O error (disk full, directory gone): the segment keeps its complete frames,
 		// every earlier push among them, and is sealed; exporterhelper retries this batch
 		// into a new segment.
-		e.telemetry.ChunkfileWriteErrors.Add(ctx, 1)
+		e.telemetry.ExporterChunkfileWriteErrors.Add(ctx, 1)
 		e.store.abandon()
 		return err
 	}
 	if rejected > 0 {
-		e.telemetry.ChunkfilePointsRejected.Add(ctx, int64(rejected))
+		e.telemetry.ExporterChunkfilePointsRejected.Add(ctx, int64(rejected))
 		e.set.Logger.Warn("data points skipped: they cannot be stored", zap.Int("points", rejected), zap.String("first_reason", e.conv.lastReject))
 	}
-	e.telemetry.ChunkfilePointsWritten.Add(ctx, int64(points))
+	e.telemetry.ExporterChunkfilePointsWritten.Add(ctx, int64(points))
 	return e.store.afterWrite()
 }
 

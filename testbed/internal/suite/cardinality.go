@@ -272,7 +272,7 @@ var cardFigures = []cardFigure{
 		only: pipelineOnly, why: "no fairshare", value: func(r RunResult) float64 { return budgetPct(r.Output.Flushes.Kept, r) }},
 	{name: "fairshare: demand, % of the budget (stored metametrics: Σ fairshare.bytes offered ÷ Σ fairshare.budget)",
 		only: pipelineOnly, why: "no fairshare", value: func(r RunResult) float64 { return budgetPct(r.Output.Flushes.Offered, r) }},
-	{name: "chunkfile: points failed or refused (otelcol_exporter_send_failed/enqueue_failed_metric_points, otelcol_chunkfile_points_rejected)",
+	{name: "chunkfile: points failed or refused (otelcol_exporter_send_failed/enqueue_failed_metric_points, otelcol_exporter_chunkfile_points_rejected)",
 		only: pipelineOnly, why: "file exporter", value: func(r RunResult) float64 { return r.Fairshare.ExportFailed }},
 	{name: "data points stored", value: func(r RunResult) float64 { return float64(r.Output.Points) }},
 	{name: "still busy 60 s after the load, each run", text: eachRun(func(r RunResult) string { return plainYesNo(r.StillBusy) })},

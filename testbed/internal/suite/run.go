@@ -133,7 +133,7 @@ type FairshareTelemetry struct {
 	// are otelcol_processor_fairshare_budget_bytes and …_flush_bytes{outcome="kept"}.
 	OverBudget, BudgetBytes, KeptBytes float64
 	// ExportFailed adds the chunkfile exporter's otelcol_exporter_send_failed_metric_points,
-	// otelcol_exporter_enqueue_failed_metric_points and otelcol_chunkfile_points_rejected.
+	// otelcol_exporter_enqueue_failed_metric_points and otelcol_exporter_chunkfile_points_rejected.
 	ExportFailed float64
 }
 
@@ -151,7 +151,7 @@ func readFairshare(sc collector.Scrape) FairshareTelemetry {
 		MetricOverflow: sc.Get("otelcol_processor_fairshare_points_metric_overflow"),
 		OverBudget:     sc.Get("otelcol_processor_fairshare_flushes_over_budget"),
 		BudgetBytes:    sc.Get("otelcol_processor_fairshare_budget_bytes"), KeptBytes: keptBytes,
-		ExportFailed: failed + refused + sc.Get("otelcol_chunkfile_points_rejected"),
+		ExportFailed: failed + refused + sc.Get("otelcol_exporter_chunkfile_points_rejected"),
 	}
 }
 
@@ -558,7 +558,7 @@ func drain(ctx context.Context, proc *collector.Process, url string, kind collec
 		}
 		lines, _, _, _ := accepted(sc, kind)
 		if pipeline {
-			lines += sc.Get("otelcol_processor_fairshare_points_aggregated") + sc.Get("otelcol_chunkfile_points_written")
+			lines += sc.Get("otelcol_processor_fairshare_points_aggregated") + sc.Get("otelcol_exporter_chunkfile_points_written")
 		}
 		busy := err != nil || kind == collector.Doghouse && sc.Get("otelcol_dogstatsd_queue_depth") > 0
 		if q, _ := sc.Sum("otelcol_exporter_queue_size", map[string]string{"exporter": "chunkfile"}); pipeline && q > 0 {

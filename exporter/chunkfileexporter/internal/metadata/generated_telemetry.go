@@ -23,16 +23,16 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                          metric.Meter
-	mu                             sync.Mutex
-	registrations                  []metric.Registration
-	ChunkfileBytesWritten          metric.Int64Counter
-	ChunkfilePointsRejected        metric.Int64Counter
-	ChunkfilePointsWritten         metric.Int64Counter
-	ChunkfileRecoveredBytesDropped metric.Int64Counter
-	ChunkfileRetentionDeleted      metric.Int64Counter
-	ChunkfileSegmentsSealed        metric.Int64Counter
-	ChunkfileWriteErrors           metric.Int64Counter
+	meter                                  metric.Meter
+	mu                                     sync.Mutex
+	registrations                          []metric.Registration
+	ExporterChunkfileBytesWritten          metric.Int64Counter
+	ExporterChunkfilePointsRejected        metric.Int64Counter
+	ExporterChunkfilePointsWritten         metric.Int64Counter
+	ExporterChunkfileRecoveredBytesDropped metric.Int64Counter
+	ExporterChunkfileRetentionDeleted      metric.Int64Counter
+	ExporterChunkfileSegmentsSealed        metric.Int64Counter
+	ExporterChunkfileWriteErrors           metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -64,44 +64,44 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
-	builder.ChunkfileBytesWritten, err = builder.meter.Int64Counter(
-		"otelcol_chunkfile_bytes_written",
+	builder.ExporterChunkfileBytesWritten, err = builder.meter.Int64Counter(
+		"otelcol_exporter_chunkfile_bytes_written",
 		metric.WithDescription("Bytes appended to chunk segments, frames and footers included. [Alpha]"),
 		metric.WithUnit("By"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ChunkfilePointsRejected, err = builder.meter.Int64Counter(
-		"otelcol_chunkfile_points_rejected",
+	builder.ExporterChunkfilePointsRejected, err = builder.meter.Int64Counter(
+		"otelcol_exporter_chunkfile_points_rejected",
 		metric.WithDescription("Data points that cannot be stored (malformed histograms, metrics of no type) and were skipped. [Alpha]"),
 		metric.WithUnit("{datapoint}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ChunkfilePointsWritten, err = builder.meter.Int64Counter(
-		"otelcol_chunkfile_points_written",
+	builder.ExporterChunkfilePointsWritten, err = builder.meter.Int64Counter(
+		"otelcol_exporter_chunkfile_points_written",
 		metric.WithDescription("Data points written to chunk segments. [Alpha]"),
 		metric.WithUnit("{datapoint}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ChunkfileRecoveredBytesDropped, err = builder.meter.Int64Counter(
-		"otelcol_chunkfile_recovered_bytes_dropped",
+	builder.ExporterChunkfileRecoveredBytesDropped, err = builder.meter.Int64Counter(
+		"otelcol_exporter_chunkfile_recovered_bytes_dropped",
 		metric.WithDescription("Bytes cut from the torn tail of unsealed segments recovered at start. [Alpha]"),
 		metric.WithUnit("By"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ChunkfileRetentionDeleted, err = builder.meter.Int64Counter(
-		"otelcol_chunkfile_retention_deleted",
+	builder.ExporterChunkfileRetentionDeleted, err = builder.meter.Int64Counter(
+		"otelcol_exporter_chunkfile_retention_deleted",
 		metric.WithDescription("Sealed segments deleted by retention (max_age, max_total_bytes). [Alpha]"),
 		metric.WithUnit("{segment}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ChunkfileSegmentsSealed, err = builder.meter.Int64Counter(
-		"otelcol_chunkfile_segments_sealed",
+	builder.ExporterChunkfileSegmentsSealed, err = builder.meter.Int64Counter(
+		"otelcol_exporter_chunkfile_segments_sealed",
 		metric.WithDescription("Segments sealed (footer written, renamed to their final name). [Alpha]"),
 		metric.WithUnit("{segment}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ChunkfileWriteErrors, err = builder.meter.Int64Counter(
-		"otelcol_chunkfile_write_errors",
+	builder.ExporterChunkfileWriteErrors, err = builder.meter.Int64Counter(
+		"otelcol_exporter_chunkfile_write_errors",
 		metric.WithDescription("Pushes that failed to write (the batch is retried or dropped by exporterhelper, the file is kept consistent). [Alpha]"),
 		metric.WithUnit("{error}"),
 	)

@@ -21,9 +21,9 @@ func NewSettings(tt *componenttest.Telemetry) exporter.Settings {
 	return set
 }
 
-func AssertEqualChunkfileBytesWritten(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualExporterChunkfileBytesWritten(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_chunkfile_bytes_written",
+		Name:        "otelcol_exporter_chunkfile_bytes_written",
 		Description: "Bytes appended to chunk segments, frames and footers included. [Alpha]",
 		Unit:        "By",
 		Data: metricdata.Sum[int64]{
@@ -32,14 +32,14 @@ func AssertEqualChunkfileBytesWritten(t *testing.T, tt *componenttest.Telemetry,
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_chunkfile_bytes_written")
+	got, err := tt.GetMetric("otelcol_exporter_chunkfile_bytes_written")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualChunkfilePointsRejected(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualExporterChunkfilePointsRejected(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_chunkfile_points_rejected",
+		Name:        "otelcol_exporter_chunkfile_points_rejected",
 		Description: "Data points that cannot be stored (malformed histograms, metrics of no type) and were skipped. [Alpha]",
 		Unit:        "{datapoint}",
 		Data: metricdata.Sum[int64]{
@@ -48,14 +48,14 @@ func AssertEqualChunkfilePointsRejected(t *testing.T, tt *componenttest.Telemetr
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_chunkfile_points_rejected")
+	got, err := tt.GetMetric("otelcol_exporter_chunkfile_points_rejected")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualChunkfilePointsWritten(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualExporterChunkfilePointsWritten(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_chunkfile_points_written",
+		Name:        "otelcol_exporter_chunkfile_points_written",
 		Description: "Data points written to chunk segments. [Alpha]",
 		Unit:        "{datapoint}",
 		Data: metricdata.Sum[int64]{
@@ -64,14 +64,14 @@ func AssertEqualChunkfilePointsWritten(t *testing.T, tt *componenttest.Telemetry
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_chunkfile_points_written")
+	got, err := tt.GetMetric("otelcol_exporter_chunkfile_points_written")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualChunkfileRecoveredBytesDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualExporterChunkfileRecoveredBytesDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_chunkfile_recovered_bytes_dropped",
+		Name:        "otelcol_exporter_chunkfile_recovered_bytes_dropped",
 		Description: "Bytes cut from the torn tail of unsealed segments recovered at start. [Alpha]",
 		Unit:        "By",
 		Data: metricdata.Sum[int64]{
@@ -80,14 +80,14 @@ func AssertEqualChunkfileRecoveredBytesDropped(t *testing.T, tt *componenttest.T
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_chunkfile_recovered_bytes_dropped")
+	got, err := tt.GetMetric("otelcol_exporter_chunkfile_recovered_bytes_dropped")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualChunkfileRetentionDeleted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualExporterChunkfileRetentionDeleted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_chunkfile_retention_deleted",
+		Name:        "otelcol_exporter_chunkfile_retention_deleted",
 		Description: "Sealed segments deleted by retention (max_age, max_total_bytes). [Alpha]",
 		Unit:        "{segment}",
 		Data: metricdata.Sum[int64]{
@@ -96,14 +96,14 @@ func AssertEqualChunkfileRetentionDeleted(t *testing.T, tt *componenttest.Teleme
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_chunkfile_retention_deleted")
+	got, err := tt.GetMetric("otelcol_exporter_chunkfile_retention_deleted")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualChunkfileSegmentsSealed(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualExporterChunkfileSegmentsSealed(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_chunkfile_segments_sealed",
+		Name:        "otelcol_exporter_chunkfile_segments_sealed",
 		Description: "Segments sealed (footer written, renamed to their final name). [Alpha]",
 		Unit:        "{segment}",
 		Data: metricdata.Sum[int64]{
@@ -112,14 +112,14 @@ func AssertEqualChunkfileSegmentsSealed(t *testing.T, tt *componenttest.Telemetr
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_chunkfile_segments_sealed")
+	got, err := tt.GetMetric("otelcol_exporter_chunkfile_segments_sealed")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualChunkfileWriteErrors(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualExporterChunkfileWriteErrors(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_chunkfile_write_errors",
+		Name:        "otelcol_exporter_chunkfile_write_errors",
 		Description: "Pushes that failed to write (the batch is retried or dropped by exporterhelper, the file is kept consistent). [Alpha]",
 		Unit:        "{error}",
 		Data: metricdata.Sum[int64]{
@@ -128,7 +128,7 @@ func AssertEqualChunkfileWriteErrors(t *testing.T, tt *componenttest.Telemetry, 
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_chunkfile_write_errors")
+	got, err := tt.GetMetric("otelcol_exporter_chunkfile_write_errors")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

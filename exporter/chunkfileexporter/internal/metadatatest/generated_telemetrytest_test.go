@@ -19,32 +19,32 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
-	tb.ChunkfileBytesWritten.Add(context.Background(), 1)
-	tb.ChunkfilePointsRejected.Add(context.Background(), 1)
-	tb.ChunkfilePointsWritten.Add(context.Background(), 1)
-	tb.ChunkfileRecoveredBytesDropped.Add(context.Background(), 1)
-	tb.ChunkfileRetentionDeleted.Add(context.Background(), 1)
-	tb.ChunkfileSegmentsSealed.Add(context.Background(), 1)
-	tb.ChunkfileWriteErrors.Add(context.Background(), 1)
-	AssertEqualChunkfileBytesWritten(t, testTel,
+	tb.ExporterChunkfileBytesWritten.Add(context.Background(), 1)
+	tb.ExporterChunkfilePointsRejected.Add(context.Background(), 1)
+	tb.ExporterChunkfilePointsWritten.Add(context.Background(), 1)
+	tb.ExporterChunkfileRecoveredBytesDropped.Add(context.Background(), 1)
+	tb.ExporterChunkfileRetentionDeleted.Add(context.Background(), 1)
+	tb.ExporterChunkfileSegmentsSealed.Add(context.Background(), 1)
+	tb.ExporterChunkfileWriteErrors.Add(context.Background(), 1)
+	AssertEqualExporterChunkfileBytesWritten(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
-	AssertEqualChunkfilePointsRejected(t, testTel,
+	AssertEqualExporterChunkfilePointsRejected(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
-	AssertEqualChunkfilePointsWritten(t, testTel,
+	AssertEqualExporterChunkfilePointsWritten(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
-	AssertEqualChunkfileRecoveredBytesDropped(t, testTel,
+	AssertEqualExporterChunkfileRecoveredBytesDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
-	AssertEqualChunkfileRetentionDeleted(t, testTel,
+	AssertEqualExporterChunkfileRetentionDeleted(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
-	AssertEqualChunkfileSegmentsSealed(t, testTel,
+	AssertEqualExporterChunkfileSegmentsSealed(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
-	AssertEqualChunkfileWriteErrors(t, testTel,
+	AssertEqualExporterChunkfileWriteErrors(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 
