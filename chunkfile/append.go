@@ -17,8 +17,13 @@ func (w *Writer) cut(t int64, grows bool) error {
 	}
 	if w.points > 0 && (t >= w.blockEnd || w.points >= w.opts.MaxBlockPoints || w.values >= maxBlockValues ||
 		grows && w.blockSeries() >= w.opts.MaxBlockSeries) {
-		if err := w.Flush(); err != nil {
+		if err := w.cutBlock(); err != nil {
 			return err
+		}
+		if !w.opts.Checkpoints {
+			if err := w.commitHeld(); err != nil {
+				return err
+			}
 		}
 	}
 	if w.points == 0 {

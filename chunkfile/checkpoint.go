@@ -41,6 +41,10 @@ func clonePoint(p Point) Point {
 // after the last block of a crashed segment into blocks, and Segment.Close drops all
 // checkpoints from the sealed file. So a writer can sync every second and still cut 60 s
 // blocks: the file costs more only while it is open. Call Sync afterwards for durability.
+//
+// The blocks cut since the last checkpoint go out in the same write, so the points appended
+// since then land whole or, if the write fails, not at all (a Segment rolls the file back;
+// the frames stay held and the next Checkpoint, Flush or Close writes them again).
 func (w *Writer) Checkpoint() error {
 	if w.closed {
 		return ErrClosed
@@ -50,19 +54,17 @@ func (w *Writer) Checkpoint() error {
 	}
 	n := len(w.log) - w.ckLog + len(w.ckPoints)
 	if n == 0 && w.nDefs == 0 {
-		return nil
+		return w.commitHeld()
 	}
-	w.buf = w.buf[:0]
+	start := len(w.held)
 	defOff := w.appendDefs()
 	if n > 0 {
 		payload, err := w.encodeCheckpoint()
 		if err != nil {
+			w.held = w.held[:start]
 			return err
 		}
-		w.buf = w.fc.appendMaybeCompressed(w.buf, frameCheckpoint|frameOptional, payload, w.opts.Compression == CompressionAuto)
-	}
-	if err := w.commit(w.buf); err != nil {
-		return err
+		w.held = w.fc.appendMaybeCompressed(w.held, frameCheckpoint|frameOptional, payload, w.opts.Compression == CompressionAuto)
 	}
 	w.defsWritten(defOff)
 	if n > 0 {
@@ -71,7 +73,7 @@ func (w *Writer) Checkpoint() error {
 		clear(w.ckPoints)
 		w.ckPoints = w.ckPoints[:0]
 	}
-	return nil
+	return w.commitHeld()
 }
 
 // encodeCheckpoint encodes the points since the last checkpoint as a block payload, by

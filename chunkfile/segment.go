@@ -17,9 +17,21 @@ import (
 // crash, Recover cuts a torn tail.
 type Segment struct {
 	*Writer
-	f    *os.File
+	f    segmentFile
 	path string
 }
+
+// segmentFile is what a Segment needs of its *os.File; tests put faults in between.
+type segmentFile interface {
+	io.Writer
+	Truncate(size int64) error
+	Seek(offset int64, whence int) (int64, error)
+	Sync() error
+	Close() error
+}
+
+// wrapSegmentFile, when set (by tests), wraps the file of every segment created.
+var wrapSegmentFile func(*os.File) segmentFile
 
 // Create creates a new segment file at path (it must not exist) and writes its header.
 func Create(path string, opts Options) (*Segment, error) {
@@ -28,7 +40,10 @@ func Create(path string, opts Options) (*Segment, error) {
 		return nil, err
 	}
 	s := &Segment{f: f, path: path}
-	s.Writer = newWriter(f, opts)
+	if wrapSegmentFile != nil {
+		s.f = wrapSegmentFile(f)
+	}
+	s.Writer = newWriter(s.f, opts)
 	s.Writer.rollback = s.truncate
 	if err := s.Writer.commit(appendHeader(nil)); err != nil {
 		f.Close()

@@ -54,6 +54,12 @@ type Options struct {
 	// Checkpoints keeps what Checkpoint needs: a copy of every histogram, exponential
 	// histogram and summary point until the block is cut (number points cost nothing extra).
 	// Without it Checkpoint fails.
+	//
+	// It also makes batches atomic: a block cut by an append is not written at once but held
+	// in memory until the next Checkpoint, Flush or Close, which writes it with its own frames
+	// in one call. So the points appended between two checkpoints reach the file together or
+	// (after a failed write, rolled back by a Segment) not at all, and a retried batch is never
+	// stored twice.
 	Checkpoints bool
 }
 
@@ -118,6 +124,11 @@ type Writer struct {
 	ck              *Writer
 	noCut           bool // ck never cuts blocks
 	nCkpt           int
+
+	// held are encoded frames not written yet (offsets already assigned from off): without
+	// checkpoints a block is written as soon as it is cut; with them, the frames of blocks cut
+	// by appends wait for the next Checkpoint, Flush or Close and go out with it in one write.
+	held []byte
 
 	ce   colEncoder
 	hw   enc.HcolWriter
@@ -185,29 +196,37 @@ func (w *Writer) AddSeries(s Series) (SeriesRef, error) {
 	return ref, nil
 }
 
-// Flush writes the pending series definitions and the current block, if any.
+// Flush writes the pending series definitions and the current block, if any, together with
+// the frames of blocks cut since the last write (see Options.Checkpoints).
 func (w *Writer) Flush() error {
 	if w.closed {
 		return ErrClosed
 	}
+	if err := w.cutBlock(); err != nil {
+		return err
+	}
+	return w.commitHeld()
+}
+
+// cutBlock encodes the pending series definitions and the current block, if any, into held
+// frames and empties the block. The frames reach the file with the next commitHeld.
+func (w *Writer) cutBlock() error {
 	if w.nDefs == 0 && w.points == 0 {
 		return nil
 	}
-	w.buf = w.buf[:0]
+	start := len(w.held)
 	defOff := w.appendDefs()
 	var bi blockIndex
 	if w.points > 0 {
 		bi = w.encodeBlock()
-		bi.off = w.off + int64(len(w.buf))
-		start := len(w.buf)
-		w.buf = w.fc.appendMaybeCompressed(w.buf, frameBlock, w.body, w.opts.Compression == CompressionAuto && w.fc.tryBlock())
-		bi.size = int64(len(w.buf) - start)
+		bi.off = w.off + int64(len(w.held))
+		fstart := len(w.held)
+		w.held = w.fc.appendMaybeCompressed(w.held, frameBlock, w.body, w.opts.Compression == CompressionAuto && w.fc.tryBlock())
+		bi.size = int64(len(w.held) - fstart)
 		if bi.size > maxWriteFrame {
+			w.held = w.held[:start]
 			return fmt.Errorf("block frame of %d bytes exceeds the format limit", bi.size)
 		}
-	}
-	if err := w.commit(w.buf); err != nil {
-		return err
 	}
 	w.defsWritten(defOff)
 	if w.points > 0 {
@@ -219,17 +238,36 @@ func (w *Writer) Flush() error {
 	return nil
 }
 
-// appendDefs appends a SERIES frame with the pending definitions to w.buf and returns its
+// commitHeld writes the held frames in one call. On failure they stay held (the file is rolled
+// back to the last frame boundary) and the next commit writes them again.
+func (w *Writer) commitHeld() error {
+	if len(w.held) == 0 {
+		return nil
+	}
+	if err := w.commit(w.held); err != nil {
+		return err
+	}
+	w.held = w.held[:0]
+	if cap(w.held) > maxHeldCap {
+		w.held = nil
+	}
+	return nil
+}
+
+// maxHeldCap is the largest held-frames buffer kept for reuse after a commit.
+const maxHeldCap = 4 << 20
+
+// appendDefs appends a SERIES frame with the pending definitions to w.held and returns its
 // offset, or -1 when there are none.
 func (w *Writer) appendDefs() int64 {
 	if w.nDefs == 0 {
 		return -1
 	}
-	off := w.off + int64(len(w.buf))
+	off := w.off + int64(len(w.held))
 	w.body = enc.AppendUvarint(w.body[:0], uint64(w.nDone))
 	w.body = enc.AppendUvarint(w.body, uint64(w.nDefs))
 	w.body = append(w.body, w.defs...)
-	w.buf = w.fc.appendMaybeCompressed(w.buf, frameSeries, w.body, w.opts.Compression == CompressionAuto)
+	w.held = w.fc.appendMaybeCompressed(w.held, frameSeries, w.body, w.opts.Compression == CompressionAuto)
 	return off
 }
 
