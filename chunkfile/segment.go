@@ -193,7 +193,9 @@ type RecoverResult struct {
 // Recover seals a segment that was not closed: it scans the frames from the start, truncates
 // the file at the first frame that is torn, fails its CRC or does not decode, then writes a
 // footer and trailer and fsyncs. Every frame before the cut stays readable. A sealed file is
-// left alone. A file whose header itself is torn or damaged is reset to an empty segment.
+// left alone. A file whose header itself is torn or damaged is reset to an empty segment; a file
+// of a major version this package does not read is left untouched and Recover returns an error
+// wrapping ErrUnsupportedVersion.
 func Recover(path string) (RecoverResult, error) {
 	var res RecoverResult
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
@@ -206,6 +208,14 @@ func Recover(path string) (RecoverResult, error) {
 		return res, err
 	}
 	size := st.Size()
+	// A file of a newer major version (written before a downgrade) is not ours to cut: refuse
+	// and leave it as it is, for the version that wrote it.
+	var h [headerSize]byte
+	if _, err := f.ReadAt(h[:], 0); err == nil {
+		if err := checkHeader(h[:]); errors.Is(err, ErrUnsupportedVersion) {
+			return res, fmt.Errorf("%s left untouched: %w", path, err)
+		}
+	}
 	if foot, _, err := readSealedFooter(f, size, DefaultMaxFrameSize); err != nil {
 		return res, err
 	} else if foot != nil {
@@ -282,7 +292,7 @@ func scanValid(f *os.File) (scanResult, error) {
 	r, err := NewReader(bufio.NewReaderSize(f, 1<<16), ReaderOptions{})
 	if err != nil {
 		var ce *CorruptionError
-		if errors.As(err, &ce) || errors.Is(err, ErrUnsupportedVersion) {
+		if errors.As(err, &ce) {
 			sc.reason = err.Error()
 			return sc, nil
 		}

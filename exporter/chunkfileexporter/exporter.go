@@ -2,12 +2,18 @@ package chunkfileexporter
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/doghouse-otel/doghouse/chunkfile"
@@ -15,12 +21,14 @@ import (
 )
 
 // chunkExporter writes each push into the open segment before acknowledging it: the points
-// join the current block and are written at once as a checkpoint frame. A push is written or,
-// on error, rolled back and retried by exporterhelper, so a segment never holds half a batch
-// and nothing acknowledged lives only in memory.
+// join the current block and are written at once, with any block they cut, as one write ending
+// in a checkpoint frame. A push is written whole or, on error, rolled back and retried by
+// exporterhelper into a new segment, so a segment never holds part of a batch and nothing
+// acknowledged lives only in memory.
 type chunkExporter struct {
-	cfg *Config
-	set exporter.Settings
+	cfg    *Config
+	set    exporter.Settings
+	unlock func() error
 
 	mu        sync.Mutex
 	store     *store
@@ -45,12 +53,22 @@ func (e *chunkExporter) start(ctx context.Context, _ component.Host) error {
 		compression = chunkfile.CompressionNone
 	}
 	bg := context.WithoutCancel(ctx)
+	if err := os.MkdirAll(e.cfg.Directory, 0o755); err != nil {
+		return fmt.Errorf("chunkfile: creating directory: %w", err)
+	}
+	if e.unlock, err = lockDir(e.cfg.Directory); err != nil {
+		return err
+	}
 	e.store = &store{
 		dir: e.cfg.Directory, cfg: e.cfg, log: e.set.Logger, now: time.Now,
 		opts:     chunkfile.Options{BlockDuration: e.cfg.BlockDuration, Compression: compression, Checkpoints: true},
 		onSeal:   func() { tb.ExporterChunkfileSegmentsSealed.Add(bg, 1) },
 		onBytes:  func(n int64) { tb.ExporterChunkfileBytesWritten.Add(bg, n) },
 		onDelete: func() { tb.ExporterChunkfileRetentionDeleted.Add(bg, 1) },
+		onError: func(op string, err error) {
+			tb.ExporterChunkfileBackgroundErrors.Add(bg, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("operation", op))))
+			e.set.Logger.Error("chunk store maintenance failed; no data is retried for it", zap.String("operation", op), zap.Error(err))
+		},
 	}
 	dropped, err := e.store.recoverOpen()
 	if dropped > 0 {
@@ -60,8 +78,9 @@ func (e *chunkExporter) start(ctx context.Context, _ component.Host) error {
 		return err
 	}
 	if err := e.store.retain(); err != nil {
-		e.set.Logger.Warn("retention at start failed", zap.Error(err))
+		e.store.onError("retention", err)
 	}
+	e.store.startSealer()
 	e.stop, e.done = make(chan struct{}), make(chan struct{})
 	go e.ticker()
 	return nil
@@ -83,7 +102,8 @@ func (e *chunkExporter) ticker() {
 		case <-t.C:
 			e.mu.Lock()
 			if err := e.store.tick(); err != nil {
-				e.set.Logger.Error("periodic fsync or rotation failed", zap.Error(err))
+				e.telemetry.ExporterChunkfileWriteErrors.Add(context.Background(), 1)
+				e.set.Logger.Error("periodic fsync failed; the segment is closed as it is", zap.Error(err))
 			}
 			e.mu.Unlock()
 		}
@@ -105,11 +125,15 @@ func (e *chunkExporter) push(ctx context.Context, md pmetric.Metrics) error {
 		err = e.store.seg.Checkpoint()
 	}
 	if err != nil {
-		// An I/O error (disk full, directory gone): the segment keeps its complete frames,
-		// every earlier push among them, and is sealed; exporterhelper retries this batch
-		// into a new segment.
+		// An I/O error (disk full, directory gone): the segment was rolled back to the end of
+		// the previous push and is sealed as it is; exporterhelper retries this batch into a
+		// new segment. If the file could not be rolled back, part of the batch may be in it:
+		// the error is permanent so that it is never stored twice.
 		e.telemetry.ExporterChunkfileWriteErrors.Add(ctx, 1)
 		e.store.abandon()
+		if errors.Is(err, chunkfile.ErrClosed) {
+			return consumererror.NewPermanent(err)
+		}
 		return err
 	}
 	if rejected > 0 {
@@ -117,19 +141,28 @@ func (e *chunkExporter) push(ctx context.Context, md pmetric.Metrics) error {
 		e.set.Logger.Warn("data points skipped: they cannot be stored", zap.Int("points", rejected), zap.String("first_reason", e.conv.lastReject))
 	}
 	e.telemetry.ExporterChunkfilePointsWritten.Add(ctx, int64(points))
-	return e.store.afterWrite()
+	if err := e.store.afterWrite(); err != nil {
+		e.telemetry.ExporterChunkfileWriteErrors.Add(ctx, 1)
+		return err
+	}
+	return nil
 }
 
-// shutdown is called by exporterhelper after its queue is drained: it seals the open segment.
+// shutdown is called by exporterhelper after its queue is drained: it seals the open segment,
+// waits for the sealer and releases the directory.
 func (e *chunkExporter) shutdown(context.Context) error {
-	if e.stop == nil {
-		return nil
+	if e.stop != nil {
+		close(e.stop)
+		<-e.done
+		e.mu.Lock()
+		e.store.stopSealer()
+		e.mu.Unlock()
+		e.telemetry.Shutdown()
 	}
-	close(e.stop)
-	<-e.done
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	err := e.store.seal()
-	e.telemetry.Shutdown()
-	return err
+	if e.unlock != nil {
+		err := e.unlock()
+		e.unlock = nil
+		return err
+	}
+	return nil
 }

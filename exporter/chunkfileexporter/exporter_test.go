@@ -121,6 +121,9 @@ func readAll(t *testing.T, dir string) (map[string][]chunkfile.Point, map[string
 	series := map[string]*chunkfile.Series{}
 	var names []string
 	for _, e := range entries {
+		if e.Name() == lockName {
+			continue
+		}
 		names = append(names, e.Name())
 		r, err := chunkfile.OpenFile(filepath.Join(dir, e.Name()), chunkfile.ReaderOptions{})
 		require.NoError(t, err)
@@ -277,7 +280,7 @@ func TestSealsByAgeWithoutPushes(t *testing.T) {
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), sample(1)))
 	require.Eventually(t, func() bool {
 		entries, _ := os.ReadDir(cfg.Directory)
-		return len(entries) == 1 && strings.HasSuffix(entries[0].Name(), sealedSuffix)
+		return len(entries) == 2 && strings.HasSuffix(entries[1].Name(), sealedSuffix) // LOCK and the segment
 	}, 10*time.Second, 10*time.Millisecond, "the ticker seals an idle segment past max_segment_age")
 	require.NoError(t, exp.Shutdown(context.Background()))
 }
@@ -292,11 +295,7 @@ func TestAcknowledgedPushesSurviveACrash(t *testing.T) {
 	for sec := 1; sec <= 5; sec++ {
 		require.NoError(t, e.push(context.Background(), sample(sec)))
 	}
-	// kill -9: the ticker stops, the file is closed as it is, nothing is sealed.
-	close(e.stop)
-	<-e.done
-	require.NoError(t, e.store.seg.Abandon())
-	e.telemetry.Shutdown()
+	crash(t, e)
 
 	exp, _ := newTestExporter(t, func(c *Config) { c.Directory = cfg.Directory })
 	require.NoError(t, exp.Shutdown(context.Background()))
@@ -334,7 +333,23 @@ func TestSealsBySeriesCount(t *testing.T) {
 	for name, ps := range points {
 		assert.Len(t, ps, 1, name)
 	}
-	entries, err := os.ReadDir(cfg.Directory)
-	require.NoError(t, err)
-	assert.Len(t, entries, pushes*perPush/100, "one sealed segment per 100 series")
+	_, _, names := readAll(t, cfg.Directory)
+	assert.Len(t, names, pushes*perPush/100, "one sealed segment per 100 series")
+}
+
+// crash leaves e as kill -9 would: the open segment's file closed as it is, nothing sealed, the
+// directory lock released (the kernel drops it with the process).
+func crash(t *testing.T, e *chunkExporter) {
+	t.Helper()
+	close(e.stop)
+	<-e.done
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.store.seg != nil {
+		require.NoError(t, e.store.seg.Abandon())
+		e.store.seg = nil
+	}
+	e.store.stopSealer() // seals what was already detached, as a sealer that got there first
+	e.telemetry.Shutdown()
+	require.NoError(t, e.unlock())
 }

@@ -20,7 +20,7 @@ const (
 	// byte per point, small enough that retention deletes in reasonable steps.
 	defaultMaxSegmentBytes = 256 << 20
 	defaultMaxSegmentAge   = time.Hour
-	// 50,000 series hold about 37 MB of writer state and cache entries (735 B each,
+	// 50,000 series hold about 8 MB of writer state and cache entries (165 B each,
 	// BenchmarkMemoryPerSeries). A push that brings more new series than this seals the segment
 	// after every push: raise it above the series one push can carry (the dogstatsd receiver
 	// sends at most 8192 points a push, fairshare's default budget about 13,000 rows a second).

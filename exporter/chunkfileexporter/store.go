@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.uber.org/zap"
 
 	"github.com/doghouse-otel/doghouse/chunkfile"
@@ -24,10 +25,17 @@ const (
 	// compactSuffix is added by chunkfile.Segment.Close to the copy it writes without
 	// checkpoints before renaming it over the open file.
 	compactSuffix = ".compact"
+	// lockName is the file locked while an exporter owns the directory.
+	lockName = "LOCK"
+	// sealQueue is the number of detached segments waiting for the sealer; a push that
+	// rotates while it is full waits.
+	sealQueue = 4
 )
 
-// store owns the directory: at most one open segment, the sealed ones, and retention. It is
-// not safe for concurrent use; the exporter serialises calls.
+// store owns the directory: at most one open segment, the sealed ones, and retention. Its
+// methods are not safe for concurrent use (the exporter serialises them), except that sealing
+// runs on the store's own sealer goroutine: a full segment is detached at once, so pushes go on
+// into a new one while the old one is sealed (flushed, compacted, renamed) and retention runs.
 type store struct {
 	dir      string
 	opts     chunkfile.Options
@@ -37,6 +45,17 @@ type store struct {
 	onSeal   func()
 	onBytes  func(int64)
 	onDelete func()
+	// onError counts an error of work done after the data it concerns was written: sealing,
+	// publishing, retention. It is logged, never returned from a push, since a retry would
+	// store data that is already safe a second time.
+	onError func(op string, err error)
+
+	// Fault-injection points for tests; nil means the real operation.
+	syncFile   func(*chunkfile.Segment) error
+	beforeSeal func(path string)
+
+	seals      chan sealJob
+	sealerDone chan struct{}
 
 	seg      *chunkfile.Segment
 	created  time.Time
@@ -76,6 +95,12 @@ func (s *store) recoverOpen() (int64, error) {
 		}
 		path := filepath.Join(s.dir, e.Name())
 		res, err := chunkfile.Recover(path)
+		if errors.Is(err, chunkfile.ErrUnsupportedVersion) {
+			// Left open by a newer version before a downgrade: keep it as it is for that
+			// version to recover.
+			s.onError("recover", err)
+			continue
+		}
 		if err != nil {
 			return dropped, fmt.Errorf("chunkfile: recovering %s: %w", path, err)
 		}
@@ -124,8 +149,8 @@ func (s *store) reportBytes(seg *chunkfile.Segment) {
 	}
 }
 
-// written reports that frames were appended: they are synced now or later per policy, and the
-// segment is sealed when it is full.
+// afterWrite reports that frames were appended: they are synced now or later per policy, and
+// the segment is detached for sealing when it is full. Its only errors are fsync errors.
 func (s *store) afterWrite() error {
 	s.reportBytes(s.seg)
 	s.dirty = true
@@ -137,7 +162,8 @@ func (s *store) afterWrite() error {
 	return s.tick()
 }
 
-// tick runs the time-driven duties: the interval fsync and sealing by size, age or series count.
+// tick runs the time-driven duties: the interval fsync and rotation by size, age or series
+// count. Its only errors are fsync errors.
 func (s *store) tick() error {
 	if s.seg == nil {
 		return nil
@@ -150,56 +176,108 @@ func (s *store) tick() error {
 	}
 	if s.seg.Size() >= s.cfg.MaxSegmentBytes || now.Sub(s.created) >= s.cfg.MaxSegmentAge ||
 		s.seg.NumSeries() >= s.cfg.MaxSegmentSeries {
-		return s.seal()
+		s.rotate()
 	}
 	return nil
 }
 
+// sync fsyncs the open segment. When fsync fails nothing tells which of its pages reached the
+// disk, so the segment is not written again: it is abandoned (recovery seals it as it is) and
+// the error is permanent, since a retry of the push could store it twice.
 func (s *store) sync() error {
-	if err := s.seg.Sync(); err != nil {
-		return fmt.Errorf("chunkfile: fsync %s: %w", s.seg.Path(), err)
+	syncFile := s.syncFile
+	if syncFile == nil {
+		syncFile = (*chunkfile.Segment).Sync
+	}
+	if err := syncFile(s.seg); err != nil {
+		path := s.seg.Path()
+		s.abandon()
+		return consumererror.NewPermanent(fmt.Errorf("chunkfile: fsync %s failed; the segment is closed as it is and this data is not retried, since it may already be stored: %w", path, err))
 	}
 	s.dirty = false
 	s.lastSync = s.now()
 	return nil
 }
 
-// seal writes the open segment's footer, fsyncs it and renames it to its sealed name.
-func (s *store) seal() error {
-	if s.seg == nil {
-		return nil
-	}
-	seg := s.seg
-	s.seg = nil
-	err := seg.Close()
-	s.reportBytes(seg) // the footer
-	s.written = 0
-	if err != nil {
-		return fmt.Errorf("chunkfile: sealing %s (it will be recovered at the next start): %w", seg.Path(), err)
-	}
-	if err := s.publish(seg.Path()); err != nil {
-		return err
-	}
-	return s.retain()
+type sealJob struct {
+	seg       *chunkfile.Segment
+	abandoned bool // closed after a failed write: recover it instead of closing it
 }
 
-// abandon drops the open segment after a failed write: the file keeps every complete frame,
-// is sealed by recovery, and the failed batch is retried into a new segment.
+// startSealer starts the goroutine that seals detached segments.
+func (s *store) startSealer() {
+	s.seals, s.sealerDone = make(chan sealJob, sealQueue), make(chan struct{})
+	go func() {
+		defer close(s.sealerDone)
+		for job := range s.seals {
+			s.finish(job)
+		}
+	}()
+}
+
+// stopSealer seals the open segment and waits until every detached segment is sealed.
+func (s *store) stopSealer() {
+	if s.seals == nil {
+		return
+	}
+	s.rotate()
+	close(s.seals)
+	<-s.sealerDone
+	s.seals = nil
+}
+
+// rotate detaches the open segment and hands it to the sealer; the next push opens a new one.
+func (s *store) rotate() {
+	if s.seg == nil {
+		return
+	}
+	seg := s.seg
+	s.seg, s.written = nil, 0
+	s.seals <- sealJob{seg: seg}
+}
+
+// abandon drops the open segment after a failed write or fsync: the file keeps every complete
+// frame, the sealer recovers and publishes it, and the failed batch goes to a new segment.
 func (s *store) abandon() {
 	if s.seg == nil {
 		return
 	}
 	seg := s.seg
-	s.seg = nil
-	s.written = 0
+	s.seg, s.written = nil, 0
 	_ = seg.Abandon()
-	if _, err := chunkfile.Recover(seg.Path()); err != nil {
-		s.log.Error("segment left open after a write error; it will be recovered at the next start",
-			zap.String("segment", seg.Path()), zap.Error(err))
+	s.seals <- sealJob{seg: seg, abandoned: true}
+}
+
+// finish seals a detached segment (or recovers an abandoned one), renames it to its sealed
+// name and applies retention. It runs on the sealer goroutine; its errors are counted and
+// logged, and a segment it could not seal is recovered at the next start.
+func (s *store) finish(job sealJob) {
+	path := job.seg.Path()
+	if s.beforeSeal != nil {
+		s.beforeSeal(path)
+	}
+	if job.abandoned {
+		if _, err := chunkfile.Recover(path); err != nil {
+			s.onError("seal", fmt.Errorf("chunkfile: sealing %s after a write error (it will be recovered at the next start): %w", path, err))
+			return
+		}
+	} else {
+		before := job.seg.Size()
+		err := job.seg.Close()
+		if d := job.seg.Size() - before; d > 0 {
+			s.onBytes(d) // the last block and the footer
+		}
+		if err != nil {
+			s.onError("seal", fmt.Errorf("chunkfile: sealing %s (it will be recovered at the next start): %w", path, err))
+			return
+		}
+	}
+	if err := s.publish(path); err != nil {
+		s.onError("seal", err)
 		return
 	}
-	if err := s.publish(seg.Path()); err != nil {
-		s.log.Error("sealed segment could not be renamed", zap.String("segment", seg.Path()), zap.Error(err))
+	if err := s.retain(); err != nil {
+		s.onError("retention", err)
 	}
 }
 

@@ -26,6 +26,7 @@ type TelemetryBuilder struct {
 	meter                                  metric.Meter
 	mu                                     sync.Mutex
 	registrations                          []metric.Registration
+	ExporterChunkfileBackgroundErrors      metric.Int64Counter
 	ExporterChunkfileBytesWritten          metric.Int64Counter
 	ExporterChunkfilePointsRejected        metric.Int64Counter
 	ExporterChunkfilePointsWritten         metric.Int64Counter
@@ -64,6 +65,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ExporterChunkfileBackgroundErrors, err = builder.meter.Int64Counter(
+		"otelcol_exporter_chunkfile_background_errors",
+		metric.WithDescription("Errors of work done after the data it concerns was written (sealing a segment, retention, a segment of a newer format version left untouched at start). They are logged and never fail a push, since a retry would store safe data twice; a segment that could not be sealed is recovered at the next start. [Alpha]"),
+		metric.WithUnit("{error}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ExporterChunkfileBytesWritten, err = builder.meter.Int64Counter(
 		"otelcol_exporter_chunkfile_bytes_written",
 		metric.WithDescription("Bytes appended to chunk segments, frames and footers included. [Alpha]"),
@@ -102,7 +109,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ExporterChunkfileWriteErrors, err = builder.meter.Int64Counter(
 		"otelcol_exporter_chunkfile_write_errors",
-		metric.WithDescription("Pushes that failed to write (the batch is retried or dropped by exporterhelper, the file is kept consistent). [Alpha]"),
+		metric.WithDescription("Pushes that failed to write or fsync. After a failed write the file is rolled back and the batch is retried into a new segment; after a failed fsync (or a write that could not be rolled back) the segment is closed as it is and the error is permanent, so nothing is stored twice. [Alpha]"),
 		metric.WithUnit("{error}"),
 	)
 	errs = errors.Join(errs, err)

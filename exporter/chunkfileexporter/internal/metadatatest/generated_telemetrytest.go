@@ -21,6 +21,22 @@ func NewSettings(tt *componenttest.Telemetry) exporter.Settings {
 	return set
 }
 
+func AssertEqualExporterChunkfileBackgroundErrors(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_exporter_chunkfile_background_errors",
+		Description: "Errors of work done after the data it concerns was written (sealing a segment, retention, a segment of a newer format version left untouched at start). They are logged and never fail a push, since a retry would store safe data twice; a segment that could not be sealed is recovered at the next start. [Alpha]",
+		Unit:        "{error}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_exporter_chunkfile_background_errors")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualExporterChunkfileBytesWritten(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_chunkfile_bytes_written",
@@ -120,7 +136,7 @@ func AssertEqualExporterChunkfileSegmentsSealed(t *testing.T, tt *componenttest.
 func AssertEqualExporterChunkfileWriteErrors(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_chunkfile_write_errors",
-		Description: "Pushes that failed to write (the batch is retried or dropped by exporterhelper, the file is kept consistent). [Alpha]",
+		Description: "Pushes that failed to write or fsync. After a failed write the file is rolled back and the batch is retried into a new segment; after a failed fsync (or a write that could not be rolled back) the segment is closed as it is and the error is permanent, so nothing is stored twice. [Alpha]",
 		Unit:        "{error}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

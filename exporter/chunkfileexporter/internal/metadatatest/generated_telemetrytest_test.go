@@ -19,6 +19,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	tb.ExporterChunkfileBackgroundErrors.Add(context.Background(), 1)
 	tb.ExporterChunkfileBytesWritten.Add(context.Background(), 1)
 	tb.ExporterChunkfilePointsRejected.Add(context.Background(), 1)
 	tb.ExporterChunkfilePointsWritten.Add(context.Background(), 1)
@@ -26,6 +27,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ExporterChunkfileRetentionDeleted.Add(context.Background(), 1)
 	tb.ExporterChunkfileSegmentsSealed.Add(context.Background(), 1)
 	tb.ExporterChunkfileWriteErrors.Add(context.Background(), 1)
+	AssertEqualExporterChunkfileBackgroundErrors(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterChunkfileBytesWritten(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())

@@ -1,7 +1,10 @@
 package chunkfile
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -148,4 +151,40 @@ func TestFailedCheckpointIsWrittenByTheNextOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPoints(t, path, 30)
+}
+
+// TestRecoverLeavesANewerVersionUntouched: after a crash and a downgrade, the open segment of
+// the newer version must not be "recovered" (reset) by the older one.
+func TestRecoverLeavesANewerVersionUntouched(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seg")
+	s, err := Create(path, Options{Checkpoints: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, h := ckSeries(t, s.Writer)
+	if err := atomicPush(s.Writer, g, h, 0, 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Abandon(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[4] = versionMajor + 1
+	binary.LittleEndian.PutUint32(b[8:12], crc32.Checksum(b[:8], castagnoli))
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Recover(path); !errors.Is(err, ErrUnsupportedVersion) {
+		t.Fatalf("Recover: %v, want ErrUnsupportedVersion", err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(after, b) {
+		t.Fatalf("Recover changed the file: %d bytes before, %d after", len(b), len(after))
+	}
 }
