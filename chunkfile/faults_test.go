@@ -188,3 +188,47 @@ func TestRecoverLeavesANewerVersionUntouched(t *testing.T) {
 		t.Fatalf("Recover changed the file: %d bytes before, %d after", len(b), len(after))
 	}
 }
+
+// TestRecoveryInterruptedAndRetried: a crash (or a full disk) while Recover writes its tail
+// (the trailing checkpoints copied as blocks, then the footer) leaves some of those blocks;
+// the next Recover must still keep every checkpoint's points, once.
+func TestRecoveryInterruptedAndRetried(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "seg")
+	s, err := Create(path, Options{BlockDuration: time.Hour, Checkpoints: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, h := ckSeries(t, s.Writer)
+	for i := range 12 { // four checkpoints, no block
+		ckAppend(t, s.Writer, g, h, i)
+		if i%3 == 2 {
+			if err := s.Checkpoint(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s.Abandon()
+	crashed, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Recover(path); err != nil {
+		t.Fatal(err)
+	}
+	recovered, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPoints(t, path, 12)
+	cutPath := filepath.Join(dir, "cut")
+	for cut := len(crashed) + 1; cut < len(recovered); cut++ {
+		if err := os.WriteFile(cutPath, recovered[:cut], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Recover(cutPath); err != nil {
+			t.Fatal(err)
+		}
+		checkPoints(t, cutPath, 12)
+	}
+}

@@ -262,9 +262,17 @@ func Recover(path string) (RecoverResult, error) {
 	off := cut + int64(len(tail))
 	tail = appendFooterFrames(tail, off, sc.nSeries, sc.defFrames, blocks)
 	if _, err := f.WriteAt(tail, cut); err != nil {
+		_ = f.Truncate(cut) // best effort: the next Recover also copes with a torn tail
 		return res, fmt.Errorf("writing footer: %w", err)
 	}
 	return res, f.Sync()
+}
+
+// sameFrameBody reports whether two frames are equal but for their kind and checksum, as a
+// checkpoint and the block Recover copies from it are.
+func sameFrameBody(a, b []byte) bool {
+	return len(a) == len(b) && len(a) > 5 && a[0]&frameCompressed == b[0]&frameCompressed &&
+		bytes.Equal(a[1:len(a)-4], b[1:len(b)-4])
 }
 
 // scanResult is the valid part of an unsealed file.
@@ -330,7 +338,13 @@ func scanValid(f *os.File) (scanResult, error) {
 					b := r.lastBlk
 					b.off, b.size = fr.off, fr.size
 					r.seen = append(r.seen, b)
-					sc.pending = sc.pending[:0] // the block repeats the checkpoints before it
+					if len(sc.pending) > 0 && sameFrameBody(fr.raw, sc.pending[0].raw) {
+						// A copy of the first pending checkpoint, made by an earlier Recover
+						// that did not finish: it stands for that checkpoint only.
+						sc.pending = sc.pending[1:]
+					} else {
+						sc.pending = sc.pending[:0] // the block repeats the checkpoints before it
+					}
 				}
 			case frameCheckpoint:
 				if derr := r.decodeBlock(fr); derr != nil {
