@@ -31,17 +31,19 @@ const (
 	kill9Series   = 8 // gauges per push, plus one histogram
 )
 
-// kill9Push is push id: kill9Series gauges and one histogram, every value the id, stamped
-// 100 ms apart so that pushes keep cutting 1 s blocks.
-func kill9Push(id int) pmetric.Metrics {
+// kill9Push is push id: kill9Series gauges and one histogram, every value the id. Push id
+// starts at id × step after a base time and its gauges are spread over the next step, starting
+// half a step in, so with 1 s blocks and a step of 1 s every push cuts a block between its own
+// points (a step of 100 ms does so every 10 pushes).
+func kill9Push(id int, step time.Duration) pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	ms := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics()
-	t := ts(0) + pcommon.Timestamp(100_000_000*id)
+	t := ts(0) + pcommon.Timestamp(int64(step)*int64(id))
 	for j := range kill9Series {
 		m := ms.AppendEmpty()
 		m.SetName(fmt.Sprintf("k9.gauge.%d", j))
 		dp := m.SetEmptyGauge().DataPoints().AppendEmpty()
-		dp.SetTimestamp(t)
+		dp.SetTimestamp(t + pcommon.Timestamp(int64(step)/2+int64(j)*int64(step)/kill9Series))
 		dp.SetIntValue(int64(id))
 	}
 	h := ms.AppendEmpty()
@@ -76,7 +78,7 @@ func TestKillNineChild(t *testing.T) {
 	fmt.Fprintln(os.Stdout, "ready")
 	deadline := time.Now().Add(10 * time.Second)
 	for id := first; id < first+50_000 && time.Now().Before(deadline); id++ {
-		require.NoError(t, exp.ConsumeMetrics(context.Background(), kill9Push(id)))
+		require.NoError(t, exp.ConsumeMetrics(context.Background(), kill9Push(id, 100*time.Millisecond)))
 		fmt.Fprintln(os.Stdout, id) // one write per ack: the parent has it once it returns
 	}
 	require.NoError(t, exp.Shutdown(context.Background()))
