@@ -2,6 +2,7 @@ package mapper
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 )
 
@@ -77,4 +78,33 @@ func BenchmarkMap(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// BenchmarkCacheMemory reports the heap cost of one cached mapping result for a typical mapping
+// (`airflow.job.duration.<type>.<name>` to `airflow.job.duration` with 2 tags), the figure
+// behind mapper_cache_size's memory bound in the README. The names looked up are not counted:
+// in the receiver they are the interner's strings, shared with the cache.
+func BenchmarkCacheMemory(b *testing.B) {
+	rules := benchRules(b)
+	names := make([]string, DefaultCacheSize)
+	for i := range names {
+		names[i] = fmt.Sprintf("airflow.job.duration.type%d.some_job_name_%d", i%13, i)
+	}
+	var perEntry float64
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		m := rules.NewMapper(DefaultCacheSize)
+		for _, name := range names {
+			if m.Map(name) == nil {
+				b.Fatal("not mapped")
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perEntry = float64(after.HeapAlloc-before.HeapAlloc) / DefaultCacheSize
+		runtime.KeepAlive(m)
+	}
+	b.ReportMetric(perEntry, "bytes/entry")
 }

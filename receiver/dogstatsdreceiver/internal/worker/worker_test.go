@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -297,23 +296,5 @@ func TestWorkerBlocklistMatchPrefix(t *testing.T) {
 		if b := stats.Blocked.Load(); b != uint64(5-len(tc.want)) {
 			t.Errorf("match prefix %v: blocked %d, want %d", tc.matchPrefix, b, 5-len(tc.want))
 		}
-	}
-}
-
-// TestNamesCacheBounded checks that the namespace's per-name cache is emptied when full and
-// keeps giving the right names.
-func TestNamesCacheBounded(t *testing.T) {
-	n := newNames("ns.", nil, nil, false, 4)
-	for i := range 20 {
-		name := fmt.Sprint("m", i)
-		if got, blocked := n.apply(name); got != "ns."+name || blocked {
-			t.Fatalf("apply(%q) = %q, %v", name, got, blocked)
-		}
-		if len(n.cache) > 4 {
-			t.Fatalf("cache holds %d names, bound 4", len(n.cache))
-		}
-	}
-	if newNames("", []string{"x"}, nil, true, 4) != nil {
-		t.Error("neither namespace nor blocklist: names must be nil (no cost on the hot path)")
 	}
 }
