@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/mapper"
 )
 
 // Config configures the dogstatsd receiver. A transport is enabled when its endpoint or path is
@@ -82,6 +84,30 @@ type Config struct {
 	// `dogstatsd_tags`), `key:value` or bare, as a client would send them.
 	ExtraTags []string `mapstructure:"extra_tags"`
 
+	// Metric names go through MapperProfiles, then MetricNamespace, then MetricBlocklist, in the
+	// Agent's order; events and service checks are not renamed.
+	//
+	// MapperProfiles rename metrics whose names match a pattern and turn parts of the name into
+	// tags (the Agent's dogstatsd_mapper_profiles): the first profile whose prefix starts the
+	// name decides, and the first of its mappings that matches the whole name wins.
+	MapperProfiles []MapperProfile `mapstructure:"mapper_profiles"`
+	// MapperCacheSize bounds the names whose mapping result (matched or not) each worker keeps
+	// (the Agent's dogstatsd_mapper_cache_size).
+	MapperCacheSize int `mapstructure:"mapper_cache_size"`
+	// MetricNamespace is prefixed to every metric name, with a '.' appended when missing (the
+	// Agent's statsd_metric_namespace); empty: none.
+	MetricNamespace string `mapstructure:"metric_namespace"`
+	// MetricNamespaceExclusions are name prefixes MetricNamespace is not added to (the Agent's
+	// statsd_metric_namespace_blacklist, whose default list it has).
+	MetricNamespaceExclusions []string `mapstructure:"metric_namespace_exclusions"`
+	// MetricBlocklist lists metric names whose samples are dropped, counted in
+	// otelcol_dogstatsd_samples_blocked (the Agent's statsd_metric_blocklist). Names are
+	// compared after the mapper and the namespace.
+	MetricBlocklist []string `mapstructure:"metric_blocklist"`
+	// MetricBlocklistMatchPrefix makes MetricBlocklist entries match every name they start
+	// (the Agent's statsd_metric_blocklist_match_prefix).
+	MetricBlocklistMatchPrefix bool `mapstructure:"metric_blocklist_match_prefix"`
+
 	// OriginDetection configures how the sender's container is found.
 	OriginDetection OriginConfig `mapstructure:"origin_detection"`
 
@@ -128,6 +154,46 @@ type TCPConfig struct {
 	// MaxConnections caps the connections served at once; 0 means no cap.
 	MaxConnections int `mapstructure:"max_connections"`
 	_              struct{}
+}
+
+// MapperProfile is a group of mappings for the names starting with Prefix (the Agent's
+// dogstatsd_mapper_profiles entry).
+type MapperProfile struct {
+	// Name identifies the profile in configuration errors.
+	Name string `mapstructure:"name"`
+	// Prefix selects the names the profile applies to; "*" selects every name.
+	Prefix string `mapstructure:"prefix"`
+	// Mappings are tried in order; the first that matches the whole name wins.
+	Mappings []MapperMapping `mapstructure:"mappings"`
+	_        struct{}
+}
+
+// MapperMapping renames the metrics whose name matches Match.
+type MapperMapping struct {
+	// Match is a wildcard pattern (letters, digits, '-', '_', '.', and '*' for one dot-free
+	// piece) or, with MatchType "regex", a regular expression; it must match the whole name.
+	Match string `mapstructure:"match"`
+	// MatchType is "wildcard" (the default) or "regex".
+	MatchType string `mapstructure:"match_type"`
+	// Name is the new name; `$1` or `${1}` stand for the first piece the pattern captured.
+	Name string `mapstructure:"name"`
+	// Tags are added to the sample's tags; their values expand `$n` like Name. A `host` tag
+	// sets the host, as a `host:` tag on the line does.
+	Tags map[string]string `mapstructure:"tags"`
+	_    struct{}
+}
+
+// mapperProfiles converts the configured profiles for the mapper package.
+func (c *Config) mapperProfiles() []mapper.Profile {
+	out := make([]mapper.Profile, 0, len(c.MapperProfiles))
+	for _, p := range c.MapperProfiles {
+		mp := mapper.Profile{Name: p.Name, Prefix: p.Prefix, Mappings: make([]mapper.Mapping, 0, len(p.Mappings))}
+		for _, m := range p.Mappings {
+			mp.Mappings = append(mp.Mappings, mapper.Mapping{Match: m.Match, MatchType: m.MatchType, Name: m.Name, Tags: m.Tags})
+		}
+		out = append(out, mp)
+	}
+	return out
 }
 
 // OriginConfig configures origin detection.
@@ -204,6 +270,17 @@ func (c *Config) Validate() error {
 	case slices.IndexFunc(c.ExtraTags, badTag) >= 0:
 		i := slices.IndexFunc(c.ExtraTags, badTag)
 		return fmt.Errorf("`extra_tags[%d]` (%q) must be a non-empty DogStatsD tag without ',', '|' or line breaks", i, c.ExtraTags[i])
+	case c.MapperCacheSize <= 0:
+		return fmt.Errorf("`mapper_cache_size` (%d) must be positive", c.MapperCacheSize)
+	case strings.ContainsAny(c.MetricNamespace, ":|\n\r"):
+		return fmt.Errorf("`metric_namespace` (%q) must not contain ':', '|' or line breaks: no client could send such a name", c.MetricNamespace)
+	case slices.Contains(c.MetricNamespaceExclusions, ""):
+		return fmt.Errorf("`metric_namespace_exclusions[%d]` (\"\") must not be empty: it would exclude every name", slices.Index(c.MetricNamespaceExclusions, ""))
+	case slices.Contains(c.MetricBlocklist, ""):
+		return fmt.Errorf("`metric_blocklist[%d]` (\"\") must not be empty", slices.Index(c.MetricBlocklist, ""))
+	}
+	if _, err := mapper.Compile(c.mapperProfiles()); err != nil {
+		return err
 	}
 	if c.TimerHistogramMapping == "histogram" {
 		if len(c.ExplicitBuckets) == 0 {

@@ -37,7 +37,26 @@ func TestLoadConfig(t *testing.T) {
 			MaxPendingLogs:  100,
 			ExtraTags:       []string{"dc:eu", "canary"},
 			OriginDetection: OriginConfig{Enabled: true, ClientOrigin: true},
+			MapperProfiles: []MapperProfile{
+				{Name: "airflow", Prefix: "airflow.", Mappings: []MapperMapping{
+					{Match: "airflow.job.duration.*.*", Name: "airflow.job.duration", Tags: map[string]string{"job_type": "$1", "job_name": "${2}"}},
+					{Match: `airflow\.dag\.(\w+)\.duration`, MatchType: "regex", Name: "airflow.dag.duration", Tags: map[string]string{"dag_id": "$1"}},
+				}},
+				{Name: "everything", Prefix: "*", Mappings: []MapperMapping{{Match: "legacy.*", Name: "modern.$1"}}},
+			},
+			MapperCacheSize:            500,
+			MetricNamespace:            "team",
+			MetricNamespaceExclusions:  []string{"jvm", "datadog.agent"},
+			MetricBlocklist:            []string{"team.debug", "team.test."},
+			MetricBlocklistMatchPrefix: true,
 		}},
+		{id: component.NewIDWithName(metadata.Type, "no_exclusions"), want: func() *Config {
+			// An empty list replaces the Agent's default exclusions: every name is prefixed.
+			cfg := createDefaultConfig().(*Config)
+			cfg.MetricNamespace = "team."
+			cfg.MetricNamespaceExclusions = []string{}
+			return cfg
+		}()},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {
 			cfg := createDefaultConfig()
@@ -61,6 +80,16 @@ func TestDefaultConfigMatchesTheAgent(t *testing.T) {
 	assert.Equal(t, 4096, cfg.StringInternerSize)
 	assert.Equal(t, 32, cfg.BatchSize)
 	assert.Equal(t, time.Second, cfg.AggregationInterval)
+	// dogstatsd_mapper_cache_size and statsd_metric_namespace_blacklist (pkg/config/setup).
+	assert.Equal(t, 1000, cfg.MapperCacheSize)
+	assert.Equal(t, []string{
+		"datadog.agent", "datadog.dogstatsd", "datadog.process", "datadog.trace_agent", "datadog.tracer",
+		"activemq", "activemq_58", "airflow", "cassandra", "confluent", "hazelcast", "hive", "ignite",
+		"jboss", "jvm", "kafka", "presto", "sidekiq", "solr", "tomcat", "runtime",
+	}, cfg.MetricNamespaceExclusions)
+	assert.Empty(t, cfg.MetricNamespace)
+	assert.Empty(t, cfg.MetricBlocklist)
+	assert.Empty(t, cfg.MapperProfiles)
 	assert.NoError(t, cfg.Validate())
 }
 
@@ -81,6 +110,14 @@ func TestInvalidConfigs(t *testing.T) {
 		"buckets.yaml":         "`explicit_buckets` ([10 5]) must be finite and strictly increasing",
 		"quantiles.yaml":       "`summary_quantiles` ([1.5]) must all be in [0, 1]",
 		"extra_tags.yaml":      "`extra_tags[1]` (\"a,b\") must be a non-empty DogStatsD tag without ',', '|' or line breaks",
+
+		// Metric names.
+		"mapper_cache_size.yaml":    "`mapper_cache_size` (0) must be positive",
+		"mapper_profiles.yaml":      "`mapper_profiles[0].mappings[1].match` (\"airflow.dag.**\") must not contain consecutive '*' (profile \"airflow\")",
+		"mapper_regex.yaml":         "`mapper_profiles[1].mappings[0].match` (\"web\\\\.(get|post\") is not a valid regular expression: error parsing regexp: missing closing ): `^web\\.(get|post$` (profile \"web\")",
+		"metric_namespace.yaml":     "`metric_namespace` (\"team:a\") must not contain ':', '|' or line breaks: no client could send such a name",
+		"namespace_exclusions.yaml": "`metric_namespace_exclusions[1]` (\"\") must not be empty: it would exclude every name",
+		"metric_blocklist.yaml":     "`metric_blocklist[1]` (\"\") must not be empty",
 	} {
 		t.Run(strings.TrimSuffix(file, ".yaml"), func(t *testing.T) {
 			cm, err := confmaptest.LoadConf(filepath.Join("testdata", "invalid", file))

@@ -2,6 +2,7 @@ package dogstatsdreceiver
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/mapper"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/metadata"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
 )
@@ -39,6 +41,16 @@ const (
 	// Each stream connection holds about 3 * buffer_size bytes: 1024 of them about 24 MiB.
 	defaultMaxConnections = 1024
 )
+
+// agentNamespaceExclusions is the Agent's default statsd_metric_namespace_blacklist
+// (pkg/config/setup StandardStatsdPrefixes): the prefixes of the metrics the Agent, its tracers
+// and its JMX integrations send through DogStatsD, which keep their names under a namespace.
+var agentNamespaceExclusions = []string{
+	"datadog.agent", "datadog.dogstatsd", "datadog.process", "datadog.trace_agent", "datadog.tracer",
+	"activemq", "activemq_58", "airflow", "cassandra", "confluent", "hazelcast", "hive", "ignite",
+	"jboss", "jvm", "kafka", "presto", "sidekiq", "solr", "tomcat",
+	"runtime",
+}
 
 // NewFactory returns the factory of the dogstatsd receiver.
 func NewFactory() receiver.Factory {
@@ -71,6 +83,10 @@ func createDefaultConfig() component.Config {
 		SummaryQuantiles:         []float64{0.5, 0.9, 0.95, 0.99},
 		MaxHistogramBuckets:      defaultMaxBuckets,
 		MaxPendingLogs:           defaultMaxPendingLogs,
+
+		// Metric names: the Agent's mapper cache size and namespace exclusions.
+		MapperCacheSize:           mapper.DefaultCacheSize,
+		MetricNamespaceExclusions: slices.Clone(agentNamespaceExclusions),
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/aggregate"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/intern"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/listener"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/mapper"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/metadata"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/packets"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
@@ -90,10 +91,17 @@ func (r *dogstatsdReceiver) start() error {
 		sink = discardLogs{}
 		r.set.Logger.Info("events and service checks are counted and discarded: the receiver is in no logs pipeline")
 	}
+	rules, err := mapper.Compile(cfg.mapperProfiles())
+	if err != nil {
+		return err
+	}
 	wcfg := worker.Config{
 		BatchSize: cfg.BatchSize, InternerSize: cfg.StringInternerSize, InternerMaxLen: intern.DefaultMaxLen,
 		ClientOrigin:  cfg.OriginDetection.ClientOrigin,
 		MaxNameLength: cfg.MaxNameLength, MaxTagsLength: cfg.MaxTagsLength,
+		Mapper: rules, MapperCacheSize: cfg.MapperCacheSize,
+		Namespace: cfg.MetricNamespace, NamespaceExclusions: cfg.MetricNamespaceExclusions,
+		Blocklist: cfg.MetricBlocklist, BlocklistMatchPrefix: cfg.MetricBlocklistMatchPrefix,
 	}
 	epoch := time.Now()
 	for range workers {

@@ -56,6 +56,7 @@ func newTelemetry(r *dogstatsdReceiver) (*metadata.TelemetryBuilder, error) {
 		tb.RegisterDogstatsdPoolAllocationsCallback(counter(&r.pool.Stats().Allocations)),
 		tb.RegisterDogstatsdLinesCallback(counter(&ws.Lines)),
 		tb.RegisterDogstatsdSamplesCallback(counter(&ws.Samples)),
+		tb.RegisterDogstatsdSamplesBlockedCallback(counter(&ws.Blocked)),
 		tb.RegisterDogstatsdEventsCallback(total(func() uint64 { return ws.Events.Load() + ws.ServiceChecks.Load() })),
 		tb.RegisterDogstatsdLinesRejectedCallback(func(_ context.Context, o metric.Int64Observer) error {
 			for _, reason := range parse.Reasons() {

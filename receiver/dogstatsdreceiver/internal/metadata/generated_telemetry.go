@@ -47,6 +47,7 @@ type TelemetryBuilder struct {
 	DogstatsdQueueDepth         metric.Int64ObservableGauge
 	DogstatsdQueueDrops         metric.Int64ObservableCounter
 	DogstatsdSamples            metric.Int64ObservableCounter
+	DogstatsdSamplesBlocked     metric.Int64ObservableCounter
 	DogstatsdTimestampedDropped metric.Int64ObservableCounter
 }
 
@@ -346,6 +347,21 @@ func (builder *TelemetryBuilder) RegisterDogstatsdSamplesCallback(cb metric.Int6
 	return nil
 }
 
+// RegisterDogstatsdSamplesBlockedCallback sets callback for observable DogstatsdSamplesBlocked metric.
+func (builder *TelemetryBuilder) RegisterDogstatsdSamplesBlockedCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.DogstatsdSamplesBlocked, obs: o})
+		return nil
+	}, builder.DogstatsdSamplesBlocked)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
 // RegisterDogstatsdTimestampedDroppedCallback sets callback for observable DogstatsdTimestampedDropped metric.
 func (builder *TelemetryBuilder) RegisterDogstatsdTimestampedDroppedCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
@@ -500,6 +516,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.DogstatsdSamples, err = builder.meter.Int64ObservableCounter(
 		"otelcol_dogstatsd_samples",
 		metric.WithDescription("Metric samples handed to the aggregator (a packed line yields one per value). [Alpha]"),
+		metric.WithUnit("{sample}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DogstatsdSamplesBlocked, err = builder.meter.Int64ObservableCounter(
+		"otelcol_dogstatsd_samples_blocked",
+		metric.WithDescription("Metric samples dropped because their name, after mapper_profiles and metric_namespace, is in metric_blocklist (not counted in dogstatsd_samples). [Alpha]"),
 		metric.WithUnit("{sample}"),
 	)
 	errs = errors.Join(errs, err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/aggregate"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/mapper"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/packets"
 )
 
@@ -49,6 +50,28 @@ func benchPackets(contexts, n, size int) (bodies [][]byte, lines int) {
 // (parse, intern, batch) into the aggregator, with a flush at the end: the receiver's whole CPU
 // path minus the socket reads.
 func BenchmarkPipeline(b *testing.B) {
+	runPipeline(b, Config{InternerSize: 4096 * 8, InternerMaxLen: 256})
+}
+
+// BenchmarkPipelineRenamed is BenchmarkPipeline with the three name options on: a mapper profile
+// that maps every name (`app.request.handled.count.<n>` to `app.request.handled` with tag
+// `n:<n>`), a namespace, and a blocklist no name is in (so the total still checks out).
+func BenchmarkPipelineRenamed(b *testing.B) {
+	rules, err := mapper.Compile([]mapper.Profile{{Name: "app", Prefix: "app.", Mappings: []mapper.Mapping{
+		{Match: "app.request.handled.count.*", Name: "app.request.handled", Tags: map[string]string{"n": "$1"}},
+	}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	runPipeline(b, Config{
+		InternerSize: 4096 * 8, InternerMaxLen: 256,
+		Mapper: rules, MapperCacheSize: mapper.DefaultCacheSize,
+		Namespace: "team", NamespaceExclusions: []string{"datadog.agent", "jvm", "runtime"},
+		Blocklist: []string{"team.app.debug", "team.app.request.handled.count"}, BlocklistMatchPrefix: true,
+	})
+}
+
+func runPipeline(b *testing.B, cfg Config) {
 	const workers = 2
 	bodies, linesPerRound := benchPackets(10_000, 1024, 8192)
 	pool := packets.NewPool(8192)
@@ -57,7 +80,7 @@ func BenchmarkPipeline(b *testing.B) {
 	queue := make(chan packets.Packets, 64)
 	var wg sync.WaitGroup
 	for range workers {
-		w := New(Config{InternerSize: 4096 * 8, InternerMaxLen: 256}, pool, agg, &logRecorder{}, stats, time.Now())
+		w := New(cfg, pool, agg, &logRecorder{}, stats, time.Now())
 		wg.Go(func() { w.Run(queue) })
 	}
 	var bytes int

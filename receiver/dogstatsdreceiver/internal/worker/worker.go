@@ -14,6 +14,7 @@ import (
 
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/aggregate"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/intern"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/mapper"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/packets"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
 )
@@ -37,6 +38,21 @@ type Config struct {
 	// ClientOrigin honours the origin clients send: the `|c:` container id and the `|e:`
 	// external data; when false both are ignored.
 	ClientOrigin bool
+
+	// Metric names go through the mapper, then the namespace, then the blocklist, in the
+	// Agent's order; each is off when unset.
+	//
+	// Mapper renames metrics by the mapper profiles; each worker caches MapperCacheSize results.
+	Mapper          *mapper.Rules
+	MapperCacheSize int
+	// Namespace is prefixed to every metric name ('.' is appended when missing) except those
+	// starting with one of NamespaceExclusions.
+	Namespace           string
+	NamespaceExclusions []string
+	// Blocklist drops the samples whose name (after the mapper and the namespace) is one of its
+	// entries or, with BlocklistMatchPrefix, starts with one; they are counted in Stats.Blocked.
+	Blocklist            []string
+	BlocklistMatchPrefix bool
 }
 
 // Stats are counters shared by all workers; each worker publishes its local counts once per
@@ -44,6 +60,7 @@ type Config struct {
 type Stats struct {
 	Lines         atomic.Uint64 // non-empty lines read
 	Samples       atomic.Uint64 // metric samples handed to the aggregator
+	Blocked       atomic.Uint64 // metric samples dropped by the blocklist
 	Events        atomic.Uint64
 	ServiceChecks atomic.Uint64
 	Rejected      [32]atomic.Uint64 // indexed by parse.Reason
@@ -62,9 +79,13 @@ type Worker struct {
 	logs     LogSink
 	stats    *Stats
 	epoch    time.Time
+	// mapper and names rename metrics (nil when their options are off).
+	mapper *mapper.Mapper
+	names  *names
 
 	// Counts not yet published to stats.
 	lines, samples, events, checks uint64
+	blocked                        uint64 // samples dropped by the blocklist
 	rejected                       [32]uint64
 	published                      struct{ hits, misses, resets uint64 }
 }
@@ -80,10 +101,15 @@ func New(cfg Config, pool *packets.Pool, agg *aggregate.Aggregator, logs LogSink
 	if cfg.MaxNameLength > 0 || cfg.MaxTagsLength > 0 {
 		p.SetMaxKeyLengths(cfg.MaxNameLength, cfg.MaxTagsLength)
 	}
-	return &Worker{
+	w := &Worker{
 		cfg: cfg, pool: pool, interner: in, parser: p,
 		batcher: NewBatcher(size, agg.NewFeeder(size)), logs: logs, stats: stats, epoch: epoch,
+		names: newNames(cfg.Namespace, cfg.NamespaceExclusions, cfg.Blocklist, cfg.BlocklistMatchPrefix, cfg.InternerSize),
 	}
+	if cfg.Mapper != nil {
+		w.mapper = cfg.Mapper.NewMapper(cfg.MapperCacheSize)
+	}
+	return w
 }
 
 // Run processes batches until queue is closed and drained.
@@ -146,6 +172,9 @@ func (w *Worker) parseMetric(line []byte, packetOrigin string) {
 		return
 	}
 	b.samples, b.tags = samples, tags
+	if (w.mapper != nil || w.names != nil) && !w.rename(n) {
+		return
+	}
 	for i := n; i < len(samples); i++ {
 		s := &samples[i]
 		s.ContainerID = w.origin(s.ContainerID, packetOrigin)
@@ -157,6 +186,46 @@ func (w *Worker) parseMetric(line []byte, packetOrigin string) {
 	if b.full() {
 		b.Flush()
 	}
+}
+
+// rename applies the mapper, the namespace and the blocklist, in the Agent's order, to the
+// samples of the line just parsed (b.samples[n:], which share one name, tags slice and host).
+// Mapper tags are appended to the batch's tag buffer right after the line's own tags, which are
+// the last in it, so the samples' Tags stay one slice of the buffer. It reports false when the
+// line is blocked: its samples and tags are taken off the batch and counted.
+func (w *Worker) rename(n int) bool {
+	b := w.batcher
+	first := &b.samples[n]
+	name, tags, host := first.Name, first.Tags, first.Host
+	tagStart := len(b.tags) - len(tags)
+	if w.mapper != nil {
+		if r := w.mapper.Map(name); r != nil {
+			name = r.Name
+			if len(r.Tags) > 0 {
+				b.tags = append(b.tags, r.Tags...)
+				tags = b.tags[tagStart:len(b.tags):len(b.tags)]
+			}
+			if r.HasHost {
+				host = r.Host // a `host:` tag read after mapping, as the Agent does
+			}
+		}
+	}
+	if w.names != nil {
+		var blocked bool
+		if name, blocked = w.names.apply(name); blocked {
+			w.blocked += uint64(len(b.samples) - n)
+			clear(b.samples[n:])
+			b.samples = b.samples[:n]
+			clear(b.tags[tagStart:])
+			b.tags = b.tags[:tagStart]
+			return false
+		}
+	}
+	for i := n; i < len(b.samples); i++ {
+		s := &b.samples[i]
+		s.Name, s.Tags, s.Host = name, tags, host
+	}
+	return true
 }
 
 // origin picks the container id of a line: the client's `|c:` field when honoured, else what
@@ -185,6 +254,10 @@ func (w *Worker) publish() {
 	s := w.stats
 	s.Lines.Add(w.lines)
 	s.Samples.Add(w.samples)
+	if w.blocked != 0 {
+		s.Blocked.Add(w.blocked)
+		w.blocked = 0
+	}
 	s.Events.Add(w.events)
 	s.ServiceChecks.Add(w.checks)
 	w.lines, w.samples, w.events, w.checks = 0, 0, 0, 0

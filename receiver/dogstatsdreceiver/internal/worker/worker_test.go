@@ -1,6 +1,10 @@
 package worker
 
 import (
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/aggregate"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/mapper"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/packets"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
 )
@@ -162,5 +167,134 @@ func TestRunDrainsQueue(t *testing.T) {
 	<-done
 	if got := sumOf(t, agg.Flush(time.Unix(0, 0), time.Unix(1, 0)), "n"); got != 3 {
 		t.Fatalf("n = %v, want 3", got)
+	}
+}
+
+// point is one emitted data point: its metric name, attributes, resource host and value.
+type point struct {
+	attrs map[string]any
+	host  string
+	value float64
+}
+
+// sumPoints returns the Sum points of md by metric name.
+func sumPoints(md pmetric.Metrics) map[string][]point {
+	out := map[string][]point{}
+	rms := md.ResourceMetrics()
+	for i := range rms.Len() {
+		host, _ := rms.At(i).Resource().Attributes().Get("host.name")
+		ms := rms.At(i).ScopeMetrics().At(0).Metrics()
+		for j := range ms.Len() {
+			m := ms.At(j)
+			if m.Type() != pmetric.MetricTypeSum {
+				out[m.Name()] = append(out[m.Name()], point{})
+				continue
+			}
+			for k := range m.Sum().DataPoints().Len() {
+				dp := m.Sum().DataPoints().At(k)
+				out[m.Name()] = append(out[m.Name()], point{attrs: dp.Attributes().AsRaw(), host: host.Str(), value: dp.DoubleValue()})
+			}
+		}
+	}
+	return out
+}
+
+func testRules(t *testing.T) *mapper.Rules {
+	t.Helper()
+	rules, err := mapper.Compile([]mapper.Profile{
+		{Name: "airflow", Prefix: "airflow.", Mappings: []mapper.Mapping{
+			{Match: "airflow.job.duration.*.*", Name: "airflow.job.duration", Tags: map[string]string{"job_type": "$1", "job_name": "$2"}},
+		}},
+		{Name: "servers", Prefix: "servers.", Mappings: []mapper.Mapping{
+			{Match: "servers.*.cpu", Name: "cpu", Tags: map[string]string{"host": "$1"}},
+			{Match: "servers.*.mem", Name: "mem"},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rules
+}
+
+// TestWorkerRenamesInTheAgentsOrder sends lines through a worker with all three options on:
+// the mapper renames and tags, the namespace prefixes the mapped name (not the excluded ones),
+// and the blocklist is tested on the prefixed name. The batch size of 2 makes lines with mapper
+// tags span batch flushes, so the tag buffer they are appended to is reused under them.
+func TestWorkerRenamesInTheAgentsOrder(t *testing.T) {
+	w, agg, pool, logs, stats := testWorker(t, Config{
+		BatchSize: 2, InternerSize: 64, InternerMaxLen: 64,
+		Mapper: testRules(t), MapperCacheSize: 8,
+		Namespace: "ns", NamespaceExclusions: []string{"datadog.agent", "jvm"},
+		Blocklist: []string{"ns.blocked", "ns.airflow.job.duration.x"},
+	}, 2)
+	w.Process(packets.Packets{packet(pool, "", strings.Join([]string{
+		"airflow.job.duration.etl.load:5|c|#env:prod",
+		"plain:1|c|#env:prod",
+		"airflow.job.duration.etl.load:2|c|#env:prod,job_name:client", // the line's tag stays beside the mapper's
+		"airflow.job.duration.etl.store:1:2|c",                        // packed: both samples mapped
+		"servers.web01.cpu:3|c|#host:from-line",                       // the mapping's host wins
+		"servers.web02.mem:1|c|#host:from-line",
+		"datadog.agent.running:1|c", // excluded from the namespace
+		"jvm.heap:1|c",
+		"blocked:1:1:1|c|#a:b", // blocked once prefixed: three samples
+		"ns.blocked:1|c",       // becomes ns.ns.blocked: not blocked
+		"airflow.unmapped.x:1|c",
+		"_e{5,4}:title|text|#env:prod",
+		"_sc|blocked|0",
+		"after.blocked:1|c|#z:1",
+	}, "\n"))})
+	got := sumPoints(agg.Flush(time.Unix(0, 0), time.Unix(1, 0)))
+
+	want := map[string][]point{
+		"ns.airflow.job.duration": {
+			{attrs: map[string]any{"env": "prod", "job_type": "etl", "job_name": "load"}, value: 5},
+			{attrs: map[string]any{"job_type": "etl", "job_name": "store"}, value: 3},
+			{attrs: map[string]any{"env": "prod", "job_type": "etl", "job_name": []any{"client", "load"}}, value: 2},
+		},
+		"ns.plain":              {{attrs: map[string]any{"env": "prod"}, value: 1}},
+		"ns.cpu":                {{attrs: map[string]any{}, host: "web01", value: 3}},
+		"ns.mem":                {{attrs: map[string]any{}, host: "from-line", value: 1}},
+		"datadog.agent.running": {{attrs: map[string]any{}, value: 1}},
+		"jvm.heap":              {{attrs: map[string]any{}, value: 1}},
+		"ns.ns.blocked":         {{attrs: map[string]any{}, value: 1}},
+		"ns.airflow.unmapped.x": {{attrs: map[string]any{}, value: 1}},
+		"ns.after.blocked":      {{attrs: map[string]any{"z": "1"}, value: 1}},
+	}
+	for _, pts := range got {
+		slices.SortFunc(pts, func(a, b point) int { return int(b.value - a.value) }) // by value, descending
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("points\n got %v\nwant %v", got, want)
+	}
+	if b := stats.Blocked.Load(); b != 3 {
+		t.Errorf("blocked %d, want 3 (the packed blocked line)", b)
+	}
+	if s := stats.Samples.Load(); s != 12 {
+		t.Errorf("samples %d, want 12 (blocked ones are not handed to the aggregator)", s)
+	}
+	if len(logs.events) != 1 || len(logs.checks) != 1 || logs.checks[0].Name != "blocked" {
+		t.Errorf("events and service checks are neither renamed nor blocked: %+v %+v", logs.events, logs.checks)
+	}
+}
+
+func TestWorkerBlocklistMatchPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		matchPrefix bool
+		want        []string
+	}{
+		{false, []string{"app.debug.x", "app.debugger", "app.ok"}},
+		{true, []string{"app.ok"}},
+	} {
+		w, agg, pool, _, stats := testWorker(t, Config{
+			InternerSize: 64, InternerMaxLen: 64, Blocklist: []string{"app.debug", "app.debug.x.y"}, BlocklistMatchPrefix: tc.matchPrefix,
+		}, 1)
+		w.Process(packets.Packets{packet(pool, "", "app.debug:1|c\napp.debug.x:1|c\napp.debugger:1|g\napp.ok:1|c\napp.debug.x.y:1|c")})
+		got := slices.Sorted(maps.Keys(sumPoints(agg.Flush(time.Unix(0, 0), time.Unix(1, 0)))))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("match prefix %v: emitted %v, want %v", tc.matchPrefix, got, tc.want)
+		}
+		if b := stats.Blocked.Load(); b != uint64(5-len(tc.want)) {
+			t.Errorf("match prefix %v: blocked %d, want %d", tc.matchPrefix, b, 5-len(tc.want))
+		}
 	}
 }
