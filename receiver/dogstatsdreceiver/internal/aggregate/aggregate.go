@@ -165,9 +165,11 @@ func (f *Feeder) Add(samples []parse.Sample, stamp int64) {
 	for i := range samples {
 		smp := &samples[i]
 		tags := smp.Tags
-		if len(extra) > 0 {
+		if len(extra) > 0 || len(tags) > maxPairwiseTags {
 			// The extra tags take part in the hash: a sample that already carries one of them
-			// is the same context as one that does not (tags are a set).
+			// is the same context as one that does not (tags are a set). A long tag list is
+			// sorted in place by the hash, so it is hashed from this copy: the samples of a
+			// packed line share one tag slice, which must stay as it is for the next one.
 			f.withExtra = append(append(f.withExtra[:0], smp.Tags...), extra...)
 			smp.Tags = f.withExtra
 		}
