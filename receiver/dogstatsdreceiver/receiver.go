@@ -94,6 +94,8 @@ func (r *dogstatsdReceiver) start() error {
 		BatchSize: cfg.BatchSize, InternerSize: cfg.StringInternerSize, InternerMaxLen: intern.DefaultMaxLen,
 		ClientOrigin:  cfg.OriginDetection.ClientOrigin,
 		MaxNameLength: cfg.MaxNameLength, MaxTagsLength: cfg.MaxTagsLength,
+		HistogramToDistribution: cfg.HistogramCopyToDistribution,
+		DistributionPrefix:      cfg.HistogramCopyToDistributionPrefix,
 	}
 	epoch := time.Now()
 	for range workers {
@@ -139,12 +141,14 @@ func aggregateConfig(cfg *Config, version string) aggregate.Config {
 		"exponential_histogram": aggregate.MappingExponentialHistogram,
 		"histogram":             aggregate.MappingHistogram,
 		"summary":               aggregate.MappingSummary,
+		"agent_aggregates":      aggregate.MappingAgentAggregates,
 	}[cfg.TimerHistogramMapping]
 	return aggregate.Config{
 		MaxContexts: cfg.MaxContexts, ExpiryIntervals: expiryIntervals(cfg.Expiry, cfg.AggregationInterval),
 		MaxTimestamped: cfg.MaxTimestamped, TimerMapping: mapping,
 		ExplicitBounds: cfg.ExplicitBuckets, SummaryQuantiles: cfg.SummaryQuantiles,
 		MaxBuckets: cfg.MaxHistogramBuckets, MonotonicCounters: cfg.MonotonicCounters,
+		HistogramAggregates: cfg.HistogramAggregates, HistogramPercentiles: cfg.percents(), MaxHistogramValues: cfg.MaxHistogramValues,
 		ExtraTags: cfg.ExtraTags, ScopeName: metadata.ScopeName, ScopeVersion: version,
 	}
 }
