@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/mapper"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/aggregate"
 )
 
 // Config configures the dogstatsd receiver. A transport is enabled when its endpoint or path is
@@ -68,7 +69,9 @@ type Config struct {
 	// MaxTimestamped bounds the timestamped (`|T`) samples each worker holds between emissions.
 	MaxTimestamped int `mapstructure:"max_timestamped"`
 	// TimerHistogramMapping says what `ms` and `h` samples become: exponential_histogram,
-	// histogram (explicit bounds) or summary. `d` samples are always exponential histograms.
+	// histogram (explicit bounds), summary, or agent_aggregates (the Datadog Agent's gauges
+	// `<name>.max`, `.median`, `.95percentile`…, per HistogramAggregates and
+	// HistogramPercentiles). `d` samples are always exponential histograms.
 	TimerHistogramMapping string `mapstructure:"timer_histogram_mapping"`
 	// ExplicitBuckets are the upper bounds of the buckets of the histogram mapping.
 	ExplicitBuckets []float64 `mapstructure:"explicit_buckets"`
@@ -76,6 +79,26 @@ type Config struct {
 	SummaryQuantiles []float64 `mapstructure:"summary_quantiles"`
 	// MaxHistogramBuckets bounds the buckets per sign of an exponential histogram.
 	MaxHistogramBuckets int `mapstructure:"max_histogram_buckets"`
+	// HistogramAggregates are the gauges the agent_aggregates mapping emits per timer or
+	// histogram context and interval, as the Agent's `histogram_aggregates`: any of max, min,
+	// median, avg, sum and count, each named `<name>.<aggregate>`.
+	HistogramAggregates []string `mapstructure:"histogram_aggregates"`
+	// HistogramPercentiles are the percentiles the agent_aggregates mapping emits, as the
+	// Agent's `histogram_percentiles`: whole percentages in [0, 1] written as numbers or strings
+	// ("0.95"), each named `<name>.<p>percentile` (0.95 → `.95percentile`).
+	HistogramPercentiles []Percentile `mapstructure:"histogram_percentiles"`
+	// MaxHistogramValues bounds the values a timer or histogram context keeps per interval
+	// under agent_aggregates, so its median and percentiles are exact as in the Agent (which
+	// keeps them all); beyond it they are estimated from an exponential histogram (error under
+	// half a bucket). 0 estimates them always.
+	MaxHistogramValues int `mapstructure:"max_histogram_values"`
+	// HistogramCopyToDistribution also feeds every `h` and `ms` sample, with its tags, rate and
+	// origin, as a `d` sample named HistogramCopyToDistributionPrefix + its name (the Agent's
+	// `histogram_copy_to_distribution`).
+	HistogramCopyToDistribution bool `mapstructure:"histogram_copy_to_distribution"`
+	// HistogramCopyToDistributionPrefix prefixes the names of those copies (the Agent's
+	// `histogram_copy_to_distribution_prefix`); empty keeps the name.
+	HistogramCopyToDistributionPrefix string `mapstructure:"histogram_copy_to_distribution_prefix"`
 	// MonotonicCounters marks counter sums as monotonic (false: DogStatsD counters may be negative).
 	MonotonicCounters bool `mapstructure:"monotonic_counters"`
 	// MaxPendingLogs bounds the events and service checks waiting for the next emission.
@@ -207,9 +230,26 @@ type OriginConfig struct {
 	_            struct{}
 }
 
+// Percentile is one of histogram_percentiles: a fraction in [0, 1], read from a YAML number or,
+// as the Agent's configuration writes them, a string ("0.95").
+type Percentile float64
+
+// UnmarshalText reads a percentile written as a string.
+func (p *Percentile) UnmarshalText(text []byte) error {
+	v, err := strconv.ParseFloat(strings.TrimSpace(string(text)), 64)
+	if err != nil {
+		return fmt.Errorf("histogram percentile %q is not a number such as 0.95", text)
+	}
+	*p = Percentile(v)
+	return nil
+}
+
+// percent is the whole percentage that names the percentile, rounded as the Agent does.
+func (p Percentile) percent() int { return int(float64(p)*100 + 0.5) }
+
 var _ component.Config = (*Config)(nil)
 
-var timerMappings = []string{"exponential_histogram", "histogram", "summary"}
+var timerMappings = []string{"exponential_histogram", "histogram", "summary", "agent_aggregates"}
 
 // Validate checks the configuration; its messages name the YAML key and quote the bad value.
 func (c *Config) Validate() error {
@@ -265,6 +305,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("`timer_histogram_mapping` (%q) must be one of %q", c.TimerHistogramMapping, timerMappings)
 	case c.MaxHistogramBuckets < 2:
 		return fmt.Errorf("`max_histogram_buckets` (%d) must be at least 2", c.MaxHistogramBuckets)
+	case c.MaxHistogramValues < 0:
+		return fmt.Errorf("`max_histogram_values` (%d) must not be negative (0 estimates every median and percentile)", c.MaxHistogramValues)
 	case c.MaxPendingLogs <= 0:
 		return fmt.Errorf("`max_pending_logs` (%d) must be positive", c.MaxPendingLogs)
 	case slices.IndexFunc(c.ExtraTags, badTag) >= 0:
@@ -292,6 +334,9 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if err := c.validateAgentOutputs(); err != nil {
+		return err
+	}
 	if c.TimerHistogramMapping == "summary" {
 		for _, q := range c.SummaryQuantiles {
 			if !(q >= 0 && q <= 1) {
@@ -300,6 +345,42 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validateAgentOutputs checks histogram_aggregates and histogram_percentiles whatever the
+// mapping: a bad entry is a mistake even while another mapping ignores it. Where the Agent logs
+// and skips an entry it cannot use, or emits one name twice, the receiver refuses to start.
+func (c *Config) validateAgentOutputs() error {
+	for i, a := range c.HistogramAggregates {
+		if !slices.Contains(aggregate.AgentAggregates, a) {
+			return fmt.Errorf("`histogram_aggregates[%d]` (%q) must be one of %q", i, a, aggregate.AgentAggregates)
+		}
+		if slices.Index(c.HistogramAggregates, a) < i {
+			return fmt.Errorf("`histogram_aggregates[%d]` (%q) is listed twice", i, a)
+		}
+	}
+	for i, p := range c.HistogramPercentiles {
+		v := float64(p)
+		if !(v >= 0 && v <= 1) {
+			return fmt.Errorf("`histogram_percentiles[%d]` (%v) must be in [0, 1], such as 0.95", i, v)
+		}
+		if math.Abs(v*100-float64(p.percent())) > 1e-9 {
+			return fmt.Errorf("`histogram_percentiles[%d]` (%v) must be a whole percentage such as 0.95 or 0.99 (the Agent would round it and name it .%dpercentile)", i, v, p.percent())
+		}
+		if j := slices.IndexFunc(c.HistogramPercentiles, func(q Percentile) bool { return q.percent() == p.percent() }); j < i {
+			return fmt.Errorf("`histogram_percentiles[%d]` (%v) is .%dpercentile again", i, v, p.percent())
+		}
+	}
+	return nil
+}
+
+// percents returns histogram_percentiles as the whole percentages that name them.
+func (c *Config) percents() []int {
+	out := make([]int, len(c.HistogramPercentiles))
+	for i, p := range c.HistogramPercentiles {
+		out[i] = p.percent()
+	}
+	return out
 }
 
 // parsePermissions reads an octal file mode; empty means 0600 (owner read/write).

@@ -34,6 +34,8 @@ func TestLoadConfig(t *testing.T) {
 			MaxNameLength: 200, MaxTagsLength: 1000, Expiry: 300 * time.Second,
 			TimerHistogramMapping: "histogram", ExplicitBuckets: []float64{10, 100, 1000},
 			SummaryQuantiles: []float64{0.5}, MaxHistogramBuckets: 80, MonotonicCounters: true,
+			HistogramAggregates: []string{"max", "sum"}, HistogramPercentiles: []Percentile{0.99}, MaxHistogramValues: 200,
+			HistogramCopyToDistribution: true, HistogramCopyToDistributionPrefix: "dist.",
 			MaxPendingLogs:  100,
 			ExtraTags:       []string{"dc:eu", "canary"},
 			OriginDetection: OriginConfig{Enabled: true, ClientOrigin: true},
@@ -56,6 +58,15 @@ func TestLoadConfig(t *testing.T) {
 			cfg.MetricNamespace = "team."
 			cfg.MetricNamespaceExclusions = []string{}
 			return cfg
+		}()},
+		{id: component.NewIDWithName(metadata.Type, "agent"), want: func() *Config {
+			// Percentiles as the Agent writes them (strings) or as numbers.
+			c := createDefaultConfig().(*Config)
+			c.TimerHistogramMapping = "agent_aggregates"
+			c.HistogramAggregates = []string{"max", "min", "median", "avg", "sum", "count"}
+			c.HistogramPercentiles = []Percentile{0.5, 0.99, 0.95, 0.29}
+			c.MaxHistogramValues = 0
+			return c
 		}()},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {
@@ -90,7 +101,31 @@ func TestDefaultConfigMatchesTheAgent(t *testing.T) {
 	assert.Empty(t, cfg.MetricNamespace)
 	assert.Empty(t, cfg.MetricBlocklist)
 	assert.Empty(t, cfg.MapperProfiles)
+	// pkg/config/setup: histogram_aggregates, histogram_percentiles, histogram_copy_to_distribution(_prefix).
+	assert.Equal(t, []string{"max", "median", "avg", "count"}, cfg.HistogramAggregates)
+	assert.Equal(t, []Percentile{0.95}, cfg.HistogramPercentiles)
+	assert.False(t, cfg.HistogramCopyToDistribution)
+	assert.Empty(t, cfg.HistogramCopyToDistributionPrefix)
+	assert.Equal(t, "exponential_histogram", cfg.TimerHistogramMapping)
+	assert.Equal(t, 1000, cfg.MaxHistogramValues)
 	assert.NoError(t, cfg.Validate())
+}
+
+// Percentiles are named by their whole percentage, rounded as the Agent rounds them (0.29 is
+// 28.999… times 100; its test expects 29, 57 and 58 for 0.29, 0.57 and 0.58).
+func TestPercentileNames(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.HistogramPercentiles = []Percentile{0.95, 0.96, 0.28, 0.29, 0.57, 0.58, 0, 1}
+	require.NoError(t, cfg.Validate())
+	assert.Equal(t, []int{95, 96, 28, 29, 57, 58, 0, 100}, cfg.percents())
+}
+
+// A percentile that is not a number fails when the configuration is read.
+func TestPercentileNotANumber(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "invalid", "histogram_percentiles_text.yaml"))
+	require.NoError(t, err)
+	err = cm.Unmarshal(createDefaultConfig())
+	require.ErrorContains(t, err, `histogram percentile "p95" is not a number such as 0.95`)
 }
 
 func TestInvalidConfigs(t *testing.T) {
@@ -106,7 +141,7 @@ func TestInvalidConfigs(t *testing.T) {
 		"expiry.yaml":          "`expiry` (-1s) must not be negative",
 		"max_name_length.yaml": "`max_name_length` (0) must be positive",
 		"max_tags_length.yaml": "`max_tags_length` (-5) must be positive",
-		"mapping.yaml":         "`timer_histogram_mapping` (\"gauge\") must be one of [\"exponential_histogram\" \"histogram\" \"summary\"]",
+		"mapping.yaml":         "`timer_histogram_mapping` (\"gauge\") must be one of [\"exponential_histogram\" \"histogram\" \"summary\" \"agent_aggregates\"]",
 		"buckets.yaml":         "`explicit_buckets` ([10 5]) must be finite and strictly increasing",
 		"quantiles.yaml":       "`summary_quantiles` ([1.5]) must all be in [0, 1]",
 		"extra_tags.yaml":      "`extra_tags[1]` (\"a,b\") must be a non-empty DogStatsD tag without ',', '|' or line breaks",
@@ -118,6 +153,14 @@ func TestInvalidConfigs(t *testing.T) {
 		"metric_namespace.yaml":     "`metric_namespace` (\"team:a\") must not contain ':', '|' or line breaks: no client could send such a name",
 		"namespace_exclusions.yaml": "`metric_namespace_exclusions[1]` (\"\") must not be empty: it would exclude every name",
 		"metric_blocklist.yaml":     "`metric_blocklist[1]` (\"\") must not be empty",
+		// The Agent's histogram options.
+		"histogram_aggregates.yaml":           "`histogram_aggregates[1]` (\"p99\") must be one of [\"max\" \"min\" \"median\" \"avg\" \"sum\" \"count\"]",
+		"histogram_aggregates_twice.yaml":     "`histogram_aggregates[2]` (\"max\") is listed twice",
+		"histogram_percentiles.yaml":          "`histogram_percentiles[1]` (1.5) must be in [0, 1], such as 0.95",
+		"histogram_percentiles_negative.yaml": "`histogram_percentiles[0]` (-0.5) must be in [0, 1], such as 0.95",
+		"histogram_percentiles_fraction.yaml": "`histogram_percentiles[0]` (0.999) must be a whole percentage such as 0.95 or 0.99 (the Agent would round it and name it .100percentile)",
+		"histogram_percentiles_twice.yaml":    "`histogram_percentiles[1]` (0.95) is .95percentile again",
+		"max_histogram_values.yaml":           "`max_histogram_values` (-1) must not be negative (0 estimates every median and percentile)",
 	} {
 		t.Run(strings.TrimSuffix(file, ".yaml"), func(t *testing.T) {
 			cm, err := confmaptest.LoadConf(filepath.Join("testdata", "invalid", file))

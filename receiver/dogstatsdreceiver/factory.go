@@ -38,6 +38,10 @@ const (
 	defaultMaxTimestamped = 100_000
 	defaultMaxBuckets     = 160 // the OpenTelemetry SDK's default exponential histogram size
 	defaultMaxPendingLogs = 10_000
+	// defaultMaxHistogramValues keeps a timer's median and percentiles exact up to 1000 values
+	// per context and interval: 8 KiB per context at rate 1, 16 KiB with sample rates
+	// (BenchmarkContextMemory), and never more values than arrive in an interval.
+	defaultMaxHistogramValues = 1000
 	// Each stream connection holds about 3 * buffer_size bytes: 1024 of them about 24 MiB.
 	defaultMaxConnections = 1024
 )
@@ -87,6 +91,10 @@ func createDefaultConfig() component.Config {
 		// Metric names: the Agent's mapper cache size and namespace exclusions.
 		MapperCacheSize:           mapper.DefaultCacheSize,
 		MetricNamespaceExclusions: slices.Clone(agentNamespaceExclusions),
+		// The Agent's defaults (pkg/config/setup): what agent_aggregates emits.
+		HistogramAggregates:  []string{"max", "median", "avg", "count"},
+		HistogramPercentiles: []Percentile{0.95},
+		MaxHistogramValues:   defaultMaxHistogramValues,
 	}
 }
 

@@ -102,6 +102,8 @@ func (r *dogstatsdReceiver) start() error {
 		Mapper: rules, MapperCacheSize: cfg.MapperCacheSize,
 		Namespace: cfg.MetricNamespace, NamespaceExclusions: cfg.MetricNamespaceExclusions,
 		Blocklist: cfg.MetricBlocklist, BlocklistMatchPrefix: cfg.MetricBlocklistMatchPrefix,
+		HistogramToDistribution: cfg.HistogramCopyToDistribution,
+		DistributionPrefix:      cfg.HistogramCopyToDistributionPrefix,
 	}
 	epoch := time.Now()
 	for range workers {
@@ -147,12 +149,14 @@ func aggregateConfig(cfg *Config, version string) aggregate.Config {
 		"exponential_histogram": aggregate.MappingExponentialHistogram,
 		"histogram":             aggregate.MappingHistogram,
 		"summary":               aggregate.MappingSummary,
+		"agent_aggregates":      aggregate.MappingAgentAggregates,
 	}[cfg.TimerHistogramMapping]
 	return aggregate.Config{
 		MaxContexts: cfg.MaxContexts, ExpiryIntervals: expiryIntervals(cfg.Expiry, cfg.AggregationInterval),
 		MaxTimestamped: cfg.MaxTimestamped, TimerMapping: mapping,
 		ExplicitBounds: cfg.ExplicitBuckets, SummaryQuantiles: cfg.SummaryQuantiles,
 		MaxBuckets: cfg.MaxHistogramBuckets, MonotonicCounters: cfg.MonotonicCounters,
+		HistogramAggregates: cfg.HistogramAggregates, HistogramPercentiles: cfg.percents(), MaxHistogramValues: cfg.MaxHistogramValues,
 		ExtraTags: cfg.ExtraTags, ScopeName: metadata.ScopeName, ScopeVersion: version,
 	}
 }

@@ -289,3 +289,111 @@ func TestStartFailsOnBusyAddress(t *testing.T) {
 	require.Error(t, r.Start(context.Background(), componenttest.NewNopHost()))
 	require.NoError(t, r.Shutdown(context.Background()))
 }
+
+// sendLines writes each line as one UDP datagram.
+func sendLines(t *testing.T, addr string, lines ...string) {
+	t.Helper()
+	conn, err := net.Dial("udp", addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	for _, l := range lines {
+		_, err = conn.Write([]byte(l))
+		require.NoError(t, err)
+	}
+}
+
+// gaugeValues returns the value and attributes of every single-point gauge the sink got.
+func (h *harness) gaugeValues(t *testing.T) (map[string]float64, map[string]map[string]any) {
+	t.Helper()
+	values, attrs := map[string]float64{}, map[string]map[string]any{}
+	for name, ms := range h.metricsByName() {
+		require.Len(t, ms, 1, name)
+		if ms[0].Type() != pmetric.MetricTypeGauge {
+			continue
+		}
+		require.Equal(t, 1, ms[0].Gauge().DataPoints().Len(), name)
+		dp := ms[0].Gauge().DataPoints().At(0)
+		values[name], attrs[name] = dp.DoubleValue(), dp.Attributes().AsRaw()
+	}
+	return values, attrs
+}
+
+// With timer_histogram_mapping agent_aggregates, timers and histograms become the Agent's
+// gauges, sample rates and packed values included; distributions stay histograms.
+func TestAgentAggregatesOverUDP(t *testing.T) {
+	h := startReceiver(t, func(c *Config) {
+		c.TimerHistogramMapping = "agent_aggregates"
+		c.HistogramAggregates = []string{"max", "min", "median", "avg", "sum", "count"}
+		c.HistogramPercentiles = []Percentile{0.95, 0.2, 0.8}
+	})
+	sendLines(t, h.addr("udp"),
+		"api.latency:1|ms|#env:test",
+		"api.latency:2|ms|@0.5|#env:test",
+		"api.latency:3|ms|@0.2|#env:test",
+		"api.latency:10|ms|@0.5|#env:test",
+		"api.payload:40:10:30:20|h|#env:test,service:web",
+		"api.dist:5|d",
+	)
+	h.waitLines(t, 6)
+	h.shutdown(t)
+	values, attrs := h.gaugeValues(t)
+	assert.Equal(t, map[string]float64{
+		// Weights 1, 2, 5, 2 (1/rate): the Agent's own TestHistogramSampleRate.
+		"api.latency.max": 10, "api.latency.min": 1, "api.latency.median": 3, "api.latency.avg": 4,
+		"api.latency.sum": 40, "api.latency.count": 10,
+		"api.latency.20percentile": 2, "api.latency.80percentile": 3, "api.latency.95percentile": 10,
+		// One packed line: 10, 20, 30, 40.
+		"api.payload.max": 40, "api.payload.min": 10, "api.payload.median": 20, "api.payload.avg": 25,
+		"api.payload.sum": 100, "api.payload.count": 4,
+		"api.payload.20percentile": 10, "api.payload.80percentile": 40, "api.payload.95percentile": 40,
+	}, values)
+	assert.Equal(t, map[string]any{"env": "test"}, attrs["api.latency.95percentile"])
+	assert.Equal(t, map[string]any{"env": "test", "service": "web"}, attrs["api.payload.count"])
+	ms := h.metricsByName()
+	assert.NotContains(t, ms, "api.latency")
+	require.Len(t, ms["api.dist"], 1)
+	assert.Equal(t, uint64(1), ms["api.dist"][0].ExponentialHistogram().DataPoints().At(0).Count())
+}
+
+// With histogram_copy_to_distribution each `h` and `ms` sample also arrives as a distribution
+// named with the prefix, with the same count, sum, attributes and resource.
+func TestHistogramCopyToDistributionOverUDP(t *testing.T) {
+	h := startReceiver(t, func(c *Config) {
+		c.HistogramCopyToDistribution = true
+		c.HistogramCopyToDistributionPrefix = "dist."
+	})
+	sendLines(t, h.addr("udp"),
+		"api.payload:100:200|h|@0.5|#env:test,host:web-1",
+		"api.payload:300|h|#env:test,host:web-1",
+		"api.latency:7|ms|#env:test",
+		"api.depth:3|g|#env:test",
+	)
+	h.waitLines(t, 4)
+	h.shutdown(t)
+	ms := h.metricsByName()
+	for _, name := range []string{"api.payload", "api.latency"} {
+		require.Len(t, ms[name], 1, name)
+		require.Len(t, ms["dist."+name], 1, "dist."+name)
+		orig := ms[name][0].ExponentialHistogram().DataPoints().At(0)
+		dist := ms["dist."+name][0].ExponentialHistogram().DataPoints().At(0)
+		assert.Equal(t, orig.Count(), dist.Count(), name)
+		assert.Equal(t, orig.Sum(), dist.Sum(), name)
+		assert.Equal(t, orig.Attributes().AsRaw(), dist.Attributes().AsRaw(), name)
+	}
+	assert.Equal(t, uint64(5), ms["dist.api.payload"][0].ExponentialHistogram().DataPoints().At(0).Count(), "2 values at rate 0.5 and 1 at rate 1")
+	assert.Equal(t, 900.0, ms["dist.api.payload"][0].ExponentialHistogram().DataPoints().At(0).Sum())
+	assert.NotContains(t, ms, "dist.api.depth")
+	// The copy comes from the same origin: the host tag is its resource too.
+	for _, md := range h.metrics.AllMetrics() {
+		for i := range md.ResourceMetrics().Len() {
+			rm := md.ResourceMetrics().At(i)
+			host, _ := rm.Resource().Attributes().Get("host.name")
+			names := rm.ScopeMetrics().At(0).Metrics()
+			for j := range names.Len() {
+				if n := names.At(j).Name(); n == "api.payload" || n == "dist.api.payload" {
+					assert.Equal(t, "web-1", host.Str(), n)
+				}
+			}
+		}
+	}
+}

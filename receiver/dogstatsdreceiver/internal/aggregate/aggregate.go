@@ -26,6 +26,9 @@ const (
 	MappingExponentialHistogram Mapping = iota
 	MappingHistogram
 	MappingSummary
+	// MappingAgentAggregates emits the Datadog Agent's gauges per context: the aggregates of
+	// Config.HistogramAggregates and the percentiles of Config.HistogramPercentiles.
+	MappingAgentAggregates
 )
 
 // Config holds the aggregator's knobs; the receiver's Config documents them for users.
@@ -46,6 +49,16 @@ type Config struct {
 	SummaryQuantiles []float64
 	// MaxBuckets bounds each sign's bucket count of an exponential histogram.
 	MaxBuckets int
+	// HistogramAggregates are the aggregates of MappingAgentAggregates, each one of
+	// AgentAggregates, emitted as `<name>.<aggregate>`.
+	HistogramAggregates []string
+	// HistogramPercentiles are the percentiles of MappingAgentAggregates in whole percents
+	// (0..100), emitted as `<name>.<p>percentile`.
+	HistogramPercentiles []int
+	// MaxHistogramValues bounds the values a context keeps per interval under
+	// MappingAgentAggregates for an exact median and exact percentiles; beyond it they come
+	// from an exponential histogram. 0 estimates them from the start.
+	MaxHistogramValues int
 	// MonotonicCounters marks counter sums as monotonic.
 	MonotonicCounters bool
 	// ExtraTags are appended to the tags of every sample (the same for all, so they do not take
@@ -165,9 +178,11 @@ func (f *Feeder) Add(samples []parse.Sample, stamp int64) {
 	for i := range samples {
 		smp := &samples[i]
 		tags := smp.Tags
-		if len(extra) > 0 {
+		if len(extra) > 0 || len(tags) > maxPairwiseTags {
 			// The extra tags take part in the hash: a sample that already carries one of them
-			// is the same context as one that does not (tags are a set).
+			// is the same context as one that does not (tags are a set). A long tag list is
+			// sorted in place by the hash, so it is hashed from this copy: the samples of a
+			// packed line share one tag slice, which must stay as it is for the next one.
 			f.withExtra = append(append(f.withExtra[:0], smp.Tags...), extra...)
 			smp.Tags = f.withExtra
 		}

@@ -536,3 +536,29 @@ func TestExtraTagsOnEveryContext(t *testing.T) {
 		}
 	}
 }
+
+// More tags than hashSample compares pairwise: a line with 40 distinct tags and a repeated one
+// is one context, and the samples of a packed line, which share one tag slice, all land in it.
+func TestManyTagsOnPackedSamples(t *testing.T) {
+	a := New(testConfig(), 2)
+	var tags []string
+	for i := range 40 {
+		tags = append(tags, fmt.Sprintf("k%02d:v", 39-i))
+	}
+	tags = append(tags, "k07:v")
+	batch := []parse.Sample{
+		{Name: "d", Type: parse.Distribution, Value: 1, SampleRate: 1, Tags: tags},
+		{Name: "d", Type: parse.Distribution, Value: 2, SampleRate: 1, Tags: tags},
+		{Name: "d", Type: parse.Distribution, Value: 3, SampleRate: 1, Tags: tags},
+	}
+	f := a.NewFeeder(32)
+	f.Add(batch, 1)
+	f.Drain(1)
+	if n := a.Stats.Contexts.Load(); n != 1 {
+		t.Fatalf("%d contexts, want 1", n)
+	}
+	dps := points(t, a.Flush(t0, t1))["d/ExponentialHistogram"].ExponentialHistogram().DataPoints()
+	if dps.Len() != 1 || dps.At(0).Count() != 3 || dps.At(0).Attributes().Len() != 40 {
+		t.Fatalf("%d points, first %d values with %d attributes; want 1 point of 3 values with 40", dps.Len(), dps.At(0).Count(), dps.At(0).Attributes().Len())
+	}
+}

@@ -64,7 +64,7 @@ func (a *Aggregator) FlushTo(start, end time.Time, maxPoints int, emit func(pmet
 				overflow[t] = st
 				continue
 			}
-			overflow[t].merge(parse.MetricType(t), st)
+			overflow[t].merge(parse.MetricType(t), st, &a.cfg)
 			st.reset()
 			s.giveBack(st, parse.MetricType(t))
 		}
@@ -232,6 +232,7 @@ type builder struct {
 	points     int // data points in md
 	resources  map[Resource]pmetric.MetricSlice
 	metrics    map[metricID]pmetric.Metric
+	agentOuts  []agentOutput // the gauges of a timer or histogram under MappingAgentAggregates
 }
 
 type metricID struct {
@@ -239,6 +240,7 @@ type metricID struct {
 	name        string
 	typ         parse.MetricType
 	timestamped bool
+	out         int // 0: the context's own metric; i+1: its agent output i
 }
 
 func newBuilder(cfg *Config, start, end pcommon.Timestamp) *builder {
@@ -246,6 +248,9 @@ func newBuilder(cfg *Config, start, end pcommon.Timestamp) *builder {
 		cfg: cfg, start: start, end: end,
 		resources: make(map[Resource]pmetric.MetricSlice),
 		metrics:   make(map[metricID]pmetric.Metric),
+	}
+	if cfg.TimerMapping == MappingAgentAggregates {
+		b.agentOuts = agentOutputs(cfg)
 	}
 	b.reset()
 	return b
@@ -260,7 +265,13 @@ func (b *builder) reset() {
 }
 
 func (b *builder) metric(k *contextKey, timestamped bool) pmetric.Metric {
-	id := metricID{*k.res, k.name, k.typ, timestamped}
+	return b.metricOf(k, timestamped, 0)
+}
+
+// metricOf returns the metric of context k's output out (see metricID), creating it in the
+// current part when it is not there yet.
+func (b *builder) metricOf(k *contextKey, timestamped bool, out int) pmetric.Metric {
+	id := metricID{*k.res, k.name, k.typ, timestamped, out}
 	if m, ok := b.metrics[id]; ok {
 		return m
 	}
@@ -277,6 +288,9 @@ func (b *builder) metric(k *contextKey, timestamped bool) pmetric.Metric {
 	m := ms.AppendEmpty()
 	m.SetName(k.name)
 	switch {
+	case out > 0:
+		m.SetName(k.name + b.agentOuts[out-1].suffix)
+		m.SetEmptyGauge()
 	case k.typ == parse.Counter:
 		sum := m.SetEmptySum()
 		sum.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
@@ -296,6 +310,12 @@ func (b *builder) metric(k *contextKey, timestamped bool) pmetric.Metric {
 
 // addContext adds the data point of one context; a nil st is an idle counter's zero.
 func (b *builder) addContext(k *contextKey, st *state) {
+	if st != nil {
+		if a, ok := st.acc.(*agentHist); ok {
+			b.addAgent(k, a)
+			return
+		}
+	}
 	b.points++
 	m := b.metric(k, false)
 	switch m.Type() {
@@ -311,7 +331,7 @@ func (b *builder) addContext(k *contextKey, st *state) {
 		dp := m.Gauge().DataPoints().AppendEmpty()
 		b.stamp(dp, k)
 		if k.typ == parse.Set {
-			dp.SetIntValue(st.members.count())
+			dp.SetIntValue(st.acc.(*distinct).count())
 		} else {
 			dp.SetDoubleValue(st.value)
 		}
@@ -322,7 +342,7 @@ func (b *builder) addContext(k *contextKey, st *state) {
 	case pmetric.MetricTypeHistogram:
 		dp := m.Histogram().DataPoints().AppendEmpty()
 		b.stamp(dp, k)
-		fillExplicit(dp, st.bounded, b.cfg.ExplicitBounds)
+		fillExplicit(dp, st.acc.(*explicitHist), b.cfg.ExplicitBounds)
 	case pmetric.MetricTypeSummary:
 		dp := m.Summary().DataPoints().AppendEmpty()
 		b.stamp(dp, k)
@@ -333,6 +353,25 @@ func (b *builder) addContext(k *contextKey, st *state) {
 			qv.SetQuantile(q)
 			qv.SetValue(st.hist.Quantile(q))
 		}
+	}
+}
+
+// addAgent adds the gauges of a timer or histogram context under MappingAgentAggregates, one
+// per aggregate and percentile, named `<name>.<aggregate>` and `<name>.<p>percentile`.
+func (b *builder) addAgent(k *contextKey, a *agentHist) {
+	a.sortValues()
+	var first pcommon.Map
+	for i := range b.agentOuts {
+		dp := b.metricOf(k, false, i+1).Gauge().DataPoints().AppendEmpty()
+		dp.SetTimestamp(b.end)
+		if i == 0 {
+			first = dp.Attributes()
+			b.labels(first, k)
+		} else {
+			first.CopyTo(dp.Attributes())
+		}
+		dp.SetDoubleValue(a.value(&b.agentOuts[i]))
+		b.points++
 	}
 }
 
@@ -364,11 +403,16 @@ func (b *builder) stamp(dp pointWithAttrs, k *contextKey) {
 		dp.SetStartTimestamp(b.start)
 	}
 	dp.SetTimestamp(b.end)
+	b.labels(dp.Attributes(), k)
+}
+
+// labels puts the attributes of context k: its tags, or the overflow mark.
+func (b *builder) labels(attrs pcommon.Map, k *contextKey) {
 	if k.overflow {
-		dp.Attributes().PutBool(OverflowAttribute, true)
+		attrs.PutBool(OverflowAttribute, true)
 		return
 	}
-	PutTags(dp.Attributes(), k.tags())
+	PutTags(attrs, k.tags())
 }
 
 // PutTags maps sorted tags to attributes: `k:v` splits at the first colon, a bare tag gets an

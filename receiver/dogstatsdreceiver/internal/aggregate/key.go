@@ -56,7 +56,7 @@ func canonicalTags(tags []string) []string {
 // hashSample hashes the identity of s. Tags are combined by addition, so the hash does not
 // depend on their order, and a tag repeated in the sample is counted once: a sample hashes like
 // its canonical form (sorted, duplicates removed), so the hash routes it to the right shard
-// before its tags are sorted.
+// before its tags are sorted. Beyond maxPairwiseTags tags it sorts s.Tags in place.
 func hashSample(s *parse.Sample) uint64 {
 	h := mix(maphash.String(seed, s.Name), uint64(s.Type))
 	for i, f := range [3]string{s.Host, s.ContainerID, s.ExternalData} {
@@ -65,8 +65,14 @@ func hashSample(s *parse.Sample) uint64 {
 		}
 	}
 	if len(s.Tags) > maxPairwiseTags {
-		// Pairwise duplicate checks grow with the square of the count: sort instead.
+		// Pairwise duplicate checks grow with the square of the count: sort instead, which
+		// leaves every tag once.
 		s.Tags = canonicalTags(s.Tags)
+		var tags uint64
+		for _, t := range s.Tags {
+			tags += mix(maphash.String(seed, t), 0)
+		}
+		return mix(h, tags)
 	}
 	var seen [maxPairwiseTags]uint64
 	var tags uint64

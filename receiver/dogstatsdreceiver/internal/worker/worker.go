@@ -53,6 +53,12 @@ type Config struct {
 	// entries or, with BlocklistMatchPrefix, starts with one; they are counted in Stats.Blocked.
 	Blocklist            []string
 	BlocklistMatchPrefix bool
+	// HistogramToDistribution also feeds every histogram (`h`) and timer (`ms`) sample as a
+	// distribution (`d`) named DistributionPrefix + its name, with the same tags, rate and
+	// origin, as the Agent's histogram_copy_to_distribution does (the Agent parses `ms` as a
+	// histogram).
+	HistogramToDistribution bool
+	DistributionPrefix      string
 }
 
 // Stats are counters shared by all workers; each worker publishes its local counts once per
@@ -82,6 +88,8 @@ type Worker struct {
 	// mapper and names rename metrics (nil when their options are off).
 	mapper *mapper.Mapper
 	names  *names
+
+	prefixed []byte // scratch: the prefixed name of a distribution copy
 
 	// Counts not yet published to stats.
 	lines, samples, events, checks uint64
@@ -183,6 +191,9 @@ func (w *Worker) parseMetric(line []byte, packetOrigin string) {
 		}
 	}
 	w.samples += uint64(len(samples) - n)
+	if w.cfg.HistogramToDistribution {
+		w.copyToDistribution(n)
+	}
 	if b.full() {
 		b.Flush()
 	}
@@ -226,6 +237,27 @@ func (w *Worker) rename(n int) bool {
 		s.Name, s.Tags, s.Host = name, tags, host
 	}
 	return true
+}
+
+// copyToDistribution appends a distribution copy of each sample from index n of the batch when
+// they are histogram or timer samples (one line: one type, one name for all of them).
+func (w *Worker) copyToDistribution(n int) {
+	b := w.batcher
+	end := len(b.samples)
+	if n == end || (b.samples[n].Type != parse.Histogram && b.samples[n].Type != parse.Timer) {
+		return
+	}
+	name := b.samples[n].Name
+	if p := w.cfg.DistributionPrefix; p != "" {
+		w.prefixed = append(append(w.prefixed[:0], p...), name...)
+		name = w.interner.Get(w.prefixed)
+	}
+	for i := n; i < end; i++ {
+		c := b.samples[i]
+		c.Name, c.Type = name, parse.Distribution
+		b.samples = append(b.samples, c)
+	}
+	w.samples += uint64(end - n)
 }
 
 // origin picks the container id of a line: the client's `|c:` field when honoured, else what

@@ -298,3 +298,47 @@ func TestWorkerBlocklistMatchPrefix(t *testing.T) {
 		}
 	}
 }
+
+// expHistOf returns the count and sum of the exponential histogram named name of the flush.
+func expHistOf(t *testing.T, md pmetric.Metrics, name string) (count uint64, sum float64, attrs map[string]any) {
+	t.Helper()
+	rms := md.ResourceMetrics()
+	for i := range rms.Len() {
+		ms := rms.At(i).ScopeMetrics().At(0).Metrics()
+		for j := range ms.Len() {
+			if m := ms.At(j); m.Name() == name {
+				dp := m.ExponentialHistogram().DataPoints().At(0)
+				return dp.Count(), dp.Sum(), dp.Attributes().AsRaw()
+			}
+		}
+	}
+	t.Fatalf("metric %q not emitted", name)
+	return 0, 0, nil
+}
+
+// With histogram_copy_to_distribution every `h` and `ms` sample, packed values and rates
+// included, is also a `d` sample named prefix+name with the same tags; other types are not.
+func TestWorkerCopiesHistogramsToDistributions(t *testing.T) {
+	for _, prefix := range []string{"dist.", ""} {
+		w, agg, pool, _, stats := testWorker(t, Config{
+			InternerSize: 16, InternerMaxLen: 64, BatchSize: 2, HistogramToDistribution: true, DistributionPrefix: prefix,
+		}, 2)
+		w.Process(packets.Packets{packet(pool, "", "lat:10:20:30|h|@0.5|#env:prod\nrt:5|ms|#env:prod\nq:1|g\nd:1|d\nc:1|c\n")})
+		md := agg.Flush(time.Unix(0, 0), time.Unix(1, 0))
+		for _, name := range []string{"lat", "rt"} {
+			wantCount, wantSum := map[string]uint64{"lat": 6, "rt": 1}[name], map[string]float64{"lat": 120, "rt": 5}[name]
+			count, sum, attrs := expHistOf(t, md, prefix+name)
+			if count != wantCount || sum != wantSum || len(attrs) != 1 || attrs["env"] != "prod" {
+				t.Errorf("prefix %q: %s copy count %d sum %v attrs %v, want %d, %v, env:prod", prefix, name, count, sum, attrs, wantCount, wantSum)
+			}
+		}
+		// Each metric once per type: the histograms, their copies (another type, so another
+		// metric even under the same name), the gauge, the distribution and the counter.
+		if n := md.MetricCount(); n != 7 {
+			t.Errorf("prefix %q: %d metrics, want 7", prefix, n)
+		}
+		if got := stats.Samples.Load(); got != 11 {
+			t.Errorf("prefix %q: %d samples handed over, want 11 (7 parsed + 4 copies)", prefix, got)
+		}
+	}
+}
