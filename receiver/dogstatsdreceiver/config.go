@@ -12,8 +12,8 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 
-	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/mapper"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/aggregate"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/mapper"
 )
 
 // Config configures the dogstatsd receiver. A transport is enabled when its endpoint or path is
