@@ -231,3 +231,26 @@ func BenchmarkInodeResolverHit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScanCgroups walks this machine's cgroup hierarchy: the cost of one rescan.
+func BenchmarkScanCgroups(b *testing.B) {
+	dirs := 0
+	if err := filepath.WalkDir(DefaultCgroupRoot, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs++
+		}
+		return nil
+	}); err != nil || dirs == 0 {
+		b.Skip("no readable cgroup hierarchy at " + DefaultCgroupRoot)
+	}
+	var found int
+	for b.Loop() {
+		m, _, err := scanCgroups(DefaultCgroupRoot, DefaultInodeCacheSize)
+		if err != nil {
+			b.Fatal(err)
+		}
+		found = len(m)
+	}
+	b.ReportMetric(float64(dirs), "dirs")
+	b.ReportMetric(float64(found), "containers")
+}

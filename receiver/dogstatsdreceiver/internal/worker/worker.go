@@ -162,9 +162,10 @@ func (w *Worker) parseMetric(line []byte, packetOrigin string) {
 	}
 	b.samples, b.tags = samples, tags
 	// The samples of a packed line share their origin fields: decide the origin once.
-	s := &samples[n]
+	first := &samples[n]
 	o := w.originOf(originFields{
-		local: s.ContainerID, external: s.ExternalData, podUID: s.PodUID, card: s.Cardinality, cardTag: s.CardinalityTag,
+		local: first.ContainerID, external: first.ExternalData, podUID: first.PodUID,
+		card: first.Cardinality, cardTag: first.CardinalityTag,
 	}, packetOrigin)
 	for i := n; i < len(samples); i++ {
 		s := &samples[i]
