@@ -225,7 +225,10 @@ type OriginConfig struct {
 	// its pid to a container id through /proc/<pid>/cgroup (Linux only).
 	Enabled bool `mapstructure:"enabled"`
 	// ClientOrigin honours the origin clients send: the `|c:` container id (it wins over the
-	// socket's) and the `|e:` external data (its pod uid and container name).
+	// socket's) or cgroup v2 inode (mapped to its container by walking /sys/fs/cgroup), the
+	// `|e:` external data (its pod uid and container name) and the `|card:` cardinality. The
+	// `dd.internal.entity_id` and `dd.internal.card` tags are honoured either way, as the
+	// Agent does.
 	ClientOrigin bool `mapstructure:"client_origin"`
 	_            struct{}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/listener"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/mapper"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/metadata"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/origin"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/packets"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/worker"
@@ -51,6 +52,10 @@ type dogstatsdReceiver struct {
 	flushDone   chan struct{}
 	lastFlush   time.Time
 }
+
+// cgroupRoot is where the cgroup v2 hierarchy is read to resolve the inodes clients send; tests
+// point it at a fake hierarchy.
+var cgroupRoot = origin.DefaultCgroupRoot
 
 func newReceiver(cfg *Config, set receiver.Settings, release func()) *dogstatsdReceiver {
 	return &dogstatsdReceiver{cfg: cfg, set: set, release: release}
@@ -104,6 +109,11 @@ func (r *dogstatsdReceiver) start() error {
 		Blocklist: cfg.MetricBlocklist, BlocklistMatchPrefix: cfg.MetricBlocklistMatchPrefix,
 		HistogramToDistribution: cfg.HistogramCopyToDistribution,
 		DistributionPrefix:      cfg.HistogramCopyToDistributionPrefix,
+	}
+	if cfg.OriginDetection.ClientOrigin {
+		// One inode -> container cache for all workers; it walks the cgroup hierarchy only when
+		// a client sends an inode it does not know, at most once a second.
+		wcfg.Inodes = origin.NewInodeResolver(origin.InodeConfig{Root: cgroupRoot})
 	}
 	epoch := time.Now()
 	for range workers {

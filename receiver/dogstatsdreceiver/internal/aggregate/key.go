@@ -36,7 +36,7 @@ func (k *contextKey) wire() []string {
 	return k.all[:k.ntags]
 }
 
-// noResource is the origin of samples without host, container or external data: most traffic
+// noResource is the origin of samples without host, container, pod or external data: most traffic
 // shares it without a lookup.
 var noResource = &Resource{}
 
@@ -59,7 +59,7 @@ func canonicalTags(tags []string) []string {
 // before its tags are sorted. Beyond maxPairwiseTags tags it sorts s.Tags in place.
 func hashSample(s *parse.Sample) uint64 {
 	h := mix(maphash.String(seed, s.Name), uint64(s.Type))
-	for i, f := range [3]string{s.Host, s.ContainerID, s.ExternalData} {
+	for i, f := range [4]string{s.Host, s.ContainerID, s.ExternalData, s.PodUID} {
 		if f != "" {
 			h = mix(h, maphash.String(seed, f)+uint64(i+1))
 		}
@@ -122,5 +122,5 @@ func (k *contextKey) matches(s *parse.Sample) bool {
 }
 
 func resourceOf(s *parse.Sample) Resource {
-	return Resource{Host: s.Host, ContainerID: s.ContainerID, ExternalData: s.ExternalData}
+	return Resource{Host: s.Host, ContainerID: s.ContainerID, ExternalData: s.ExternalData, PodUID: s.PodUID}
 }

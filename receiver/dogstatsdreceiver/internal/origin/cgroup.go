@@ -1,6 +1,7 @@
 // Package origin finds which container sent a DogStatsD packet over a Unix socket: the kernel
 // gives the sender's pid (SO_PASSCRED / SO_PEERCRED, Linux only), and the pid's cgroup file
-// names its container. Elsewhere the socket options report ErrUnsupported.
+// names its container. Elsewhere the socket options report ErrUnsupported. It also maps the
+// cgroup v2 inode clients send in `|c:in-<inode>` to a container (InodeResolver, Linux only).
 package origin
 
 import (

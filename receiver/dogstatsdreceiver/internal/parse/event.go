@@ -71,6 +71,10 @@ type Event struct {
 	ContainerID  string
 	ExternalData string
 	Cardinality  string
+	// PodUID and CardinalityTag are the `dd.internal.entity_id:` and `dd.internal.card:` tags,
+	// which are not in Tags (as in Sample).
+	PodUID         string
+	CardinalityTag string
 }
 
 var eventPrefix = []byte("_e{")
@@ -112,25 +116,26 @@ func (p *Parser) ParseEvent(line []byte) (Event, error) {
 		Text:  unescapeNewlines(body[titleLen+1 : textEnd]),
 	}
 	if len(fields) > 0 {
-		var hostTag string
+		var meta tagMeta
 		rest, more := fields[1:], true
 		for more {
 			var field []byte
 			field, rest, more = cut(rest, '|')
-			hostTag = p.applyEventField(&ev, field, hostTag)
+			p.applyEventField(&ev, field, &meta)
 		}
 		if ev.Hostname == "" {
-			ev.Hostname = hostTag
+			ev.Hostname = meta.host
 		}
+		ev.PodUID, ev.CardinalityTag = meta.podUID, meta.card
 	}
 	return ev, nil
 }
 
-// applyEventField applies one optional field to ev and returns the current host tag value.
-func (p *Parser) applyEventField(ev *Event, field []byte, hostTag string) string {
-	hostTag, key, value, done := p.applyCommonField(ev.common(), field, hostTag)
+// applyEventField applies one optional field to ev; a tags field also sets meta.
+func (p *Parser) applyEventField(ev *Event, field []byte, meta *tagMeta) {
+	key, value, done := p.applyCommonField(ev.common(), field, meta)
 	if done {
-		return hostTag
+		return
 	}
 	switch key {
 	case 'k':
@@ -156,7 +161,6 @@ func (p *Parser) applyEventField(ev *Event, field []byte, hostTag string) string
 			ev.AlertType = AlertError
 		}
 	}
-	return hostTag
 }
 
 func (ev *Event) common() commonFields {

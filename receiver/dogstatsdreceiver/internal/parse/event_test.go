@@ -50,6 +50,13 @@ func TestParseEvent(t *testing.T) {
 		{"_e{1,1}:a|b|#a|#b", Event{Title: "a", Text: "b", Tags: []string{"b"}}},
 		// Origin fields.
 		{"_e{1,1}:a|b|c:ci-123|e:cn-web|card:orchestrator", Event{Title: "a", Text: "b", ContainerID: "ci-123", ExternalData: "cn-web", Cardinality: "orchestrator"}},
+		// Internal tags (agent: TestEventOriginTag).
+		{"_e{10,9}:test title|test text|t:warning|d:12345|p:low|h:some.host|k:aggKey|s:source test|#tag1,tag2:test,dd.internal.entity_id:testID", Event{
+			Title: "test title", Text: "test text", Timestamp: 12345, Priority: PriorityLow, Hostname: "some.host",
+			AggregationKey: "aggKey", SourceType: "source test", AlertType: AlertWarning, Tags: []string{"tag1", "tag2:test"}, PodUID: "testID",
+		}},
+		{"_e{1,1}:a|b|#dd.internal.card:none,dd.internal.jmx_check_name:x,host:h|card:low", Event{Title: "a", Text: "b", Hostname: "h", CardinalityTag: "none", Cardinality: "low"}},
+		{"_e{1,1}:a|b|#dd.internal.entity_id:p|#env:x", Event{Title: "a", Text: "b", Tags: []string{"env:x"}}},
 		// Lengths count bytes: multi-byte UTF-8 titles and texts.
 		{"_e{6,6}:héllo|wörld", Event{Title: "héllo", Text: "wörld"}},
 		{"_e{24,6}:日本語のタイトル|本文", Event{Title: "日本語のタイトル", Text: "本文"}},

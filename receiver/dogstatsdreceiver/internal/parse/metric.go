@@ -105,6 +105,7 @@ func (p *Parser) AppendSamples(dst []Sample, tagBuf []string, line []byte) ([]Sa
 
 	tagStart := len(tagBuf)
 	s := Sample{Type: mt, SetValue: setValue, SampleRate: 1}
+	var meta tagMeta
 	for hasFields {
 		var field []byte
 		field, rest, hasFields = cut(rest, '|')
@@ -116,9 +117,10 @@ func (p *Parser) AppendSamples(dst []Sample, tagBuf []string, line []byte) ([]Sa
 			if p.maxTagsLen > 0 && len(field)-1 > p.maxTagsLen {
 				return dst[:start], tagBuf[:tagStart], ReasonTagsTooLong.err()
 			}
-			// A repeated tags field replaces the earlier one, host tag included (last wins).
+			// A repeated tags field replaces the earlier one, host and internal tags included
+			// (last wins).
 			tagBuf = tagBuf[:tagStart]
-			tagBuf, s.Host = p.appendTags(tagBuf, field[1:])
+			tagBuf = p.appendTags(tagBuf, field[1:], &meta)
 		case '@':
 			rate, ok := parseRate(field[1:])
 			if !ok {
@@ -135,7 +137,7 @@ func (p *Parser) AppendSamples(dst []Sample, tagBuf []string, line []byte) ([]Sa
 			if len(field) >= 2 && field[1] == ':' {
 				s.ContainerID = p.in.Get(field[2:])
 			} else if bytes.HasPrefix(field, cardinalityPrefix) {
-				s.Cardinality = p.in.Get(field[len(cardinalityPrefix):])
+				s.Cardinality = p.cardinality(field[len(cardinalityPrefix):])
 			}
 		case 'e':
 			if len(field) >= 2 && field[1] == ':' {
@@ -147,6 +149,7 @@ func (p *Parser) AppendSamples(dst []Sample, tagBuf []string, line []byte) ([]Sa
 	if len(tagBuf) > tagStart {
 		s.Tags = tagBuf[tagStart:len(tagBuf):len(tagBuf)]
 	}
+	s.Host, s.PodUID, s.CardinalityTag = meta.host, meta.podUID, meta.card
 	s.Name = p.in.Get(rawName)
 	for i := start; i < len(dst); i++ {
 		v := dst[i].Value

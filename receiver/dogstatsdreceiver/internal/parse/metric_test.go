@@ -122,6 +122,26 @@ var metricCases = []metricCase{
 		s.Cardinality = "high"
 	})}},
 	{line: "m:1|c|c:a|c:b", want: []Sample{with(one("m", 1, Counter), func(s *Sample) { s.ContainerID = "b" })}},
+	// The Agent's internal tags are taken out of the tags (agent: TestConvertEntityOriginDetection*,
+	// TestEnrichTags, TestEnrichTagsWithJMXCheckName): the last entity id, the first non-empty
+	// cardinality; jmx_check_name is dropped; other dd.internal. tags stay tags.
+	{line: "daemon:666|g|#sometag1:somevalue1,host:my-hostname,dd.internal.entity_id:foo,sometag2:somevalue2", want: []Sample{with(tagged(one("daemon", 666, Gauge), "sometag1:somevalue1", "sometag2:somevalue2"), func(s *Sample) {
+		s.Host = "my-hostname"
+		s.PodUID = "foo"
+	})}},
+	{line: "m:1|c|#dd.internal.entity_id:pod-uid,dd.internal.card:high,env:x", want: []Sample{with(tagged(one("m", 1, Counter), "env:x"), func(s *Sample) { s.PodUID = "pod-uid"; s.CardinalityTag = "high" })}},
+	{line: "m:1|c|#dd.internal.entity_id:none", want: []Sample{with(one("m", 1, Counter), func(s *Sample) { s.PodUID = "none" })}},
+	{line: "m:1|c|#dd.internal.entity_id:a,dd.internal.entity_id:b", want: []Sample{with(one("m", 1, Counter), func(s *Sample) { s.PodUID = "b" })}},
+	{line: "m:1|c|#dd.internal.card:,dd.internal.card:low,dd.internal.card:none", want: []Sample{with(one("m", 1, Counter), func(s *Sample) { s.CardinalityTag = "low" })}},
+	{line: "m:1|c|#dd.internal.card:orchestrator", want: []Sample{with(one("m", 1, Counter), func(s *Sample) { s.CardinalityTag = "orchestrator" })}},
+	{line: "m:1|c|#dd.internal.card:Weird", want: []Sample{with(one("m", 1, Counter), func(s *Sample) { s.CardinalityTag = "Weird" })}},
+	// The field and the tag are both kept for the worker to choose; the Agent would leave the
+	// tag among the tags when the field is present, here it never is a tag.
+	{line: "m:1|c|#dd.internal.card:high,a|card:none", want: []Sample{with(tagged(one("m", 1, Counter), "a"), func(s *Sample) { s.CardinalityTag = "high"; s.Cardinality = "none" })}},
+	{line: "m:1|c|#foo,dd.internal.jmx_check_name:kafka", want: []Sample{tagged(one("m", 1, Counter), "foo")}},
+	{line: "m:1|c|#dd.internal.other:x,dd.internal.entity_id,dd.internalx:y,dd.internal.", want: []Sample{tagged(one("m", 1, Counter), "dd.internal.other:x", "dd.internal.entity_id", "dd.internalx:y", "dd.internal.")}},
+	{line: "m:1|c|#dd.internal.entity_id:a,dd.internal.card:none|#env:y", want: []Sample{tagged(one("m", 1, Counter), "env:y")}},
+	{line: "m:1:2|d|#dd.internal.entity_id:p", want: []Sample{with(one("m", 1, Distribution), func(s *Sample) { s.PodUID = "p" }), with(one("m", 2, Distribution), func(s *Sample) { s.PodUID = "p" })}},
 	{line: "m:1|c|cardinal|e|c", want: []Sample{one("m", 1, Counter)}},
 	{line: "daemon:666|g|m:test", want: []Sample{one("daemon", 666, Gauge)}},
 	{line: "m:1|c||#a", want: []Sample{tagged(one("m", 1, Counter), "a")}},
@@ -241,7 +261,7 @@ func TestTagBufferSharedAcrossLines(t *testing.T) {
 
 func TestSampleStringsDoNotAliasLine(t *testing.T) {
 	p := newTestParser()
-	line := []byte("page.views:1|s|#env:prod,host:web1|c:abc|e:ext|card:low")
+	line := []byte("page.views:1|s|#env:prod,host:web1,dd.internal.entity_id:pod,dd.internal.card:odd|c:abc|e:ext|card:low")
 	got, _, err := p.AppendSamples(nil, nil, line)
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +271,7 @@ func TestSampleStringsDoNotAliasLine(t *testing.T) {
 	}
 	s := got[0]
 	if s.Name != "page.views" || s.SetValue != "1" || s.Tags[0] != "env:prod" || s.Host != "web1" ||
-		s.ContainerID != "abc" || s.ExternalData != "ext" || s.Cardinality != "low" {
+		s.ContainerID != "abc" || s.ExternalData != "ext" || s.Cardinality != "low" || s.PodUID != "pod" || s.CardinalityTag != "odd" {
 		t.Fatalf("sample changed when the line buffer was overwritten: %+v", s)
 	}
 }

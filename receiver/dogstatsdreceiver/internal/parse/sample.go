@@ -62,6 +62,12 @@ type Sample struct {
 	ContainerID string
 	// ExternalData is the `|e:` field (interned); empty when absent.
 	ExternalData string
-	// Cardinality is the `|card:` field (interned); empty when absent.
+	// Cardinality is the `|card:` field; empty when absent.
 	Cardinality string
+	// PodUID is the value of the last `dd.internal.entity_id:` tag (the pod uid clients get as
+	// DD_ENTITY_ID); empty when absent. The tag is not in Tags.
+	PodUID string
+	// CardinalityTag is the value of the first non-empty `dd.internal.card:` tag; empty when
+	// absent. The tag is not in Tags.
+	CardinalityTag string
 }

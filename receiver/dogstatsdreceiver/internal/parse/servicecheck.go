@@ -48,6 +48,10 @@ type ServiceCheck struct {
 	ContainerID  string
 	ExternalData string
 	Cardinality  string
+	// PodUID and CardinalityTag are the `dd.internal.entity_id:` and `dd.internal.card:` tags,
+	// which are not in Tags (as in Sample).
+	PodUID         string
+	CardinalityTag string
 }
 
 var serviceCheckPrefix = []byte("_sc|")
@@ -72,25 +76,25 @@ func (p *Parser) ParseServiceCheck(line []byte) (ServiceCheck, error) {
 		return ServiceCheck{}, ReasonBadServiceCheck.err()
 	}
 	sc := ServiceCheck{Name: string(name), Status: ServiceCheckStatus(status[0] - '0')}
-	var hostTag string
+	var meta tagMeta
 	for more {
 		var field []byte
 		field, rest, more = cut(rest, '|')
-		hostTag = p.applyServiceCheckField(&sc, field, hostTag)
+		p.applyServiceCheckField(&sc, field, &meta)
 	}
 	if sc.Hostname == "" {
-		sc.Hostname = hostTag
+		sc.Hostname = meta.host
 	}
+	sc.PodUID, sc.CardinalityTag = meta.podUID, meta.card
 	return sc, nil
 }
 
-// applyServiceCheckField applies one optional field to sc and returns the current host tag value.
-func (p *Parser) applyServiceCheckField(sc *ServiceCheck, field []byte, hostTag string) string {
-	hostTag, key, value, done := p.applyCommonField(sc.common(), field, hostTag)
+// applyServiceCheckField applies one optional field to sc; a tags field also sets meta.
+func (p *Parser) applyServiceCheckField(sc *ServiceCheck, field []byte, meta *tagMeta) {
+	key, value, done := p.applyCommonField(sc.common(), field, meta)
 	if !done && key == 'm' {
 		sc.Message = unescapeMessage(value)
 	}
-	return hostTag
 }
 
 func (sc *ServiceCheck) common() commonFields {

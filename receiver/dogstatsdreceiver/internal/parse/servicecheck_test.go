@@ -40,6 +40,12 @@ func TestParseServiceCheck(t *testing.T) {
 		{"_sc|a|0|#host:h1,env:a", ServiceCheck{Name: "a", Hostname: "h1", Tags: []string{"env:a"}}},
 		{"_sc|a|0|#host:h1|h:h2", ServiceCheck{Name: "a", Hostname: "h2"}},
 		{"_sc|a|0|#a|#b", ServiceCheck{Name: "a", Tags: []string{"b"}}},
+		// Internal tags, as Java clients send them (from a real kafka check payload).
+		{"_sc|kafka.can_connect|2|#env:staging,service:datadog-agent,dd.internal.entity_id:none,dd.internal.card:none,instance:kafka-127.0.0.1-9999|m:Unable to connect", ServiceCheck{
+			Name: "kafka.can_connect", Status: StatusCritical, Message: "Unable to connect", PodUID: "none", CardinalityTag: "none",
+			Tags: []string{"env:staging", "service:datadog-agent", "instance:kafka-127.0.0.1-9999"},
+		}},
+		{"_sc|a|0|#dd.internal.entity_id:uid-1,dd.internal.card:high", ServiceCheck{Name: "a", PodUID: "uid-1", CardinalityTag: "high"}},
 		{"_sc|a|0||m:x|", ServiceCheck{Name: "a", Message: "x"}},
 	}
 	for _, tc := range cases {

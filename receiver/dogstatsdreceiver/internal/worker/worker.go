@@ -35,8 +35,8 @@ type Config struct {
 	// MaxNameLength and MaxTagsLength bound a line's metric name and tags field (0: the parser's
 	// defaults).
 	MaxNameLength, MaxTagsLength int
-	// ClientOrigin honours the origin clients send: the `|c:` container id and the `|e:`
-	// external data; when false both are ignored.
+	// ClientOrigin honours the origin clients send: the `|c:` container id or cgroup inode, the
+	// `|e:` external data and the `|card:` cardinality; when false all three are ignored.
 	ClientOrigin bool
 
 	// Metric names go through the mapper, then the namespace, then the blocklist, in the
@@ -59,6 +59,15 @@ type Config struct {
 	// histogram).
 	HistogramToDistribution bool
 	DistributionPrefix      string
+	// Inodes maps the cgroup inode of `|c:in-<inode>` to a container id (with ClientOrigin); nil
+	// leaves inodes unresolved.
+	Inodes InodeResolver
+}
+
+// InodeResolver maps a cgroup v2 inode to the id of its container, "" when unknown. It must be
+// safe for concurrent use; origin.InodeResolver is one.
+type InodeResolver interface {
+	ContainerID(inode uint64) string
 }
 
 // Stats are counters shared by all workers; each worker publishes its local counts once per
@@ -158,7 +167,10 @@ func (w *Worker) processPacket(p *packets.Packet) {
 				continue
 			}
 			w.events++
-			w.logs.AddEvent(&ev, w.resource(ev.Hostname, ev.ContainerID, ev.ExternalData, p.Origin))
+			w.logs.AddEvent(&ev, w.resource(ev.Hostname, w.originOf(originFields{
+				local: ev.ContainerID, external: ev.ExternalData, podUID: ev.PodUID,
+				card: ev.Cardinality, cardTag: ev.CardinalityTag,
+			}, p.Origin)))
 		case parse.KindServiceCheck:
 			sc, err := w.parser.ParseServiceCheck(line)
 			if err != nil {
@@ -166,7 +178,10 @@ func (w *Worker) processPacket(p *packets.Packet) {
 				continue
 			}
 			w.checks++
-			w.logs.AddServiceCheck(&sc, w.resource(sc.Hostname, sc.ContainerID, sc.ExternalData, p.Origin))
+			w.logs.AddServiceCheck(&sc, w.resource(sc.Hostname, w.originOf(originFields{
+				local: sc.ContainerID, external: sc.ExternalData, podUID: sc.PodUID,
+				card: sc.Cardinality, cardTag: sc.CardinalityTag,
+			}, p.Origin)))
 		}
 	}
 }
@@ -183,12 +198,15 @@ func (w *Worker) parseMetric(line []byte, packetOrigin string) {
 	if (w.mapper != nil || w.names != nil) && !w.rename(n) {
 		return
 	}
+	// The samples of a packed line share their origin fields: decide the origin once.
+	first := &samples[n]
+	o := w.originOf(originFields{
+		local: first.ContainerID, external: first.ExternalData, podUID: first.PodUID,
+		card: first.Cardinality, cardTag: first.CardinalityTag,
+	}, packetOrigin)
 	for i := n; i < len(samples); i++ {
 		s := &samples[i]
-		s.ContainerID = w.origin(s.ContainerID, packetOrigin)
-		if !w.cfg.ClientOrigin {
-			s.ExternalData = ""
-		}
+		s.ContainerID, s.ExternalData, s.PodUID = o.containerID, o.external, o.podUID
 	}
 	w.samples += uint64(len(samples) - n)
 	if w.cfg.HistogramToDistribution {
@@ -260,22 +278,72 @@ func (w *Worker) copyToDistribution(n int) {
 	w.samples += uint64(end - n)
 }
 
-// origin picks the container id of a line: the client's `|c:` field when honoured, else what
-// origin detection found for the packet.
-func (w *Worker) origin(client, packetOrigin string) string {
-	if w.cfg.ClientOrigin && client != "" {
-		if id := parse.ParseLocalData(client).ContainerID; id != "" {
-			return id
-		}
-	}
-	return packetOrigin
+// originFields are the origin fields of one line as parsed: the `|c:` local data, the `|e:`
+// external data, the `dd.internal.entity_id` tag, the `|card:` field and the
+// `dd.internal.card` tag.
+type originFields struct {
+	local, external, podUID, card, cardTag string
 }
 
-func (w *Worker) resource(host, client, external, packetOrigin string) aggregate.Resource {
-	if !w.cfg.ClientOrigin {
-		external = ""
+// lineOrigin is the origin a line is given: its resource without the host.
+type lineOrigin struct {
+	containerID, external, podUID string
+}
+
+// originOf applies the Datadog Agent's origin rules (its DogStatsD origin detection, in the
+// default, non-unified mode) to one line that came with packetOrigin (the socket's container):
+//   - A cardinality of "none" drops every origin, the socket's included: that is the `|card:`
+//     field when client origin is honoured (the Agent reads it only then), else the first
+//     `dd.internal.card` tag. Other values change nothing here: they choose which of the
+//     Agent's orchestrator tags it adds, and this receiver adds none.
+//   - A `dd.internal.entity_id` pod uid becomes k8s.pod.uid, always (the Agent honours it
+//     without any option). With one, or with the value "none" (no pod), the client's `|c:`
+//     container is not used, as in the Agent; the socket's container is kept.
+//   - Otherwise, when client origin is honoured, the client's `|c:` container id, or the
+//     container of the cgroup inode it sent instead, wins over the socket's.
+//   - The `|e:` external data is kept when client origin is honoured.
+func (w *Worker) originOf(f originFields, packetOrigin string) lineOrigin {
+	card := f.cardTag
+	if w.cfg.ClientOrigin && f.card != "" {
+		card = f.card
 	}
-	return aggregate.Resource{Host: host, ContainerID: w.origin(client, packetOrigin), ExternalData: external}
+	if card == "none" {
+		return lineOrigin{}
+	}
+	o := lineOrigin{containerID: packetOrigin}
+	if !w.cfg.ClientOrigin {
+		if f.podUID != "none" {
+			o.podUID = f.podUID
+		}
+		return o
+	}
+	o.external = f.external
+	switch f.podUID {
+	case "":
+		if f.local != "" {
+			if id := w.clientContainer(f.local); id != "" {
+				o.containerID = id
+			}
+		}
+	case "none":
+	default:
+		o.podUID = f.podUID
+	}
+	return o
+}
+
+// clientContainer returns the container a client names in its `|c:` local data: the container
+// id when it sends one, else the container of its cgroup inode.
+func (w *Worker) clientContainer(local string) string {
+	ld := parse.ParseLocalData(local)
+	if ld.ContainerID != "" || ld.Inode == 0 || w.cfg.Inodes == nil {
+		return ld.ContainerID
+	}
+	return w.cfg.Inodes.ContainerID(ld.Inode)
+}
+
+func (w *Worker) resource(host string, o lineOrigin) aggregate.Resource {
+	return aggregate.Resource{Host: host, ContainerID: o.containerID, ExternalData: o.external, PodUID: o.podUID}
 }
 
 func (w *Worker) reject(err error) {

@@ -21,10 +21,11 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 type logRecorder struct {
-	mu      sync.Mutex
-	events  []parse.Event
-	checks  []parse.ServiceCheck
-	origins []string
+	mu        sync.Mutex
+	events    []parse.Event
+	checks    []parse.ServiceCheck
+	origins   []string
+	resources []aggregate.Resource
 }
 
 func (r *logRecorder) AddEvent(ev *parse.Event, res aggregate.Resource) {
@@ -32,6 +33,7 @@ func (r *logRecorder) AddEvent(ev *parse.Event, res aggregate.Resource) {
 	defer r.mu.Unlock()
 	r.events = append(r.events, *ev)
 	r.origins = append(r.origins, res.ContainerID)
+	r.resources = append(r.resources, res)
 }
 
 func (r *logRecorder) AddServiceCheck(sc *parse.ServiceCheck, res aggregate.Resource) {
@@ -39,6 +41,7 @@ func (r *logRecorder) AddServiceCheck(sc *parse.ServiceCheck, res aggregate.Reso
 	defer r.mu.Unlock()
 	r.checks = append(r.checks, *sc)
 	r.origins = append(r.origins, res.ContainerID)
+	r.resources = append(r.resources, res)
 }
 
 func aggConfig() aggregate.Config {
