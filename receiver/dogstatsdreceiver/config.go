@@ -67,6 +67,7 @@ type Config struct {
 	MaxTimestamped int `mapstructure:"max_timestamped"`
 	// TimerHistogramMapping says what `ms` and `h` samples become: exponential_histogram,
 	// histogram (explicit bounds) or summary. `d` samples are always exponential histograms.
+	// The contrib statsd receiver's list form is translated into it by Unmarshal (contrib.go).
 	TimerHistogramMapping string `mapstructure:"timer_histogram_mapping"`
 	// ExplicitBuckets are the upper bounds of the buckets of the histogram mapping.
 	ExplicitBuckets []float64 `mapstructure:"explicit_buckets"`
