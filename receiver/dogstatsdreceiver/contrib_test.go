@@ -100,6 +100,10 @@ func TestContribKeys(t *testing.T) {
 		err  string
 	}{
 		{name: "udp endpoint", in: map[string]any{"endpoint": "0.0.0.0:8125"}, want: func(c *Config) { c.UDP.Endpoint = "0.0.0.0:8125" }},
+		{name: "udp endpoint next to our udp keys", in: map[string]any{"endpoint": "0.0.0.0:8125", "udp": map[string]any{"so_rcvbuf": 1024, "eol_required": true}},
+			want: func(c *Config) {
+				c.UDP = UDPConfig{Endpoint: "0.0.0.0:8125", SoRcvbuf: 1024, Readers: 1, EOLRequired: true}
+			}},
 		{name: "udp6", in: map[string]any{"transport": "udp6", "endpoint": "[::1]:8125"}, want: func(c *Config) { c.UDP.Endpoint = "[::1]:8125" }},
 		{name: "udp without endpoint keeps ours", in: map[string]any{"transport": "udp"}, want: func(*Config) {}},
 		{name: "tcp", in: map[string]any{"transport": "tcp", "endpoint": "0.0.0.0:8125"}, want: func(c *Config) {
