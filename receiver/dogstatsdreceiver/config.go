@@ -72,6 +72,7 @@ type Config struct {
 	// histogram (explicit bounds), summary, or agent_aggregates (the Datadog Agent's gauges
 	// `<name>.max`, `.median`, `.95percentile`…, per HistogramAggregates and
 	// HistogramPercentiles). `d` samples are always exponential histograms.
+	// The contrib statsd receiver's list form is translated into it by Unmarshal (contrib.go).
 	TimerHistogramMapping string `mapstructure:"timer_histogram_mapping"`
 	// ExplicitBuckets are the upper bounds of the buckets of the histogram mapping.
 	ExplicitBuckets []float64 `mapstructure:"explicit_buckets"`
@@ -145,7 +146,10 @@ type UDPConfig struct {
 	SoRcvbuf int `mapstructure:"so_rcvbuf"`
 	// Readers is the number of goroutines reading the socket, each with its own assembler.
 	Readers int `mapstructure:"readers"`
-	_       struct{}
+	// EOLRequired drops the last line of a datagram when it does not end with '\n' and counts it
+	// (reason no_eol), as the Agent's dogstatsd_eol_required "udp" does.
+	EOLRequired bool `mapstructure:"eol_required"`
+	_           struct{}
 }
 
 // UnixDatagramConfig configures the Unix datagram listener.
@@ -156,7 +160,10 @@ type UnixDatagramConfig struct {
 	SocketPermissions string `mapstructure:"socket_permissions"`
 	// SoRcvbuf sets the socket receive buffer in bytes; 0 keeps the system default.
 	SoRcvbuf int `mapstructure:"so_rcvbuf"`
-	_        struct{}
+	// EOLRequired drops the last line of a datagram when it does not end with '\n' and counts it
+	// (reason no_eol), as the Agent's dogstatsd_eol_required "uds" does.
+	EOLRequired bool `mapstructure:"eol_required"`
+	_           struct{}
 }
 
 // UnixStreamConfig configures the Unix stream listener.
@@ -167,7 +174,10 @@ type UnixStreamConfig struct {
 	SocketPermissions string `mapstructure:"socket_permissions"`
 	// MaxConnections caps the connections served at once; 0 means no cap.
 	MaxConnections int `mapstructure:"max_connections"`
-	_              struct{}
+	// EOLRequired drops the last line of a frame when it does not end with '\n' and counts it
+	// (reason no_eol), as the Agent's dogstatsd_eol_required "uds" does.
+	EOLRequired bool `mapstructure:"eol_required"`
+	_           struct{}
 }
 
 // TCPConfig configures the TCP listener.
@@ -176,7 +186,10 @@ type TCPConfig struct {
 	Endpoint string `mapstructure:"endpoint"`
 	// MaxConnections caps the connections served at once; 0 means no cap.
 	MaxConnections int `mapstructure:"max_connections"`
-	_              struct{}
+	// EOLRequired drops a last line without '\n' when a client closes its connection, and
+	// counts it (reason no_eol); without it that line is delivered on a clean close.
+	EOLRequired bool `mapstructure:"eol_required"`
+	_           struct{}
 }
 
 // MapperProfile is a group of mappings for the names starting with Prefix (the Agent's

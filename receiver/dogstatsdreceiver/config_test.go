@@ -24,10 +24,10 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{id: component.NewID(metadata.Type), want: createDefaultConfig().(*Config)},
 		{id: component.NewIDWithName(metadata.Type, "all"), want: &Config{
-			UDP:          UDPConfig{Endpoint: "127.0.0.1:18125", SoRcvbuf: 8388608, Readers: 2},
-			UnixDatagram: UnixDatagramConfig{Path: "/var/run/doghouse/dsd.socket", SocketPermissions: "0660", SoRcvbuf: 4194304},
-			UnixStream:   UnixStreamConfig{Path: "/var/run/doghouse/dsd-stream.socket", MaxConnections: 64},
-			TCP:          TCPConfig{Endpoint: "127.0.0.1:18126", MaxConnections: 16},
+			UDP:          UDPConfig{Endpoint: "127.0.0.1:18125", SoRcvbuf: 8388608, Readers: 2, EOLRequired: true},
+			UnixDatagram: UnixDatagramConfig{Path: "/var/run/doghouse/dsd.socket", SocketPermissions: "0660", SoRcvbuf: 4194304, EOLRequired: true},
+			UnixStream:   UnixStreamConfig{Path: "/var/run/doghouse/dsd-stream.socket", MaxConnections: 64, EOLRequired: true},
+			TCP:          TCPConfig{Endpoint: "127.0.0.1:18126", MaxConnections: 16, EOLRequired: true},
 			BufferSize:   16384, PacketBufferSize: 64, PacketBufferFlushTimeout: 50 * time.Millisecond,
 			QueueSize: 256, BlockWhenQueueFull: true, Workers: 4, StringInternerSize: 8192, BatchSize: 64,
 			AggregationInterval: 10 * time.Second, MaxContexts: 500000, MaxTimestamped: 1000,
@@ -108,6 +108,7 @@ func TestDefaultConfigMatchesTheAgent(t *testing.T) {
 	assert.Empty(t, cfg.HistogramCopyToDistributionPrefix)
 	assert.Equal(t, "exponential_histogram", cfg.TimerHistogramMapping)
 	assert.Equal(t, 1000, cfg.MaxHistogramValues)
+	assert.False(t, cfg.UDP.EOLRequired || cfg.UnixDatagram.EOLRequired || cfg.UnixStream.EOLRequired || cfg.TCP.EOLRequired)
 	assert.NoError(t, cfg.Validate())
 }
 

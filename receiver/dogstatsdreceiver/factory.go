@@ -68,6 +68,7 @@ func NewFactory() receiver.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
+		// eol_required is off on every transport, as the Agent's dogstatsd_eol_required is [].
 		UDP:                      UDPConfig{Endpoint: defaultUDPEndpoint, SoRcvbuf: defaultSoRcvbuf, Readers: 1},
 		UnixStream:               UnixStreamConfig{MaxConnections: defaultMaxConnections},
 		TCP:                      TCPConfig{MaxConnections: defaultMaxConnections},

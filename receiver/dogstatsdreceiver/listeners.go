@@ -35,6 +35,7 @@ func newListeners(cfg *Config, set listener.Settings) []listener.Listener {
 	if cfg.UDP.Endpoint != "" {
 		ls = append(ls, listener.NewUDP(listener.UDPConfig{
 			Endpoint: cfg.UDP.Endpoint, SoRcvbuf: cfg.UDP.SoRcvbuf, Readers: cfg.UDP.Readers,
+			EOLRequired: cfg.UDP.EOLRequired,
 		}, set))
 	}
 	if cfg.UnixDatagram.Path != "" {
@@ -42,6 +43,7 @@ func newListeners(cfg *Config, set listener.Settings) []listener.Listener {
 		ls = append(ls, listener.NewUnixDatagram(listener.UnixDatagramConfig{
 			Path: cfg.UnixDatagram.Path, Permissions: perm, SoRcvbuf: cfg.UnixDatagram.SoRcvbuf,
 			OriginDetection: cfg.OriginDetection.Enabled, Resolver: resolver,
+			EOLRequired: cfg.UnixDatagram.EOLRequired,
 		}, set))
 	}
 	if cfg.UnixStream.Path != "" {
@@ -49,11 +51,13 @@ func newListeners(cfg *Config, set listener.Settings) []listener.Listener {
 		ls = append(ls, listener.NewUnixStream(listener.UnixStreamConfig{
 			Path: cfg.UnixStream.Path, Permissions: perm, MaxConnections: cfg.UnixStream.MaxConnections,
 			OriginDetection: cfg.OriginDetection.Enabled, Resolver: resolver,
+			EOLRequired: cfg.UnixStream.EOLRequired,
 		}, set))
 	}
 	if cfg.TCP.Endpoint != "" {
 		ls = append(ls, listener.NewTCP(listener.TCPConfig{
 			Endpoint: cfg.TCP.Endpoint, MaxConnections: cfg.TCP.MaxConnections,
+			EOLRequired: cfg.TCP.EOLRequired,
 		}, set))
 	}
 	return ls

@@ -59,8 +59,13 @@ func newTelemetry(r *dogstatsdReceiver) (*metadata.TelemetryBuilder, error) {
 		tb.RegisterDogstatsdSamplesBlockedCallback(counter(&ws.Blocked)),
 		tb.RegisterDogstatsdEventsCallback(total(func() uint64 { return ws.Events.Load() + ws.ServiceChecks.Load() })),
 		tb.RegisterDogstatsdLinesRejectedCallback(func(_ context.Context, o metric.Int64Observer) error {
+			unterminated := sumListeners(func(s *listener.Stats) uint64 { return s.Unterminated.Load() })()
 			for _, reason := range parse.Reasons() {
-				o.Observe(int64(ws.Rejected[reason].Load()), metric.WithAttributes(attribute.String("reason", reason.String())))
+				n := ws.Rejected[reason].Load()
+				if reason == parse.ReasonNoEOL {
+					n += unterminated // dropped by the listeners (eol_required), never parsed
+				}
+				o.Observe(int64(n), metric.WithAttributes(attribute.String("reason", reason.String())))
 			}
 			return nil
 		}),

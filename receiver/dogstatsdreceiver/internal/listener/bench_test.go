@@ -241,3 +241,34 @@ func BenchmarkReadFrames(b *testing.B) {
 	}
 	b.ReportMetric(float64(lines*runs)/b.Elapsed().Seconds(), "frames/s")
 }
+
+// BenchmarkReadFramesEOL is BenchmarkReadFrames with frames that end in '\n', with
+// eol_required off and on: the cost of the check on frames that pass it.
+func BenchmarkReadFramesEOL(b *testing.B) {
+	pool := packets.NewPool(packets.DefaultBufferSize)
+	var in []byte
+	lines := 0
+	for _, p := range payloads(1000, 1) {
+		in = append(in, frame(string(p)+"\n")...)
+		lines++
+	}
+	for _, eol := range []bool{false, true} {
+		b.Run(fmt.Sprintf("eol_required=%v", eol), func(b *testing.B) {
+			sink := &discardSink{pool: pool}
+			b.SetBytes(int64(len(in)))
+			b.ReportAllocs()
+			stats := &Stats{}
+			for b.Loop() {
+				r := newStreamReader(pool, sink, packets.SourceUnixStream, "", stats)
+				r.eolRequired = eol
+				if err := r.readFrames(bytes.NewReader(in)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if stats.Unterminated.Load() != 0 {
+				b.Fatalf("%d lines dropped from terminated frames", stats.Unterminated.Load())
+			}
+			b.ReportMetric(float64(lines*b.N)/b.Elapsed().Seconds(), "frames/s")
+		})
+	}
+}

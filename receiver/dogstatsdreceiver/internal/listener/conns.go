@@ -17,6 +17,8 @@ type streamServer struct {
 	set      Settings
 	stats    *Stats
 	maxConns int
+	// eolRequired is the transport's EOLRequired, handed to each connection's reader.
+	eolRequired bool
 	// serve reads one connection into packets (frames or lines) and returns why it ended.
 	serve func(c net.Conn, r *streamReader) error
 	// originOf returns the origin of a new connection's packets ("" without origin detection).
@@ -80,6 +82,7 @@ func (s *streamServer) handle(c net.Conn) {
 		origin = s.originOf(c)
 	}
 	r := newStreamReader(s.set.Pool, s.buffer, s.stats.Transport, origin, s.stats)
+	r.eolRequired = s.eolRequired
 	err := s.serve(c, r)
 	switch {
 	case err == nil, errors.Is(err, net.ErrClosed):

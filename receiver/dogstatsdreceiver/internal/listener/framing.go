@@ -34,6 +34,9 @@ type streamReader struct {
 	pk         *packets.Packet
 	used       int
 	discarding bool // TCP: dropping the rest of an oversized line
+	// eolRequired drops a frame's last line without '\n' (Unix stream), or a last line
+	// without '\n' at a clean close (TCP), counting it in stats.Unterminated.
+	eolRequired bool
 }
 
 func newStreamReader(pool *packets.Pool, sink packets.Sink, source packets.Source, origin string, stats *Stats) *streamReader {
@@ -100,13 +103,19 @@ func (s *streamReader) frames(bool) error {
 		payload := s.rbuf[s.start+frameHeader : s.start+frameHeader+l]
 		s.start += frameHeader + l
 		s.stats.Packets.Add(1)
+		if s.eolRequired {
+			var cut bool
+			if payload, cut = packets.DropUnterminated(payload); cut {
+				s.stats.Unterminated.Add(1)
+			}
+		}
 		s.add(payload)
 	}
 	return nil
 }
 
 // lines moves every complete line from the read buffer into packets; at EOF the unterminated
-// last line counts as complete.
+// last line counts as complete, unless eolRequired drops it.
 func (s *streamReader) lines(eof bool) error {
 	size := s.pool.BufferSize()
 	data := s.rbuf[s.start:s.end]
@@ -123,6 +132,12 @@ func (s *streamReader) lines(eof bool) error {
 	var complete []byte
 	if eof {
 		complete, s.start = data, s.end
+		if s.eolRequired {
+			var cut bool
+			if complete, cut = packets.DropUnterminated(complete); cut {
+				s.stats.Unterminated.Add(1)
+			}
+		}
 	} else if i := bytes.LastIndexByte(data, '\n'); i >= 0 {
 		complete, s.start = data[:i], s.start+i+1
 	}

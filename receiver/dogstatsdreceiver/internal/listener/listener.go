@@ -85,6 +85,10 @@ type Stats struct {
 	// ReceiveBuffer is the socket receive buffer size the kernel reports after so_rcvbuf was
 	// applied (Linux reports twice the requested value, capped by net.core.rmem_max).
 	ReceiveBuffer atomic.Int64
+	// Unterminated counts lines dropped because the transport's EOLRequired is set and they
+	// were the last line of a datagram, frame or TCP connection and had no '\n' (the Agent's
+	// dogstatsd_eol_required). The receiver reports them as lines rejected with reason no_eol.
+	Unterminated atomic.Uint64
 	// OriginErrors counts packets whose sender's container could not be determined.
 	OriginErrors atomic.Uint64
 	// Assembler counts the UDP assemblers' flushes and truncations.

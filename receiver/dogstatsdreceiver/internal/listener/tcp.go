@@ -17,11 +17,16 @@ type TCPConfig struct {
 	// MaxConnections caps connections served at once (each holds about 3 * buffer_size
 	// bytes); 0 means no cap. Connections over the cap are closed at once and counted.
 	MaxConnections int
+	// EOLRequired drops a last line without '\n' when a client closes its connection and
+	// counts it in Stats.Unterminated. Without it that line is delivered on a clean close (a
+	// reset or read error drops it either way).
+	EOLRequired bool
 }
 
 // TCP serves DogStatsD lines separated by '\n' over TCP, packed into packets of up to
 // buffer_size. A line longer than buffer_size is dropped and counted as Oversized; the
-// connection is kept and reading resumes after the line's '\n'.
+// connection is kept and reading resumes after the line's '\n'. A last line without '\n' is
+// delivered when the client closes the connection cleanly, unless EOLRequired is set.
 type TCP struct {
 	cfg   TCPConfig
 	stats Stats
@@ -36,10 +41,11 @@ func NewTCP(cfg TCPConfig, set Settings) *TCP {
 	l := &TCP{cfg: cfg}
 	l.stats.Transport = packets.SourceTCP
 	l.srv = streamServer{
-		set:      set,
-		stats:    &l.stats,
-		maxConns: cfg.MaxConnections,
-		serve:    func(c net.Conn, r *streamReader) error { return r.readLines(c) },
+		set:         set,
+		stats:       &l.stats,
+		maxConns:    cfg.MaxConnections,
+		eolRequired: cfg.EOLRequired,
+		serve:       func(c net.Conn, r *streamReader) error { return r.readLines(c) },
 	}
 	return l
 }

@@ -29,6 +29,10 @@ type UDPConfig struct {
 	// Readers is the number of goroutines reading the socket, each with its own assembler;
 	// <= 0 means 1.
 	Readers int
+	// EOLRequired drops the last line of a datagram that does not end with '\n' and counts it
+	// in Stats.Unterminated (the Agent's dogstatsd_eol_required "udp"). The check is made per
+	// datagram, before the assembler packs datagrams together.
+	EOLRequired bool
 }
 
 // UDP reads datagrams, packs them with one packets.Assembler per reader and batches the
@@ -139,7 +143,7 @@ func (l *UDP) read(asm *packets.Assembler, r *datagramReader) {
 			continue
 		}
 		errs = 0
-		var nbytes, oversized uint64
+		var nbytes, oversized, unterminated uint64
 		for i := range n {
 			d, oob, _ := r.Datagram(i)
 			nbytes += uint64(len(d))
@@ -149,7 +153,12 @@ func (l *UDP) read(asm *packets.Assembler, r *datagramReader) {
 				}
 			}
 			if len(d) > size {
-				oversized++
+				oversized++ // its cut last line is dropped by the assembler
+			} else if l.cfg.EOLRequired {
+				var cut bool
+				if d, cut = packets.DropUnterminated(d); cut {
+					unterminated++
+				}
 			}
 			asm.Add(d)
 		}
@@ -157,6 +166,9 @@ func (l *UDP) read(asm *packets.Assembler, r *datagramReader) {
 		l.stats.Bytes.Add(nbytes)
 		if oversized > 0 {
 			l.stats.Oversized.Add(oversized)
+		}
+		if unterminated > 0 {
+			l.stats.Unterminated.Add(unterminated)
 		}
 	}
 }

@@ -29,6 +29,9 @@ type UnixDatagramConfig struct {
 	OriginDetection bool
 	// Resolver maps pids to container ids; nil with OriginDetection means a default one.
 	Resolver *origin.Resolver
+	// EOLRequired drops the last line of a datagram that does not end with '\n' and counts it
+	// in Stats.Unterminated (the Agent's dogstatsd_eol_required "uds").
+	EOLRequired bool
 }
 
 // UnixDatagram reads one datagram into one pooled packet (no assembler: each packet carries its
@@ -135,7 +138,7 @@ func (l *UnixDatagram) read(r *datagramReader) {
 			continue
 		}
 		errs = 0
-		var nbytes, oversized uint64
+		var nbytes, oversized, unterminated uint64
 		for i := range n {
 			contents, oob, truncated := r.Datagram(i)
 			nbytes += uint64(len(contents))
@@ -143,6 +146,11 @@ func (l *UnixDatagram) read(r *datagramReader) {
 				// The kernel cut the datagram at buffer_size: keep its whole lines only.
 				oversized++
 				contents = packets.CompleteLines(contents)
+			} else if l.cfg.EOLRequired {
+				var cut bool
+				if contents, cut = packets.DropUnterminated(contents); cut {
+					unterminated++
+				}
 			}
 			if len(contents) == 0 {
 				continue
@@ -161,6 +169,9 @@ func (l *UnixDatagram) read(r *datagramReader) {
 		l.stats.Bytes.Add(nbytes)
 		if oversized > 0 {
 			l.stats.Oversized.Add(oversized)
+		}
+		if unterminated > 0 {
+			l.stats.Unterminated.Add(unterminated)
 		}
 	}
 }

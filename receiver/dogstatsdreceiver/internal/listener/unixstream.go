@@ -28,6 +28,10 @@ type UnixStreamConfig struct {
 	OriginDetection bool
 	// Resolver maps pids to container ids; nil with OriginDetection means a default one.
 	Resolver *origin.Resolver
+	// EOLRequired drops the last line of a frame that does not end with '\n' and counts it in
+	// Stats.Unterminated (the Agent's dogstatsd_eol_required "uds"). The check is made per
+	// frame, before frames are packed together.
+	EOLRequired bool
 }
 
 // UnixStream serves DogStatsD over a Unix stream socket: each frame is a 4-byte little-endian
@@ -47,10 +51,11 @@ func NewUnixStream(cfg UnixStreamConfig, set Settings) *UnixStream {
 	l := &UnixStream{cfg: cfg}
 	l.stats.Transport = packets.SourceUnixStream
 	l.srv = streamServer{
-		set:      set,
-		stats:    &l.stats,
-		maxConns: cfg.MaxConnections,
-		serve:    func(c net.Conn, r *streamReader) error { return r.readFrames(c) },
+		set:         set,
+		stats:       &l.stats,
+		maxConns:    cfg.MaxConnections,
+		eolRequired: cfg.EOLRequired,
+		serve:       func(c net.Conn, r *streamReader) error { return r.readFrames(c) },
 	}
 	if cfg.OriginDetection {
 		l.srv.originOf = l.origin

@@ -473,7 +473,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.DogstatsdLinesRejected, err = builder.meter.Int64ObservableCounter(
 		"otelcol_dogstatsd_lines_rejected",
-		metric.WithDescription("Lines rejected by the parser, by reason; the rest of their packet is still processed. [Alpha]"),
+		metric.WithDescription("Lines rejected, by reason; the rest of their packet is still processed. Reason no_eol counts lines the listeners drop before parsing because eol_required is set and they ended their datagram, frame or connection without a newline. [Alpha]"),
 		metric.WithUnit("{line}"),
 	)
 	errs = errors.Join(errs, err)

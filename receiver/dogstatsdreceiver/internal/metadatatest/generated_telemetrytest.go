@@ -198,7 +198,7 @@ func AssertEqualDogstatsdLines(t *testing.T, tt *componenttest.Telemetry, dps []
 func AssertEqualDogstatsdLinesRejected(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_dogstatsd_lines_rejected",
-		Description: "Lines rejected by the parser, by reason; the rest of their packet is still processed. [Alpha]",
+		Description: "Lines rejected, by reason; the rest of their packet is still processed. Reason no_eol counts lines the listeners drop before parsing because eol_required is set and they ended their datagram, frame or connection without a newline. [Alpha]",
 		Unit:        "{line}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

@@ -33,6 +33,10 @@ type AssemblerStats struct {
 // longest prefix of whole lines that fits, sends that, and counts the datagram as Truncated; a
 // cut line is never delivered because it would parse as a different, wrong value. A reader
 // that wants truncation detected passes up to bufferSize+1 bytes of the datagram.
+//
+// The assembler joins datagrams with '\n', so once packed a datagram whose last line had no
+// '\n' cannot be told from one that had: a reader enforcing eol_required checks each datagram
+// with DropUnterminated before Add.
 type Assembler struct {
 	pool   *Pool
 	out    Sink

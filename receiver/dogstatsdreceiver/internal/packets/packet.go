@@ -71,3 +71,17 @@ func CompleteLines(b []byte) []byte {
 	}
 	return b[:i]
 }
+
+// DropUnterminated is the eol_required check of one datagram or stream frame (the Agent's
+// dogstatsd_eol_required), for clients that end every line with '\n': a last line without one
+// may have been cut short and is not trusted. It returns b without its last line
+// when that line does not end with '\n' (kept holds the terminated lines, their '\n' included,
+// and may be empty), and whether it dropped one. An empty b, or one ending in '\n', is returned
+// as is.
+func DropUnterminated(b []byte) (kept []byte, dropped bool) {
+	n := len(b)
+	if n == 0 || b[n-1] == '\n' {
+		return b, false
+	}
+	return b[:bytes.LastIndexByte(b, '\n')+1], true
+}

@@ -106,6 +106,26 @@ func TestCompleteLines(t *testing.T) {
 	}
 }
 
+func TestDropUnterminated(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		dropped  bool
+	}{
+		{"", "", false},
+		{"a:1|c\n", "a:1|c\n", false},
+		{"a:1|c\nb:2|c\n", "a:1|c\nb:2|c\n", false},
+		{"a:1|c", "", true},
+		{"a:1|c\nb:2|c", "a:1|c\n", true},
+		{"a:1|c\r\nb:2|c\r", "a:1|c\r\n", true}, // a '\r' does not end a line
+		{"\n\n", "\n\n", false},
+	} {
+		got, dropped := DropUnterminated([]byte(tc.in))
+		if string(got) != tc.want || dropped != tc.dropped {
+			t.Errorf("DropUnterminated(%q) = %q, %v; want %q, %v", tc.in, got, dropped, tc.want, tc.dropped)
+		}
+	}
+}
+
 func TestSourceString(t *testing.T) {
 	for s, want := range map[Source]string{
 		SourceUDP: "udp", SourceUnixDatagram: "unixgram", SourceUnixStream: "unix",

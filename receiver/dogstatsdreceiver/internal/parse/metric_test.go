@@ -352,8 +352,8 @@ func TestReasons(t *testing.T) {
 			t.Fatalf("ReasonOf does not unwrap")
 		}
 	}
-	if len(seen) != 13 {
-		t.Fatalf("%d reasons, want 13", len(seen))
+	if len(seen) != 14 {
+		t.Fatalf("%d reasons, want 14", len(seen))
 	}
 	if ReasonOf(nil) != 0 || ReasonOf(fmt.Errorf("other")) != 0 || Reason(200).String() != "unknown" {
 		t.Fatal("ReasonOf/String on foreign values")

@@ -35,6 +35,9 @@ const (
 	ReasonNameTooLong
 	// ReasonTagsTooLong: a `|#` tags field longer than the parser's maximum tags length.
 	ReasonTagsTooLong
+	// ReasonNoEOL: a line dropped by a listener, not the parser: eol_required is set for its
+	// transport and it was the last line of a datagram, frame or TCP connection without '\n'.
+	ReasonNoEOL
 
 	numReasons = iota
 )
@@ -54,6 +57,7 @@ var reasonLabels = [numReasons + 1]string{
 	ReasonInvalidUTF8:     "invalid_utf8",
 	ReasonNameTooLong:     "name_too_long",
 	ReasonTagsTooLong:     "tags_too_long",
+	ReasonNoEOL:           "no_eol",
 }
 
 // String returns the snake_case label of the reason.
