@@ -235,10 +235,10 @@ func TestDogStatsDThroughTheBuiltCollector(t *testing.T) {
 	send(t, "unixstream://"+c.addrs["unix"], "stream")
 	want := float64(3 * linesPerTransport)
 	deadline := time.Now().Add(20 * time.Second)
-	for c.selfMetric("otelcol_dogstatsd_lines") < want && time.Now().Before(deadline) {
+	for c.selfMetric("otelcol_receiver_dogstatsd_lines") < want && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	require.Equal(t, want, c.selfMetric("otelcol_dogstatsd_lines"), "lines read by the collector\n%s", c.logs())
+	require.Equal(t, want, c.selfMetric("otelcol_receiver_dogstatsd_lines"), "lines read by the collector\n%s", c.logs())
 	c.stop(t)
 
 	metrics := readMetrics(t, filepath.Join(dir, "metrics.jsonl"))

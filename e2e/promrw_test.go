@@ -183,10 +183,10 @@ func TestRemoteWriteToPrometheus(t *testing.T) {
 	}
 	require.NoError(t, client.Close())
 	deadline := time.Now().Add(20 * time.Second)
-	for c.selfMetric("otelcol_dogstatsd_lines") < float64(lines) && time.Now().Before(deadline) {
+	for c.selfMetric("otelcol_receiver_dogstatsd_lines") < float64(lines) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	require.Equal(t, float64(lines), c.selfMetric("otelcol_dogstatsd_lines"), "lines read\n%s", c.logs())
+	require.Equal(t, float64(lines), c.selfMetric("otelcol_receiver_dogstatsd_lines"), "lines read\n%s", c.logs())
 
 	want := []struct {
 		query string

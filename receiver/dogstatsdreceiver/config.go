@@ -53,7 +53,7 @@ type Config struct {
 	// MaxContexts bounds the distinct contexts (name, type, tags, origin) the receiver tracks at
 	// once. Samples of new contexts beyond it go to one overflow context per metric type
 	// (`dogstatsd.overflow.<type>` with `otel.metric.overflow: true`), so counter totals and
-	// histogram counts are kept; they are counted in `otelcol_dogstatsd_contexts_overflow`.
+	// histogram counts are kept; they are counted in `otelcol_receiver_dogstatsd_contexts_overflow`.
 	MaxContexts int `mapstructure:"max_contexts"`
 	// Expiry is how long an idle counter keeps being emitted as 0 before its context is
 	// forgotten (the Agent's dogstatsd_expiry_seconds); 0 forgets every context at the first
@@ -125,7 +125,7 @@ type Config struct {
 	// statsd_metric_namespace_blacklist, whose default list it has).
 	MetricNamespaceExclusions []string `mapstructure:"metric_namespace_exclusions"`
 	// MetricBlocklist lists metric names whose samples are dropped, counted in
-	// otelcol_dogstatsd_samples_blocked (the Agent's statsd_metric_blocklist). Names are
+	// otelcol_receiver_dogstatsd_samples_blocked (the Agent's statsd_metric_blocklist). Names are
 	// compared after the mapper and the namespace.
 	MetricBlocklist []string `mapstructure:"metric_blocklist"`
 	// MetricBlocklistMatchPrefix makes MetricBlocklist entries match every name they start

@@ -16,7 +16,7 @@ import (
 )
 
 // With udp.eol_required the last line of a datagram without '\n' is dropped and counted in
-// otelcol_dogstatsd_lines_rejected{reason="no_eol"}; the other lines of the datagram are kept.
+// otelcol_receiver_dogstatsd_lines_rejected{reason="no_eol"}; the other lines of the datagram are kept.
 func TestUDPEOLRequiredDropsAndCounts(t *testing.T) {
 	tt := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
@@ -42,7 +42,7 @@ func TestUDPEOLRequiredDropsAndCounts(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return recv.workerStats.Lines.Load() == 2 }, 10*time.Second, 5*time.Millisecond)
 
-	got, err := tt.GetMetric("otelcol_dogstatsd_lines_rejected")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_lines_rejected")
 	require.NoError(t, err)
 	noEOL := int64(-1)
 	for _, dp := range got.Data.(metricdata.Sum[int64]).DataPoints {

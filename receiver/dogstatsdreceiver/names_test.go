@@ -62,7 +62,7 @@ func TestMetricNamesOverUDP(t *testing.T) {
 	require.NoError(t, err)
 	h.waitLines(t, uint64(len(lines)))
 	require.Eventually(t, func() bool { return h.r.workerStats.Blocked.Load() == 3 }, 5*time.Second, 5*time.Millisecond)
-	metadatatest.AssertEqualDogstatsdSamplesBlocked(t, tt, []metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualReceiverDogstatsdSamplesBlocked(t, tt, []metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp())
 	h.shutdown(t)
 
 	ms := h.metricsByName()

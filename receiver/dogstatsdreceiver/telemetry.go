@@ -47,18 +47,18 @@ func newTelemetry(r *dogstatsdReceiver) (*metadata.TelemetryBuilder, error) {
 	}
 	ws, as := &r.workerStats, &r.agg.Stats
 	err = errors.Join(
-		tb.RegisterDogstatsdPacketsCallback(perTransport(func(s *listener.Stats) uint64 { return s.Packets.Load() })),
-		tb.RegisterDogstatsdBytesCallback(perTransport(func(s *listener.Stats) uint64 { return s.Bytes.Load() })),
-		tb.RegisterDogstatsdKernelDropsCallback(perTransport(func(s *listener.Stats) uint64 { return s.KernelDrops.Load() })),
-		tb.RegisterDogstatsdOversizedCallback(perTransport(func(s *listener.Stats) uint64 { return s.Oversized.Load() })),
-		tb.RegisterDogstatsdQueueDropsCallback(total(sumListeners(func(s *listener.Stats) uint64 { return s.Buffer.PacketsDropped.Load() }))),
-		tb.RegisterDogstatsdQueueDepthCallback(total(func() uint64 { return uint64(len(r.queue)) })),
-		tb.RegisterDogstatsdPoolAllocationsCallback(counter(&r.pool.Stats().Allocations)),
-		tb.RegisterDogstatsdLinesCallback(counter(&ws.Lines)),
-		tb.RegisterDogstatsdSamplesCallback(counter(&ws.Samples)),
-		tb.RegisterDogstatsdSamplesBlockedCallback(counter(&ws.Blocked)),
-		tb.RegisterDogstatsdEventsCallback(total(func() uint64 { return ws.Events.Load() + ws.ServiceChecks.Load() })),
-		tb.RegisterDogstatsdLinesRejectedCallback(func(_ context.Context, o metric.Int64Observer) error {
+		tb.RegisterReceiverDogstatsdPacketsCallback(perTransport(func(s *listener.Stats) uint64 { return s.Packets.Load() })),
+		tb.RegisterReceiverDogstatsdBytesCallback(perTransport(func(s *listener.Stats) uint64 { return s.Bytes.Load() })),
+		tb.RegisterReceiverDogstatsdKernelDropsCallback(perTransport(func(s *listener.Stats) uint64 { return s.KernelDrops.Load() })),
+		tb.RegisterReceiverDogstatsdOversizedCallback(perTransport(func(s *listener.Stats) uint64 { return s.Oversized.Load() })),
+		tb.RegisterReceiverDogstatsdQueueDropsCallback(total(sumListeners(func(s *listener.Stats) uint64 { return s.Buffer.PacketsDropped.Load() }))),
+		tb.RegisterReceiverDogstatsdQueueDepthCallback(total(func() uint64 { return uint64(len(r.queue)) })),
+		tb.RegisterReceiverDogstatsdPoolAllocationsCallback(counter(&r.pool.Stats().Allocations)),
+		tb.RegisterReceiverDogstatsdLinesCallback(counter(&ws.Lines)),
+		tb.RegisterReceiverDogstatsdSamplesCallback(counter(&ws.Samples)),
+		tb.RegisterReceiverDogstatsdSamplesBlockedCallback(counter(&ws.Blocked)),
+		tb.RegisterReceiverDogstatsdEventsCallback(total(func() uint64 { return ws.Events.Load() + ws.ServiceChecks.Load() })),
+		tb.RegisterReceiverDogstatsdLinesRejectedCallback(func(_ context.Context, o metric.Int64Observer) error {
 			unterminated := sumListeners(func(s *listener.Stats) uint64 { return s.Unterminated.Load() })()
 			for _, reason := range parse.Reasons() {
 				n := ws.Rejected[reason].Load()
@@ -69,15 +69,15 @@ func newTelemetry(r *dogstatsdReceiver) (*metadata.TelemetryBuilder, error) {
 			}
 			return nil
 		}),
-		tb.RegisterDogstatsdInternerHitsCallback(counter(&ws.InternHits)),
-		tb.RegisterDogstatsdInternerMissesCallback(counter(&ws.InternMisses)),
-		tb.RegisterDogstatsdInternerResetsCallback(counter(&ws.InternResets)),
-		tb.RegisterDogstatsdContextsCallback(total(func() uint64 { return uint64(max(0, as.Contexts.Load())) })),
-		tb.RegisterDogstatsdContextsCreatedCallback(counter(&as.Created)),
-		tb.RegisterDogstatsdContextsOverflowCallback(counter(&as.Overflowed)),
-		tb.RegisterDogstatsdContextsEvictedCallback(counter(&as.Evicted)),
-		tb.RegisterDogstatsdTimestampedDroppedCallback(counter(&as.TimestampedDropped)),
-		tb.RegisterDogstatsdLogsDroppedCallback(counter(&r.logBuf.dropped)),
+		tb.RegisterReceiverDogstatsdInternerHitsCallback(counter(&ws.InternHits)),
+		tb.RegisterReceiverDogstatsdInternerMissesCallback(counter(&ws.InternMisses)),
+		tb.RegisterReceiverDogstatsdInternerResetsCallback(counter(&ws.InternResets)),
+		tb.RegisterReceiverDogstatsdContextsCallback(total(func() uint64 { return uint64(max(0, as.Contexts.Load())) })),
+		tb.RegisterReceiverDogstatsdContextsCreatedCallback(counter(&as.Created)),
+		tb.RegisterReceiverDogstatsdContextsOverflowCallback(counter(&as.Overflowed)),
+		tb.RegisterReceiverDogstatsdContextsEvictedCallback(counter(&as.Evicted)),
+		tb.RegisterReceiverDogstatsdTimestampedDroppedCallback(counter(&as.TimestampedDropped)),
+		tb.RegisterReceiverDogstatsdLogsDroppedCallback(counter(&r.logBuf.dropped)),
 	)
 	if err != nil {
 		tb.Shutdown()

@@ -41,7 +41,7 @@ func fakeCollector(mode string) {
 	}
 	go func() {
 		_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			fmt.Fprintln(w, "otelcol_dogstatsd_lines 7")
+			fmt.Fprintln(w, "otelcol_receiver_dogstatsd_lines 7")
 		}))
 	}()
 	fmt.Fprintln(os.Stderr, "info\tservice.go:256\tEverything is ready. Begin running and processing data.")
@@ -91,7 +91,7 @@ func TestProcessStopsOnSIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := sc.Get("otelcol_dogstatsd_lines"); got != 7 {
+	if got := sc.Get("otelcol_receiver_dogstatsd_lines"); got != 7 {
 		t.Fatalf("scraped %v, want 7", got)
 	}
 	if err := p.Stop(10 * time.Second); err != nil {
@@ -163,19 +163,19 @@ func TestParsePromFromRealCollectors(t *testing.T) {
 	}
 	dh := open("doghouse.prom")
 	for name, want := range map[string]float64{
-		"otelcol_dogstatsd_lines":          51,
-		"otelcol_dogstatsd_samples":        50,
-		"otelcol_dogstatsd_lines_rejected": 1,
-		"otelcol_dogstatsd_queue_drops":    0,
+		"otelcol_receiver_dogstatsd_lines":          51,
+		"otelcol_receiver_dogstatsd_samples":        50,
+		"otelcol_receiver_dogstatsd_lines_rejected": 1,
+		"otelcol_receiver_dogstatsd_queue_drops":    0,
 	} {
 		if got := dh.Get(name); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}
-	if v, ok := dh.Sum("otelcol_dogstatsd_kernel_drops", map[string]string{"transport": "udp"}); !ok || v != 0 {
+	if v, ok := dh.Sum("otelcol_receiver_dogstatsd_kernel_drops", map[string]string{"transport": "udp"}); !ok || v != 0 {
 		t.Errorf("kernel drops %v, %v", v, ok)
 	}
-	if _, ok := dh.Sum("otelcol_dogstatsd_kernel_drops", map[string]string{"transport": "unix"}); ok {
+	if _, ok := dh.Sum("otelcol_receiver_dogstatsd_kernel_drops", map[string]string{"transport": "unix"}); ok {
 		t.Error("matched a label value that is not there")
 	}
 	c := open("contrib.prom")

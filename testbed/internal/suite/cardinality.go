@@ -239,7 +239,7 @@ var cardFigures = []cardFigure{
 	{name: "lines accepted (collector's own telemetry)", value: func(r RunResult) float64 { return r.Accepted }},
 	{name: "kernel drops (datagrams, /proc/net/udp)", value: func(r RunResult) float64 { return float64(r.KernelDrops) }},
 	{name: "queue drops (packets)", only: doghouseOnly, why: "no queue", value: func(r RunResult) float64 { return r.QueueDrops }},
-	{name: "samples sent to the overflow contexts at max_contexts (otelcol_dogstatsd_contexts_overflow)", only: doghouseOnly, why: "no limit", value: func(r RunResult) float64 { return r.ContextsOverflow }},
+	{name: "samples sent to the overflow contexts at max_contexts (otelcol_receiver_dogstatsd_contexts_overflow)", only: doghouseOnly, why: "no limit", value: func(r RunResult) float64 { return r.ContextsOverflow }},
 	{name: "counter total stored ÷ sent (%)", target: "99 – 101", value: storedPct},
 	{name: "peak RSS, VmHWM (MiB)", target: "≤ 256", value: func(r RunResult) float64 { return float64(r.PeakRSS) / (1 << 20) }},
 	{name: "collector CPU (cores)", target: "≤ 1.0", value: RunResult.Cores},

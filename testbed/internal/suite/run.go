@@ -90,11 +90,11 @@ type RunResult struct {
 	Spec   RunSpec
 	Phases []PhaseResult
 	// Own telemetry at the end of the load (before stopping).
-	Lines      float64 // lines the receiver read: doghouse otelcol_dogstatsd_lines; contrib: lines parsed
+	Lines      float64 // lines the receiver read: doghouse otelcol_receiver_dogstatsd_lines; contrib: lines parsed
 	Accepted   float64 // lines the receiver accepted: doghouse lines - rejected; contrib: lines parsed
-	Samples    float64 // doghouse otelcol_dogstatsd_samples
-	QueueDrops float64 // doghouse otelcol_dogstatsd_queue_drops
-	// ContextsOverflow is doghouse's otelcol_dogstatsd_contexts_overflow: samples of new
+	Samples    float64 // doghouse otelcol_receiver_dogstatsd_samples
+	QueueDrops float64 // doghouse otelcol_receiver_dogstatsd_queue_drops
+	// ContextsOverflow is doghouse's otelcol_receiver_dogstatsd_contexts_overflow: samples of new
 	// contexts beyond max_contexts, folded into the overflow context of their type.
 	ContextsOverflow float64
 	KernelDrops      int64 // datagrams, from /proc/net/udp (-1: not a UDP run)
@@ -420,7 +420,7 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 			return res, err
 		}
 		res.Lines, res.Accepted, res.Samples, res.QueueDrops = accepted(sc, spec.Kind)
-		res.ContextsOverflow = sc.Get("otelcol_dogstatsd_contexts_overflow")
+		res.ContextsOverflow = sc.Get("otelcol_receiver_dogstatsd_contexts_overflow")
 		if spec.Pipeline != "" {
 			res.Fairshare = readFairshare(sc)
 		}
@@ -524,8 +524,8 @@ func readOutputs(res *RunResult, s collector.Settings) error {
 // accepted reads the line counters of a scrape: lines read, lines accepted, samples and queue drops.
 func accepted(sc collector.Scrape, kind collector.Kind) (lines, acc, samples, queueDrops float64) {
 	if kind == collector.Doghouse {
-		lines = sc.Get("otelcol_dogstatsd_lines")
-		return lines, lines - sc.Get("otelcol_dogstatsd_lines_rejected"), sc.Get("otelcol_dogstatsd_samples"), sc.Get("otelcol_dogstatsd_queue_drops")
+		lines = sc.Get("otelcol_receiver_dogstatsd_lines")
+		return lines, lines - sc.Get("otelcol_receiver_dogstatsd_lines_rejected"), sc.Get("otelcol_receiver_dogstatsd_samples"), sc.Get("otelcol_receiver_dogstatsd_queue_drops")
 	}
 	// The contrib receiver counts parsed lines in steps of 100 and failures one per 100.
 	ok, _ := sc.Sum("otelcol_receiver_received_statsd_metrics", map[string]string{"parse_success": "true"})
@@ -560,7 +560,7 @@ func drain(ctx context.Context, proc *collector.Process, url string, kind collec
 		if pipeline {
 			lines += sc.Get("otelcol_processor_fairshare_points_aggregated") + sc.Get("otelcol_exporter_chunkfile_points_written")
 		}
-		busy := err != nil || kind == collector.Doghouse && sc.Get("otelcol_dogstatsd_queue_depth") > 0
+		busy := err != nil || kind == collector.Doghouse && sc.Get("otelcol_receiver_dogstatsd_queue_depth") > 0
 		if q, _ := sc.Sum("otelcol_exporter_queue_size", map[string]string{"exporter": "chunkfile"}); pipeline && q > 0 {
 			busy = true
 		}

@@ -25,30 +25,30 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                       metric.Meter
-	mu                          sync.Mutex
-	registrations               []metric.Registration
-	DogstatsdBytes              metric.Int64ObservableCounter
-	DogstatsdContexts           metric.Int64ObservableGauge
-	DogstatsdContextsCreated    metric.Int64ObservableCounter
-	DogstatsdContextsEvicted    metric.Int64ObservableCounter
-	DogstatsdContextsOverflow   metric.Int64ObservableCounter
-	DogstatsdEvents             metric.Int64ObservableCounter
-	DogstatsdInternerHits       metric.Int64ObservableCounter
-	DogstatsdInternerMisses     metric.Int64ObservableCounter
-	DogstatsdInternerResets     metric.Int64ObservableCounter
-	DogstatsdKernelDrops        metric.Int64ObservableCounter
-	DogstatsdLines              metric.Int64ObservableCounter
-	DogstatsdLinesRejected      metric.Int64ObservableCounter
-	DogstatsdLogsDropped        metric.Int64ObservableCounter
-	DogstatsdOversized          metric.Int64ObservableCounter
-	DogstatsdPackets            metric.Int64ObservableCounter
-	DogstatsdPoolAllocations    metric.Int64ObservableCounter
-	DogstatsdQueueDepth         metric.Int64ObservableGauge
-	DogstatsdQueueDrops         metric.Int64ObservableCounter
-	DogstatsdSamples            metric.Int64ObservableCounter
-	DogstatsdSamplesBlocked     metric.Int64ObservableCounter
-	DogstatsdTimestampedDropped metric.Int64ObservableCounter
+	meter                               metric.Meter
+	mu                                  sync.Mutex
+	registrations                       []metric.Registration
+	ReceiverDogstatsdBytes              metric.Int64ObservableCounter
+	ReceiverDogstatsdContexts           metric.Int64ObservableGauge
+	ReceiverDogstatsdContextsCreated    metric.Int64ObservableCounter
+	ReceiverDogstatsdContextsEvicted    metric.Int64ObservableCounter
+	ReceiverDogstatsdContextsOverflow   metric.Int64ObservableCounter
+	ReceiverDogstatsdEvents             metric.Int64ObservableCounter
+	ReceiverDogstatsdInternerHits       metric.Int64ObservableCounter
+	ReceiverDogstatsdInternerMisses     metric.Int64ObservableCounter
+	ReceiverDogstatsdInternerResets     metric.Int64ObservableCounter
+	ReceiverDogstatsdKernelDrops        metric.Int64ObservableCounter
+	ReceiverDogstatsdLines              metric.Int64ObservableCounter
+	ReceiverDogstatsdLinesRejected      metric.Int64ObservableCounter
+	ReceiverDogstatsdLogsDropped        metric.Int64ObservableCounter
+	ReceiverDogstatsdOversized          metric.Int64ObservableCounter
+	ReceiverDogstatsdPackets            metric.Int64ObservableCounter
+	ReceiverDogstatsdPoolAllocations    metric.Int64ObservableCounter
+	ReceiverDogstatsdQueueDepth         metric.Int64ObservableGauge
+	ReceiverDogstatsdQueueDrops         metric.Int64ObservableCounter
+	ReceiverDogstatsdSamples            metric.Int64ObservableCounter
+	ReceiverDogstatsdSamplesBlocked     metric.Int64ObservableCounter
+	ReceiverDogstatsdTimestampedDropped metric.Int64ObservableCounter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -62,12 +62,12 @@ func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
 }
 
-// RegisterDogstatsdBytesCallback sets callback for observable DogstatsdBytes metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdBytesCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdBytesCallback sets callback for observable ReceiverDogstatsdBytes metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdBytesCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdBytes, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdBytes, obs: o})
 		return nil
-	}, builder.DogstatsdBytes)
+	}, builder.ReceiverDogstatsdBytes)
 	if err != nil {
 		return err
 	}
@@ -77,12 +77,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdBytesCallback(cb metric.Int64C
 	return nil
 }
 
-// RegisterDogstatsdContextsCallback sets callback for observable DogstatsdContexts metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdContextsCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdContextsCallback sets callback for observable ReceiverDogstatsdContexts metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdContextsCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdContexts, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdContexts, obs: o})
 		return nil
-	}, builder.DogstatsdContexts)
+	}, builder.ReceiverDogstatsdContexts)
 	if err != nil {
 		return err
 	}
@@ -92,12 +92,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdContextsCallback(cb metric.Int
 	return nil
 }
 
-// RegisterDogstatsdContextsCreatedCallback sets callback for observable DogstatsdContextsCreated metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdContextsCreatedCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdContextsCreatedCallback sets callback for observable ReceiverDogstatsdContextsCreated metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdContextsCreatedCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdContextsCreated, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdContextsCreated, obs: o})
 		return nil
-	}, builder.DogstatsdContextsCreated)
+	}, builder.ReceiverDogstatsdContextsCreated)
 	if err != nil {
 		return err
 	}
@@ -107,12 +107,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdContextsCreatedCallback(cb met
 	return nil
 }
 
-// RegisterDogstatsdContextsEvictedCallback sets callback for observable DogstatsdContextsEvicted metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdContextsEvictedCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdContextsEvictedCallback sets callback for observable ReceiverDogstatsdContextsEvicted metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdContextsEvictedCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdContextsEvicted, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdContextsEvicted, obs: o})
 		return nil
-	}, builder.DogstatsdContextsEvicted)
+	}, builder.ReceiverDogstatsdContextsEvicted)
 	if err != nil {
 		return err
 	}
@@ -122,12 +122,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdContextsEvictedCallback(cb met
 	return nil
 }
 
-// RegisterDogstatsdContextsOverflowCallback sets callback for observable DogstatsdContextsOverflow metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdContextsOverflowCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdContextsOverflowCallback sets callback for observable ReceiverDogstatsdContextsOverflow metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdContextsOverflowCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdContextsOverflow, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdContextsOverflow, obs: o})
 		return nil
-	}, builder.DogstatsdContextsOverflow)
+	}, builder.ReceiverDogstatsdContextsOverflow)
 	if err != nil {
 		return err
 	}
@@ -137,12 +137,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdContextsOverflowCallback(cb me
 	return nil
 }
 
-// RegisterDogstatsdEventsCallback sets callback for observable DogstatsdEvents metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdEventsCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdEventsCallback sets callback for observable ReceiverDogstatsdEvents metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdEventsCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdEvents, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdEvents, obs: o})
 		return nil
-	}, builder.DogstatsdEvents)
+	}, builder.ReceiverDogstatsdEvents)
 	if err != nil {
 		return err
 	}
@@ -152,12 +152,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdEventsCallback(cb metric.Int64
 	return nil
 }
 
-// RegisterDogstatsdInternerHitsCallback sets callback for observable DogstatsdInternerHits metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdInternerHitsCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdInternerHitsCallback sets callback for observable ReceiverDogstatsdInternerHits metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdInternerHitsCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdInternerHits, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdInternerHits, obs: o})
 		return nil
-	}, builder.DogstatsdInternerHits)
+	}, builder.ReceiverDogstatsdInternerHits)
 	if err != nil {
 		return err
 	}
@@ -167,12 +167,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdInternerHitsCallback(cb metric
 	return nil
 }
 
-// RegisterDogstatsdInternerMissesCallback sets callback for observable DogstatsdInternerMisses metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdInternerMissesCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdInternerMissesCallback sets callback for observable ReceiverDogstatsdInternerMisses metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdInternerMissesCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdInternerMisses, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdInternerMisses, obs: o})
 		return nil
-	}, builder.DogstatsdInternerMisses)
+	}, builder.ReceiverDogstatsdInternerMisses)
 	if err != nil {
 		return err
 	}
@@ -182,12 +182,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdInternerMissesCallback(cb metr
 	return nil
 }
 
-// RegisterDogstatsdInternerResetsCallback sets callback for observable DogstatsdInternerResets metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdInternerResetsCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdInternerResetsCallback sets callback for observable ReceiverDogstatsdInternerResets metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdInternerResetsCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdInternerResets, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdInternerResets, obs: o})
 		return nil
-	}, builder.DogstatsdInternerResets)
+	}, builder.ReceiverDogstatsdInternerResets)
 	if err != nil {
 		return err
 	}
@@ -197,12 +197,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdInternerResetsCallback(cb metr
 	return nil
 }
 
-// RegisterDogstatsdKernelDropsCallback sets callback for observable DogstatsdKernelDrops metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdKernelDropsCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdKernelDropsCallback sets callback for observable ReceiverDogstatsdKernelDrops metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdKernelDropsCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdKernelDrops, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdKernelDrops, obs: o})
 		return nil
-	}, builder.DogstatsdKernelDrops)
+	}, builder.ReceiverDogstatsdKernelDrops)
 	if err != nil {
 		return err
 	}
@@ -212,12 +212,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdKernelDropsCallback(cb metric.
 	return nil
 }
 
-// RegisterDogstatsdLinesCallback sets callback for observable DogstatsdLines metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdLinesCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdLinesCallback sets callback for observable ReceiverDogstatsdLines metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdLinesCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdLines, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdLines, obs: o})
 		return nil
-	}, builder.DogstatsdLines)
+	}, builder.ReceiverDogstatsdLines)
 	if err != nil {
 		return err
 	}
@@ -227,12 +227,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdLinesCallback(cb metric.Int64C
 	return nil
 }
 
-// RegisterDogstatsdLinesRejectedCallback sets callback for observable DogstatsdLinesRejected metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdLinesRejectedCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdLinesRejectedCallback sets callback for observable ReceiverDogstatsdLinesRejected metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdLinesRejectedCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdLinesRejected, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdLinesRejected, obs: o})
 		return nil
-	}, builder.DogstatsdLinesRejected)
+	}, builder.ReceiverDogstatsdLinesRejected)
 	if err != nil {
 		return err
 	}
@@ -242,12 +242,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdLinesRejectedCallback(cb metri
 	return nil
 }
 
-// RegisterDogstatsdLogsDroppedCallback sets callback for observable DogstatsdLogsDropped metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdLogsDroppedCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdLogsDroppedCallback sets callback for observable ReceiverDogstatsdLogsDropped metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdLogsDroppedCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdLogsDropped, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdLogsDropped, obs: o})
 		return nil
-	}, builder.DogstatsdLogsDropped)
+	}, builder.ReceiverDogstatsdLogsDropped)
 	if err != nil {
 		return err
 	}
@@ -257,12 +257,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdLogsDroppedCallback(cb metric.
 	return nil
 }
 
-// RegisterDogstatsdOversizedCallback sets callback for observable DogstatsdOversized metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdOversizedCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdOversizedCallback sets callback for observable ReceiverDogstatsdOversized metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdOversizedCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdOversized, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdOversized, obs: o})
 		return nil
-	}, builder.DogstatsdOversized)
+	}, builder.ReceiverDogstatsdOversized)
 	if err != nil {
 		return err
 	}
@@ -272,12 +272,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdOversizedCallback(cb metric.In
 	return nil
 }
 
-// RegisterDogstatsdPacketsCallback sets callback for observable DogstatsdPackets metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdPacketsCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdPacketsCallback sets callback for observable ReceiverDogstatsdPackets metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdPacketsCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdPackets, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdPackets, obs: o})
 		return nil
-	}, builder.DogstatsdPackets)
+	}, builder.ReceiverDogstatsdPackets)
 	if err != nil {
 		return err
 	}
@@ -287,12 +287,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdPacketsCallback(cb metric.Int6
 	return nil
 }
 
-// RegisterDogstatsdPoolAllocationsCallback sets callback for observable DogstatsdPoolAllocations metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdPoolAllocationsCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdPoolAllocationsCallback sets callback for observable ReceiverDogstatsdPoolAllocations metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdPoolAllocationsCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdPoolAllocations, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdPoolAllocations, obs: o})
 		return nil
-	}, builder.DogstatsdPoolAllocations)
+	}, builder.ReceiverDogstatsdPoolAllocations)
 	if err != nil {
 		return err
 	}
@@ -302,12 +302,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdPoolAllocationsCallback(cb met
 	return nil
 }
 
-// RegisterDogstatsdQueueDepthCallback sets callback for observable DogstatsdQueueDepth metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdQueueDepthCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdQueueDepthCallback sets callback for observable ReceiverDogstatsdQueueDepth metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdQueueDepthCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdQueueDepth, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdQueueDepth, obs: o})
 		return nil
-	}, builder.DogstatsdQueueDepth)
+	}, builder.ReceiverDogstatsdQueueDepth)
 	if err != nil {
 		return err
 	}
@@ -317,12 +317,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdQueueDepthCallback(cb metric.I
 	return nil
 }
 
-// RegisterDogstatsdQueueDropsCallback sets callback for observable DogstatsdQueueDrops metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdQueueDropsCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdQueueDropsCallback sets callback for observable ReceiverDogstatsdQueueDrops metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdQueueDropsCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdQueueDrops, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdQueueDrops, obs: o})
 		return nil
-	}, builder.DogstatsdQueueDrops)
+	}, builder.ReceiverDogstatsdQueueDrops)
 	if err != nil {
 		return err
 	}
@@ -332,12 +332,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdQueueDropsCallback(cb metric.I
 	return nil
 }
 
-// RegisterDogstatsdSamplesCallback sets callback for observable DogstatsdSamples metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdSamplesCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdSamplesCallback sets callback for observable ReceiverDogstatsdSamples metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdSamplesCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdSamples, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdSamples, obs: o})
 		return nil
-	}, builder.DogstatsdSamples)
+	}, builder.ReceiverDogstatsdSamples)
 	if err != nil {
 		return err
 	}
@@ -347,12 +347,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdSamplesCallback(cb metric.Int6
 	return nil
 }
 
-// RegisterDogstatsdSamplesBlockedCallback sets callback for observable DogstatsdSamplesBlocked metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdSamplesBlockedCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdSamplesBlockedCallback sets callback for observable ReceiverDogstatsdSamplesBlocked metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdSamplesBlockedCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdSamplesBlocked, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdSamplesBlocked, obs: o})
 		return nil
-	}, builder.DogstatsdSamplesBlocked)
+	}, builder.ReceiverDogstatsdSamplesBlocked)
 	if err != nil {
 		return err
 	}
@@ -362,12 +362,12 @@ func (builder *TelemetryBuilder) RegisterDogstatsdSamplesBlockedCallback(cb metr
 	return nil
 }
 
-// RegisterDogstatsdTimestampedDroppedCallback sets callback for observable DogstatsdTimestampedDropped metric.
-func (builder *TelemetryBuilder) RegisterDogstatsdTimestampedDroppedCallback(cb metric.Int64Callback) error {
+// RegisterReceiverDogstatsdTimestampedDroppedCallback sets callback for observable ReceiverDogstatsdTimestampedDropped metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdTimestampedDroppedCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DogstatsdTimestampedDropped, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdTimestampedDropped, obs: o})
 		return nil
-	}, builder.DogstatsdTimestampedDropped)
+	}, builder.ReceiverDogstatsdTimestampedDropped)
 	if err != nil {
 		return err
 	}
@@ -405,128 +405,128 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
-	builder.DogstatsdBytes, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_bytes",
+	builder.ReceiverDogstatsdBytes, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_bytes",
 		metric.WithDescription("Bytes read from clients. [Alpha]"),
 		metric.WithUnit("By"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdContexts, err = builder.meter.Int64ObservableGauge(
-		"otelcol_dogstatsd_contexts",
+	builder.ReceiverDogstatsdContexts, err = builder.meter.Int64ObservableGauge(
+		"otelcol_receiver_dogstatsd_contexts",
 		metric.WithDescription("Contexts (name, type, tags, host, container) tracked by the aggregator, bounded by max_contexts. [Alpha]"),
 		metric.WithUnit("{context}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdContextsCreated, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_contexts_created",
+	builder.ReceiverDogstatsdContextsCreated, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_contexts_created",
 		metric.WithDescription("Contexts created; during a cardinality flood it grows by the new contexts per interval. A recurring context is created twice, at its first and second interval (the first creation is released at its flush). [Alpha]"),
 		metric.WithUnit("{context}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdContextsEvicted, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_contexts_evicted",
+	builder.ReceiverDogstatsdContextsEvicted, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_contexts_evicted",
 		metric.WithDescription("Contexts of the previous interval without a sample since, forgotten early to make room for new ones at max_contexts. [Alpha]"),
 		metric.WithUnit("{context}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdContextsOverflow, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_contexts_overflow",
+	builder.ReceiverDogstatsdContextsOverflow, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_contexts_overflow",
 		metric.WithDescription("Samples of new contexts beyond max_contexts, folded into the overflow context of their type (dogstatsd.overflow.*, otel.metric.overflow=true). [Alpha]"),
 		metric.WithUnit("{sample}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdEvents, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_events",
+	builder.ReceiverDogstatsdEvents, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_events",
 		metric.WithDescription("Events and service checks parsed (log records produced). [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdInternerHits, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_interner_hits",
+	builder.ReceiverDogstatsdInternerHits, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_interner_hits",
 		metric.WithDescription("String interner lookups served without allocating. [Alpha]"),
 		metric.WithUnit("{lookup}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdInternerMisses, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_interner_misses",
+	builder.ReceiverDogstatsdInternerMisses, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_interner_misses",
 		metric.WithDescription("String interner lookups that allocated a string. [Alpha]"),
 		metric.WithUnit("{lookup}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdInternerResets, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_interner_resets",
+	builder.ReceiverDogstatsdInternerResets, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_interner_resets",
 		metric.WithDescription("Times a worker's string interner was full and emptied. [Alpha]"),
 		metric.WithUnit("{reset}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdKernelDrops, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_kernel_drops",
+	builder.ReceiverDogstatsdKernelDrops, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_kernel_drops",
 		metric.WithDescription("Datagrams the kernel dropped because the socket receive buffer was full. [Alpha]"),
 		metric.WithUnit("{datagram}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdLines, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_lines",
+	builder.ReceiverDogstatsdLines, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_lines",
 		metric.WithDescription("Non-empty lines read (metrics, events and service checks, accepted or not). [Alpha]"),
 		metric.WithUnit("{line}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdLinesRejected, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_lines_rejected",
+	builder.ReceiverDogstatsdLinesRejected, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_lines_rejected",
 		metric.WithDescription("Lines rejected, by reason; the rest of their packet is still processed. Reason no_eol counts lines the listeners drop before parsing because eol_required is set and they ended their datagram, frame or connection without a newline. [Alpha]"),
 		metric.WithUnit("{line}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdLogsDropped, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_logs_dropped",
+	builder.ReceiverDogstatsdLogsDropped, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_logs_dropped",
 		metric.WithDescription("Events and service checks dropped because max_pending_logs records were already waiting. [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdOversized, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_oversized",
+	builder.ReceiverDogstatsdOversized, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_oversized",
 		metric.WithDescription("Frames or lines longer than buffer_size, dropped (stream connections carrying one are closed). [Alpha]"),
 		metric.WithUnit("{frame}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdPackets, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_packets",
+	builder.ReceiverDogstatsdPackets, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_packets",
 		metric.WithDescription("Datagrams or frames read from clients. [Alpha]"),
 		metric.WithUnit("{packet}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdPoolAllocations, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_pool_allocations",
+	builder.ReceiverDogstatsdPoolAllocations, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_pool_allocations",
 		metric.WithDescription("Packet buffers allocated because the packet pool had none free. [Alpha]"),
 		metric.WithUnit("{packet}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdQueueDepth, err = builder.meter.Int64ObservableGauge(
-		"otelcol_dogstatsd_queue_depth",
+	builder.ReceiverDogstatsdQueueDepth, err = builder.meter.Int64ObservableGauge(
+		"otelcol_receiver_dogstatsd_queue_depth",
 		metric.WithDescription("Batches of packets waiting in the worker queue, bounded by queue_size. [Alpha]"),
 		metric.WithUnit("{batch}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdQueueDrops, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_queue_drops",
+	builder.ReceiverDogstatsdQueueDrops, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_queue_drops",
 		metric.WithDescription("Packets dropped because the worker queue was full. [Alpha]"),
 		metric.WithUnit("{packet}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdSamples, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_samples",
+	builder.ReceiverDogstatsdSamples, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_samples",
 		metric.WithDescription("Metric samples handed to the aggregator (a packed line yields one per value). [Alpha]"),
 		metric.WithUnit("{sample}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdSamplesBlocked, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_samples_blocked",
-		metric.WithDescription("Metric samples dropped because their name, after mapper_profiles and metric_namespace, is in metric_blocklist (not counted in dogstatsd_samples). [Alpha]"),
+	builder.ReceiverDogstatsdSamplesBlocked, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_samples_blocked",
+		metric.WithDescription("Metric samples dropped because their name, after mapper_profiles and metric_namespace, is in metric_blocklist (not counted in receiver_dogstatsd_samples). [Alpha]"),
 		metric.WithUnit("{sample}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DogstatsdTimestampedDropped, err = builder.meter.Int64ObservableCounter(
-		"otelcol_dogstatsd_timestamped_dropped",
+	builder.ReceiverDogstatsdTimestampedDropped, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_timestamped_dropped",
 		metric.WithDescription("Timestamped samples dropped because an aggregator shard held max_timestamped of them between flushes. [Alpha]"),
 		metric.WithUnit("{sample}"),
 	)

@@ -21,9 +21,9 @@ func NewSettings(tt *componenttest.Telemetry) receiver.Settings {
 	return set
 }
 
-func AssertEqualDogstatsdBytes(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdBytes(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_bytes",
+		Name:        "otelcol_receiver_dogstatsd_bytes",
 		Description: "Bytes read from clients. [Alpha]",
 		Unit:        "By",
 		Data: metricdata.Sum[int64]{
@@ -32,28 +32,28 @@ func AssertEqualDogstatsdBytes(t *testing.T, tt *componenttest.Telemetry, dps []
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_bytes")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_bytes")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdContexts(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdContexts(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_contexts",
+		Name:        "otelcol_receiver_dogstatsd_contexts",
 		Description: "Contexts (name, type, tags, host, container) tracked by the aggregator, bounded by max_contexts. [Alpha]",
 		Unit:        "{context}",
 		Data: metricdata.Gauge[int64]{
 			DataPoints: dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_contexts")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_contexts")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdContextsCreated(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdContextsCreated(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_contexts_created",
+		Name:        "otelcol_receiver_dogstatsd_contexts_created",
 		Description: "Contexts created; during a cardinality flood it grows by the new contexts per interval. A recurring context is created twice, at its first and second interval (the first creation is released at its flush). [Alpha]",
 		Unit:        "{context}",
 		Data: metricdata.Sum[int64]{
@@ -62,14 +62,14 @@ func AssertEqualDogstatsdContextsCreated(t *testing.T, tt *componenttest.Telemet
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_contexts_created")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_contexts_created")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdContextsEvicted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdContextsEvicted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_contexts_evicted",
+		Name:        "otelcol_receiver_dogstatsd_contexts_evicted",
 		Description: "Contexts of the previous interval without a sample since, forgotten early to make room for new ones at max_contexts. [Alpha]",
 		Unit:        "{context}",
 		Data: metricdata.Sum[int64]{
@@ -78,14 +78,14 @@ func AssertEqualDogstatsdContextsEvicted(t *testing.T, tt *componenttest.Telemet
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_contexts_evicted")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_contexts_evicted")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdContextsOverflow(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdContextsOverflow(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_contexts_overflow",
+		Name:        "otelcol_receiver_dogstatsd_contexts_overflow",
 		Description: "Samples of new contexts beyond max_contexts, folded into the overflow context of their type (dogstatsd.overflow.*, otel.metric.overflow=true). [Alpha]",
 		Unit:        "{sample}",
 		Data: metricdata.Sum[int64]{
@@ -94,14 +94,14 @@ func AssertEqualDogstatsdContextsOverflow(t *testing.T, tt *componenttest.Teleme
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_contexts_overflow")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_contexts_overflow")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdEvents(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdEvents(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_events",
+		Name:        "otelcol_receiver_dogstatsd_events",
 		Description: "Events and service checks parsed (log records produced). [Alpha]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
@@ -110,14 +110,14 @@ func AssertEqualDogstatsdEvents(t *testing.T, tt *componenttest.Telemetry, dps [
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_events")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_events")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdInternerHits(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdInternerHits(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_interner_hits",
+		Name:        "otelcol_receiver_dogstatsd_interner_hits",
 		Description: "String interner lookups served without allocating. [Alpha]",
 		Unit:        "{lookup}",
 		Data: metricdata.Sum[int64]{
@@ -126,14 +126,14 @@ func AssertEqualDogstatsdInternerHits(t *testing.T, tt *componenttest.Telemetry,
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_interner_hits")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_interner_hits")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdInternerMisses(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdInternerMisses(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_interner_misses",
+		Name:        "otelcol_receiver_dogstatsd_interner_misses",
 		Description: "String interner lookups that allocated a string. [Alpha]",
 		Unit:        "{lookup}",
 		Data: metricdata.Sum[int64]{
@@ -142,14 +142,14 @@ func AssertEqualDogstatsdInternerMisses(t *testing.T, tt *componenttest.Telemetr
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_interner_misses")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_interner_misses")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdInternerResets(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdInternerResets(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_interner_resets",
+		Name:        "otelcol_receiver_dogstatsd_interner_resets",
 		Description: "Times a worker's string interner was full and emptied. [Alpha]",
 		Unit:        "{reset}",
 		Data: metricdata.Sum[int64]{
@@ -158,14 +158,14 @@ func AssertEqualDogstatsdInternerResets(t *testing.T, tt *componenttest.Telemetr
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_interner_resets")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_interner_resets")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdKernelDrops(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdKernelDrops(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_kernel_drops",
+		Name:        "otelcol_receiver_dogstatsd_kernel_drops",
 		Description: "Datagrams the kernel dropped because the socket receive buffer was full. [Alpha]",
 		Unit:        "{datagram}",
 		Data: metricdata.Sum[int64]{
@@ -174,14 +174,14 @@ func AssertEqualDogstatsdKernelDrops(t *testing.T, tt *componenttest.Telemetry, 
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_kernel_drops")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_kernel_drops")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdLines(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdLines(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_lines",
+		Name:        "otelcol_receiver_dogstatsd_lines",
 		Description: "Non-empty lines read (metrics, events and service checks, accepted or not). [Alpha]",
 		Unit:        "{line}",
 		Data: metricdata.Sum[int64]{
@@ -190,14 +190,14 @@ func AssertEqualDogstatsdLines(t *testing.T, tt *componenttest.Telemetry, dps []
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_lines")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_lines")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdLinesRejected(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdLinesRejected(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_lines_rejected",
+		Name:        "otelcol_receiver_dogstatsd_lines_rejected",
 		Description: "Lines rejected, by reason; the rest of their packet is still processed. Reason no_eol counts lines the listeners drop before parsing because eol_required is set and they ended their datagram, frame or connection without a newline. [Alpha]",
 		Unit:        "{line}",
 		Data: metricdata.Sum[int64]{
@@ -206,14 +206,14 @@ func AssertEqualDogstatsdLinesRejected(t *testing.T, tt *componenttest.Telemetry
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_lines_rejected")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_lines_rejected")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdLogsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdLogsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_logs_dropped",
+		Name:        "otelcol_receiver_dogstatsd_logs_dropped",
 		Description: "Events and service checks dropped because max_pending_logs records were already waiting. [Alpha]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
@@ -222,14 +222,14 @@ func AssertEqualDogstatsdLogsDropped(t *testing.T, tt *componenttest.Telemetry, 
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_logs_dropped")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_logs_dropped")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdOversized(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdOversized(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_oversized",
+		Name:        "otelcol_receiver_dogstatsd_oversized",
 		Description: "Frames or lines longer than buffer_size, dropped (stream connections carrying one are closed). [Alpha]",
 		Unit:        "{frame}",
 		Data: metricdata.Sum[int64]{
@@ -238,14 +238,14 @@ func AssertEqualDogstatsdOversized(t *testing.T, tt *componenttest.Telemetry, dp
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_oversized")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_oversized")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdPackets(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdPackets(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_packets",
+		Name:        "otelcol_receiver_dogstatsd_packets",
 		Description: "Datagrams or frames read from clients. [Alpha]",
 		Unit:        "{packet}",
 		Data: metricdata.Sum[int64]{
@@ -254,14 +254,14 @@ func AssertEqualDogstatsdPackets(t *testing.T, tt *componenttest.Telemetry, dps 
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_packets")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_packets")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdPoolAllocations(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdPoolAllocations(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_pool_allocations",
+		Name:        "otelcol_receiver_dogstatsd_pool_allocations",
 		Description: "Packet buffers allocated because the packet pool had none free. [Alpha]",
 		Unit:        "{packet}",
 		Data: metricdata.Sum[int64]{
@@ -270,28 +270,28 @@ func AssertEqualDogstatsdPoolAllocations(t *testing.T, tt *componenttest.Telemet
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_pool_allocations")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_pool_allocations")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdQueueDepth(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdQueueDepth(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_queue_depth",
+		Name:        "otelcol_receiver_dogstatsd_queue_depth",
 		Description: "Batches of packets waiting in the worker queue, bounded by queue_size. [Alpha]",
 		Unit:        "{batch}",
 		Data: metricdata.Gauge[int64]{
 			DataPoints: dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_queue_depth")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_queue_depth")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdQueueDrops(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdQueueDrops(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_queue_drops",
+		Name:        "otelcol_receiver_dogstatsd_queue_drops",
 		Description: "Packets dropped because the worker queue was full. [Alpha]",
 		Unit:        "{packet}",
 		Data: metricdata.Sum[int64]{
@@ -300,14 +300,14 @@ func AssertEqualDogstatsdQueueDrops(t *testing.T, tt *componenttest.Telemetry, d
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_queue_drops")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_queue_drops")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdSamples(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdSamples(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_samples",
+		Name:        "otelcol_receiver_dogstatsd_samples",
 		Description: "Metric samples handed to the aggregator (a packed line yields one per value). [Alpha]",
 		Unit:        "{sample}",
 		Data: metricdata.Sum[int64]{
@@ -316,15 +316,15 @@ func AssertEqualDogstatsdSamples(t *testing.T, tt *componenttest.Telemetry, dps 
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_samples")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_samples")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdSamplesBlocked(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdSamplesBlocked(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_samples_blocked",
-		Description: "Metric samples dropped because their name, after mapper_profiles and metric_namespace, is in metric_blocklist (not counted in dogstatsd_samples). [Alpha]",
+		Name:        "otelcol_receiver_dogstatsd_samples_blocked",
+		Description: "Metric samples dropped because their name, after mapper_profiles and metric_namespace, is in metric_blocklist (not counted in receiver_dogstatsd_samples). [Alpha]",
 		Unit:        "{sample}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -332,14 +332,14 @@ func AssertEqualDogstatsdSamplesBlocked(t *testing.T, tt *componenttest.Telemetr
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_samples_blocked")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_samples_blocked")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
-func AssertEqualDogstatsdTimestampedDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+func AssertEqualReceiverDogstatsdTimestampedDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
-		Name:        "otelcol_dogstatsd_timestamped_dropped",
+		Name:        "otelcol_receiver_dogstatsd_timestamped_dropped",
 		Description: "Timestamped samples dropped because an aggregator shard held max_timestamped of them between flushes. [Alpha]",
 		Unit:        "{sample}",
 		Data: metricdata.Sum[int64]{
@@ -348,7 +348,7 @@ func AssertEqualDogstatsdTimestampedDropped(t *testing.T, tt *componenttest.Tele
 			DataPoints:  dps,
 		},
 	}
-	got, err := tt.GetMetric("otelcol_dogstatsd_timestamped_dropped")
+	got, err := tt.GetMetric("otelcol_receiver_dogstatsd_timestamped_dropped")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
