@@ -257,6 +257,14 @@ func (r *dogstatsdReceiver) stop(ctx context.Context) error {
 	select {
 	case <-drained:
 	case <-ctx.Done():
+		// Out of time: emit what the workers aggregated so far rather than nothing; the
+		// batches still queued are lost, and said so.
+		left := len(r.queue)
+		r.set.Logger.Error("dogstatsd: shutdown deadline passed before the workers emptied the queue; emitting what they aggregated",
+			zap.Int("batches_not_processed", left), zap.Error(ctx.Err()))
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lastFlushTimeout)
+		r.flush(fctx, time.Now())
+		cancel()
 		return errors.Join(errors.New("dogstatsd: shutdown timed out before the workers drained the queue"), ctx.Err())
 	}
 	r.flush(ctx, time.Now())
@@ -265,6 +273,10 @@ func (r *dogstatsdReceiver) stop(ctx context.Context) error {
 	}
 	return nil
 }
+
+// lastFlushTimeout bounds the emission of what was aggregated when Shutdown's own deadline
+// has already passed.
+const lastFlushTimeout = 5 * time.Second
 
 // discardLogs is the log sink when no logs pipeline uses the receiver.
 type discardLogs struct{}

@@ -104,6 +104,7 @@ func (s *streamServer) shutdown() {
 		return // never started: nothing to stop, and a later Start still works
 	}
 	s.stop.Do(func() {
+		s.buffer.Drain() // what the connections read is queued, waiting for room if need be
 		_ = s.ln.Close()
 		s.accepting.Wait() // no connection is added after this
 		s.mu.Lock()

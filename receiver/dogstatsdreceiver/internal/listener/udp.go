@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,11 +43,12 @@ type UDP struct {
 	set   Settings
 	stats Stats
 
-	conn   *net.UDPConn
-	inode  atomic.Uint64 // read by Stats, which may run before Start
-	buffer *packets.Buffer
-	wg     sync.WaitGroup
-	stop   sync.Once
+	conn     *net.UDPConn
+	inode    atomic.Uint64 // read by Stats, which may run before Start
+	draining atomic.Bool   // Stop is reading what the socket still holds
+	buffer   *packets.Buffer
+	wg       sync.WaitGroup
+	stop     sync.Once
 
 	procMu   sync.Mutex
 	procRead time.Time
@@ -133,9 +135,15 @@ func (l *UDP) read(asm *packets.Assembler, r *datagramReader) {
 	}
 	errs := 0
 	for {
+		if l.draining.Load() {
+			// Stopping: read on while datagrams are queued, and end once none has come for
+			// drainIdle. The deadline is set before each read, so a slow batch cannot end the
+			// drain early.
+			_ = l.conn.SetReadDeadline(time.Now().Add(drainIdle))
+		}
 		n, err := r.Read()
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if errors.Is(err, net.ErrClosed) || (l.draining.Load() && errors.Is(err, os.ErrDeadlineExceeded)) {
 				return
 			}
 			l.stats.ReadErrors.Add(1)
@@ -184,18 +192,45 @@ func backoff(run int, err error, log *zap.Logger) int {
 	return run
 }
 
-// Stop closes the socket, waits for the readers and flushes their assemblers and the buffer.
+// Stop stops taking datagrams, reads those the socket already holds, then closes it and
+// flushes the readers' assemblers and the buffer into the queue, waiting for room there.
+//
+// On Unix the socket is first connected to its own address: the kernel then refuses new
+// datagrams (senders on connected sockets get "connection refused") but keeps those queued,
+// which the readers read until none has come for drainIdle (at most maxDrain in all). So
+// nothing the kernel accepted before the stop is lost, and what it refuses is visible to the
+// sender. Where the socket cannot be sealed, the drain reads until the socket is idle.
 func (l *UDP) Stop() {
 	if l.conn == nil {
 		return // never started: nothing to stop, and a later Start still works
 	}
 	l.stop.Do(func() {
+		l.buffer.Drain()
+		if err := sealUDP(l.conn); err != nil {
+			l.set.Logger.Debug("dogstatsd udp: cannot refuse new datagrams while draining", zap.Error(err))
+		}
+		l.draining.Store(true)
+		_ = l.conn.SetReadDeadline(time.Now().Add(drainIdle))
+		done := make(chan struct{})
+		go func() { l.wg.Wait(); close(done) }() // each reader closes its assembler on return
+		select {
+		case <-done:
+		case <-time.After(maxDrain):
+			l.set.Logger.Warn("dogstatsd udp: still reading queued datagrams after the drain limit; closing the socket", zap.Duration("limit", maxDrain))
+		}
 		l.refreshDrops(true)
 		_ = l.conn.Close()
-		l.wg.Wait() // each reader closes its assembler, flushing into the buffer
+		<-done
 		l.buffer.Close()
 	})
 }
+
+// drainIdle is how long a stopping datagram listener waits for one more queued datagram;
+// maxDrain bounds the whole drain.
+const (
+	drainIdle = 50 * time.Millisecond
+	maxDrain  = 5 * time.Second
+)
 
 // Addr returns the bound address.
 func (l *UDP) Addr() net.Addr {

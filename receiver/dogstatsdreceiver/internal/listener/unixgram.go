@@ -195,6 +195,7 @@ func (l *UnixDatagram) Stop() {
 		return // never started: nothing to stop, and a later Start still works
 	}
 	l.stop.Do(func() {
+		l.buffer.Drain() // what was read is queued, waiting for room if need be
 		_ = l.conn.Close()
 		l.wg.Wait()
 		l.buffer.Close()

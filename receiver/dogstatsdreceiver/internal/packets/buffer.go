@@ -161,8 +161,17 @@ func (b *Buffer) flushLocked() {
 	b.packets = make(Packets, 0, b.cfg.Size)
 }
 
+// Drain makes every later flush wait for room in the queue, whatever BlockWhenFull says. A
+// listener calls it when it stops: the workers keep emptying the queue until every listener
+// is done, so what was read before the stop is handed on, never dropped for want of room.
+func (b *Buffer) Drain() {
+	b.mu.Lock()
+	b.cfg.BlockWhenFull = true
+	b.mu.Unlock()
+}
+
 // Close stops the flush timer and flushes what the buffer holds. It is idempotent. With
-// BlockWhenFull it waits until the queue has room for the last batch.
+// BlockWhenFull (or after Drain) it waits until the queue has room for the last batch.
 func (b *Buffer) Close() {
 	b.once.Do(func() {
 		close(b.stop)

@@ -165,3 +165,31 @@ func TestBufferConcurrentProducersConserve(t *testing.T) {
 			received, s.PacketsSent.Load(), s.PacketsDropped.Load(), producers*each)
 	}
 }
+
+// TestBufferDrainWaitsForRoom: without BlockWhenFull a full queue drops a batch, but after
+// Drain (a listener stopping) the last batch waits for the workers to make room.
+func TestBufferDrainWaitsForRoom(t *testing.T) {
+	pool := NewPool(64)
+	out := make(chan Packets, 1)
+	b := NewBuffer(BufferConfig{Size: 8, FlushTimeout: never}, out, pool, nil)
+	out <- Packets{packetWith(pool, "queued")} // the queue is full
+	b.Append(packetWith(pool, "last"))
+	b.Drain()
+	closed := make(chan struct{})
+	go func() { b.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned with the queue full: the last batch was dropped")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if got := receive(t, out); string(got[0].Contents) != "queued" {
+		t.Fatalf("first batch %q", got[0].Contents)
+	}
+	<-closed
+	if got := receive(t, out); string(got[0].Contents) != "last" {
+		t.Fatalf("last batch %q", got[0].Contents)
+	}
+	if d := b.Stats().PacketsDropped.Load(); d != 0 {
+		t.Fatalf("%d packets dropped", d)
+	}
+}
