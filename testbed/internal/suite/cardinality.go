@@ -83,6 +83,9 @@ func (e *env) cardinality(ctx context.Context, r *Report, c cardinalityCase, sc 
 	}
 	fc = f.Config()
 	sec := Section{Title: c.title}
+	if !smoke {
+		sec.Scenario = c.scenario
+	}
 	defer func() { r.Sections = append(r.Sections, sec) }()
 	cli, err := e.chunkfileCLI(ctx)
 	if err != nil {

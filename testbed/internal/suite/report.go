@@ -190,10 +190,12 @@ func (t Table) Markdown() string {
 
 // Section is one scenario in the report.
 type Section struct {
-	Title  string
-	Method string
-	Tables []Table
-	Notes  []string
+	// Scenario numbers the section; 0 numbers it by its place in the report.
+	Scenario int
+	Title    string
+	Method   string
+	Tables   []Table
+	Notes    []string
 	// Failed lists checks that did not hold (a scenario still reports its figures).
 	Failed []string
 }
@@ -280,7 +282,7 @@ func (r *Report) Markdown() string {
 		b.WriteString("\n")
 	}
 	for i, s := range r.Sections {
-		fmt.Fprintf(&b, "## %d. %s\n\n", i+1, s.Title)
+		fmt.Fprintf(&b, "## %d. %s\n\n", cmpOr(s.Scenario, i+1), s.Title)
 		if s.Method != "" {
 			fmt.Fprintf(&b, "%s\n\n", s.Method)
 		}
@@ -350,9 +352,12 @@ func (r *Report) runsNote() string {
 	if r.Smoke {
 		return "Each figure is from one run."
 	}
-	s := fmt.Sprintf("Scenarios 1-6 measure each configuration %s and scenarios 7 and 8 %s, the collectors' runs alternating; "+
-		"a figure is the median of its runs with their range, min–max, in brackets, and a ratio is doghouse's median over "+
-		"contrib's.", times(r.Runs), times(r.CardRuns))
+	s := fmt.Sprintf("Scenarios 1-6 measure each configuration %s and scenarios 7 and 8 %s", times(r.Runs), times(r.CardRuns))
+	if r.Runs == r.CardRuns {
+		s = "Every scenario measures each configuration " + times(r.Runs)
+	}
+	s += ", the collectors' runs alternating; a figure is the median of its runs with their range, min–max, in brackets, " +
+		"and a ratio is doghouse's median over contrib's."
 	if len(r.Only) > 0 {
 		parts := make([]string, len(r.Only))
 		for i, n := range r.Only {

@@ -126,7 +126,7 @@ func keyConfigs(keys []rateKey, phase func(rateKey) Phase, extra func(*RunSpec))
 		if extra != nil {
 			extra(&spec)
 		}
-		cs = append(cs, config{name: fmt.Sprintf("%s %s", key.k, key.c), spec: spec})
+		cs = append(cs, config{name: key.String(), spec: spec})
 	}
 	return cs
 }
@@ -135,7 +135,7 @@ func keyConfigs(keys []rateKey, phase func(rateKey) Phase, extra func(*RunSpec))
 func (e *env) cpuFixed(ctx context.Context, r *Report) error {
 	const rate = 100000
 	sec := Section{
-		Title: "CPU per million lines at 100k lines/s",
+		Scenario: 2, Title: "CPU per million lines at 100k lines/s",
 		Method: fmt.Sprintf("Each collector is fed %s lines/s for %s per configuration, %d runs each, interleaved (every "+
 			"configuration once, then again); every figure is the median of the runs with their range in brackets. CPU is "+
 			"the collector process's user+system time (/proc/<pid>/stat) from the first line until it has processed everything "+
@@ -177,7 +177,7 @@ func (e *env) memory(ctx context.Context, r *Report) error {
 	const rate = 100000
 	w := e.workload("100k", loadgen.Config{Seed: 2, Contexts: 100000, Lines: 200000, PacketSize: udpPacket})
 	sec := Section{
-		Title: "Memory with 100k contexts",
+		Scenario: 3, Title: "Memory with 100k contexts",
 		Method: fmt.Sprintf("UDP, %s lines/s for %s over 100,000 distinct contexts, with a 10 s aggregation interval for "+
 			"both receivers (the Datadog Agent's flush period), so every interval holds all 100,000 contexts about ten "+
 			"times each while emitting 10,000 points a second rather than 100,000. %d runs of each configuration, "+
@@ -194,7 +194,7 @@ func (e *env) memory(ctx context.Context, r *Report) error {
 		value: func(r RunResult) float64 { return float64(r.Phases[0].OutContexts) }}
 	for i, c := range []searchCase{udpPacked, udpPackedSystem} {
 		e.runs[runKey{scenario: 3, kind: collector.Doghouse, c: c}] = runs[i]
-		sec.Tables = append(sec.Tables, figureTable(fmt.Sprintf("UDP, packed, 100k contexts, %s", c), append(slices.Clone(runFigures), series), runs[i], co, e.p.runs))
+		sec.Tables = append(sec.Tables, figureTable(fmt.Sprintf("UDP, packed, 100k contexts, doghouse %s", rcvbufSetting(c.rcvbuf)), append(slices.Clone(runFigures), series), runs[i], co, e.p.runs))
 	}
 	e.runs[runKey{scenario: 3, kind: collector.Contrib, c: udpPacked}] = co
 	r.Sections = append(r.Sections, sec)
@@ -223,7 +223,7 @@ func (e *env) flood(ctx context.Context, r *Report) error {
 	fl := e.workload("flood", loadgen.Config{Seed: 3, Contexts: 1000, Prefix: "fl", PacketSize: udpPacket})
 	rec := e.workload("recovery", loadgen.Config{Seed: 4, Contexts: 1000, Prefix: "rec", PacketSize: udpPacket})
 	sec := Section{
-		Title: "Flood at 10× the sustainable rate",
+		Scenario: 4, Title: "Flood at 10× the sustainable rate",
 		Method: fmt.Sprintf("UDP, packed. Each collector is sent 10× its own sustainable rate from scenario 1 (the median, "+
 			"of its configuration with so_rcvbuf unset) for %s by two sender sockets (as much of it as the generator manages), then "+
 			"nothing for %s, then half its sustainable rate (at most 50k lines/s) for %s with other metric names, whose "+
@@ -283,7 +283,7 @@ func yesNo(b bool) string {
 // gracefulStop is scenario 5: SIGTERM during load.
 func (e *env) gracefulStop(ctx context.Context, r *Report) error {
 	sec := Section{
-		Title: "Graceful stop during load",
+		Scenario: 5, Title: "Graceful stop during load",
 		Method: fmt.Sprintf("UDP, counters only (each line adds 1, so lines and counter totals are the same number), "+
 			"half the collector's sustainable rate (scenario 1's median). %s into the load the collector gets SIGTERM while "+
 			"the generator keeps sending; the testbed polls its telemetry every millisecond while it stops and keeps the last "+
@@ -365,7 +365,7 @@ type killOutcome struct {
 
 // killChunkfile is scenario 6: kill -9 during load with the chunkfile exporter, then restart.
 func (e *env) killChunkfile(ctx context.Context, r *Report) error {
-	sec := Section{Title: "kill -9 during load with the chunkfile exporter (doghouse only)"}
+	sec := Section{Scenario: 6, Title: "kill -9 during load with the chunkfile exporter (doghouse only)"}
 	defer func() { r.Sections = append(r.Sections, sec) }()
 	comps, err := collector.Components(e.o.Paths.Doghouse)
 	if err != nil || !hasExporter(comps, "chunkfile") {

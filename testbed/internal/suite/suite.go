@@ -477,7 +477,7 @@ func groupKeys(group []searchCase) []rateKey {
 
 func (e *env) sustainable(ctx context.Context, r *Report) error {
 	sec := Section{
-		Title: "Maximum sustainable rate",
+		Scenario: 1, Title: "Maximum sustainable rate",
 		Method: fmt.Sprintf("Each figure is the median of %d searches per configuration, with the searches' range in brackets; the "+
 			"searches of the configurations of one traffic alternate (doghouse's, then contrib's, then again), so a change in the "+
 			"machine's load falls on both. Search 1 doubles the rate from %s lines/s until a step fails, then bisects until "+
@@ -506,14 +506,14 @@ func (e *env) sustainable(ctx context.Context, r *Report) error {
 				if broken[key] {
 					continue
 				}
-				e.logf("scenario 1: %s %s, search %d of %d", key.k, key.c, round+1, e.p.runs)
+				e.logf("scenario 1: %s, search %d of %d", key, round+1, e.p.runs)
 				start, local := e.p.searchStart, round > 0
 				if local && first[key] > 0 {
 					start = first[key]
 				}
 				s, err := e.searchRate(ctx, key, start, local)
 				if err != nil {
-					sec.Failed = append(sec.Failed, fmt.Sprintf("%s %s, search %d: %v", key.k, key.c, round+1, err))
+					sec.Failed = append(sec.Failed, fmt.Sprintf("%s, search %d: %v", key, round+1, err))
 					broken[key] = true
 					continue
 				}
@@ -521,7 +521,7 @@ func (e *env) sustainable(ctx context.Context, r *Report) error {
 					first[key] = s.rate
 				}
 				e.rates[key] = append(e.rates[key], s)
-				sec.Notes = append(sec.Notes, fmt.Sprintf("%s %s, search %d steps: %s", key.k, key.c, round+1, strings.Join(s.steps, "; ")))
+				sec.Notes = append(sec.Notes, fmt.Sprintf("%s, search %d steps: %s", key, round+1, strings.Join(s.steps, "; ")))
 			}
 		}
 		for _, c := range group {
@@ -604,6 +604,14 @@ func byteSize(n int64) string {
 type rateKey struct {
 	k collector.Kind
 	c searchCase
+}
+
+// String names the configuration: contrib's without doghouse's buffer setting.
+func (k rateKey) String() string {
+	if k.k == collector.Contrib {
+		return fmt.Sprintf("contrib %s, %s", k.c.tr, k.c.packing)
+	}
+	return fmt.Sprintf("%s %s", k.k, k.c)
 }
 
 func sysctl(name string) string {
