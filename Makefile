@@ -67,8 +67,8 @@ test: vet unit validate testbed-test
 
 # Micro-benchmarks of the module, the chunk format against Prometheus' XOR chunks, and the
 # testbed suite against the contrib statsd receiver (every measurement 3 times: about 40 minutes
-# for scenarios 1-6 and 20 for the cardinality floods 7 and 8, see testbed/README.md; rewrites
-# docs/benchmarks.md and the table between the bench markers in README.md).
+# for scenarios 1-6 and 20 for the cardinality floods 7 and 8, see testbed/README.md). It rewrites
+# docs/benchmarks.md and the table between the bench markers in README.md.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	cd bench/chunkcompare && $(GO) run .
