@@ -66,12 +66,13 @@ testbed-test: build
 test: vet unit validate testbed-test
 
 # Micro-benchmarks of the module, the chunk format against Prometheus' XOR chunks, and the
-# testbed suite against the contrib statsd receiver (about 15 minutes for scenarios 1-6, roughly
-# half an hour more for the cardinality floods 7 and 8; rewrites docs/benchmarks.md).
+# testbed suite against the contrib statsd receiver (every measurement 3 times: about 40 minutes
+# for scenarios 1-6 and 20 for the cardinality floods 7 and 8, see testbed/README.md). It rewrites
+# docs/benchmarks.md and the table between the bench markers in README.md.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	cd bench/chunkcompare && $(GO) run .
-	cd testbed && $(GO) run ./cmd/testbed suite -out ../docs/benchmarks.md
+	cd testbed && $(GO) run ./cmd/testbed suite -command 'make bench' -out ../docs/benchmarks.md -readme ../README.md
 
 # A short bounded run of every fuzz target in the module.
 fuzz:

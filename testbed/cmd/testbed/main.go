@@ -1,6 +1,6 @@
 // Command testbed measures otelcol-doghouse and a contrib statsd receiver build side by side.
 //
-//	testbed suite [-smoke] [-out ../docs/benchmarks.md]   run every scenario and write the tables
+//	testbed suite [-smoke] [-out ../docs/benchmarks.md] [-readme ../README.md]   run every scenario and write the tables
 //	testbed run -kind doghouse -transport udp -rate 100000 -duration 10s   measure one run
 //	testbed build                                          build the contrib comparison collector
 package main
@@ -52,18 +52,36 @@ func run(ctx context.Context, cmd string, args []string) int {
 		smoke := fs.Bool("smoke", false, "the short doghouse-only smoke run (under 2 minutes)")
 		out := fs.String("out", "", "markdown file to write the tables to (default: stdout only)")
 		only := fs.String("only", "", "comma-separated scenarios (1-8) to run instead of all")
-		command := fs.String("command", "", "how the run was started, for the report (default: make bench)")
+		command := fs.String("command", "", "how the run was started, for the report, e.g. \"make bench\" (the suite's own arguments are always given)")
+		readme := fs.String("readme", "", "README.md whose bench table (between "+suite.ReadmeBegin+" and "+suite.ReadmeEnd+") to rewrite from the results")
+		runs := fs.Int("runs", 0, "runs of each configuration in scenarios 1-6, searches in scenario 1 (default 3)")
+		scale := fs.Float64("duration-scale", 0, "multiply the load durations of scenarios 1-5 by this, for a short look (default 1)")
 		var card suite.Scale
 		fs.Float64Var(&card.Rate, "cardinality-rate", 0, "lines/s of the cardinality floods, scenarios 7 and 8 (default 100000)")
 		fs.DurationVar(&card.Duration, "cardinality-duration", 0, "load of each cardinality flood run (default 60s)")
 		fs.IntVar(&card.Runs, "cardinality-runs", 0, "runs per configuration of the cardinality floods (default 3)")
 		fs.IntVar(&card.Count, "cardinality-count", 0, "distinct names (7) or tag sets (8), a multiple of 1000 (default 1000000)")
 		_ = fs.Parse(args)
-		if card.Count%1000 != 0 || card.Count < 0 || card.Runs < 0 || card.Rate < 0 || card.Duration < 0 {
-			fmt.Fprintln(os.Stderr, "testbed: -cardinality-count must be a multiple of 1000; rate, duration and runs positive")
+		if card.Count%1000 != 0 || card.Count < 0 || card.Runs < 0 || card.Rate < 0 || card.Duration < 0 || *runs < 0 || *scale < 0 {
+			fmt.Fprintln(os.Stderr, "testbed: -cardinality-count must be a multiple of 1000; rates, durations, runs and scales positive")
 			return 2
 		}
-		opts := suite.Options{Paths: paths, Smoke: *smoke, Progress: os.Stdout, Command: *command, Cardinality: card}
+		if *readme != "" && *smoke {
+			fmt.Fprintln(os.Stderr, "testbed: -readme takes the comparison, not the smoke run")
+			return 2
+		}
+		if *readme != "" {
+			// Fail before the hour of measuring, not after it.
+			if b, err := os.ReadFile(*readme); err != nil {
+				fmt.Fprintln(os.Stderr, "testbed:", err)
+				return 2
+			} else if _, err := suite.ReplaceBench(string(b), ""); err != nil {
+				fmt.Fprintf(os.Stderr, "testbed: %s: %v\n", *readme, err)
+				return 2
+			}
+		}
+		opts := suite.Options{Paths: paths, Smoke: *smoke, Progress: os.Stdout, Command: *command, Cardinality: card,
+			Runs: *runs, DurationScale: *scale, Args: append([]string{cmd}, args...)}
 		for f := range strings.SplitSeq(*only, ",") {
 			if f = strings.TrimSpace(f); f == "" {
 				continue
@@ -84,6 +102,13 @@ func run(ctx context.Context, cmd string, args []string) int {
 					fmt.Fprintln(os.Stderr, werr)
 					return 1
 				}
+			}
+			if *readme != "" && ctx.Err() == nil { // an interrupted run leaves the README alone
+				if werr := rep.WriteReadme(*readme, *out); werr != nil {
+					fmt.Fprintln(os.Stderr, "testbed:", werr)
+					return 1
+				}
+				fmt.Fprintf(os.Stderr, "testbed: rewrote the bench table of %s\n", *readme)
 			}
 		}
 		if err != nil {

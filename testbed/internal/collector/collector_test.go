@@ -304,6 +304,7 @@ func TestConfigsValidate(t *testing.T) {
 	cases := []Settings{
 		{Kind: Doghouse, Transport: "udp", Addr: "127.0.0.1:8125", Logs: dir + "/l.pb", Receiver: []string{"queue_size: 256"}, UDPRcvBuf: 4 << 20},
 		{Kind: Doghouse, Transport: "udp", Addr: "127.0.0.1:8125", ChunkfileDir: dir + "/chunks", Chunkfile: []string{"max_segment_age: 2s"}},
+		{Kind: Doghouse, Transport: "udp", Addr: "127.0.0.1:8125", UDPRcvBuf: SystemRcvBuf},
 		{Kind: Doghouse, Transport: "unixgram", Addr: dir + "/g.sock"},
 		{Kind: Doghouse, Transport: "unix", Addr: dir + "/s.sock"},
 		{Kind: Contrib, Transport: "udp", Addr: "127.0.0.1:8125"},
@@ -322,6 +323,15 @@ func TestConfigsValidate(t *testing.T) {
 		if out, err := exec.Command(bins[s.Kind], "validate", "--config", path).CombinedOutput(); err != nil {
 			y, _ := s.YAML()
 			t.Errorf("%s %s: %v\n%s\n%s", s.Kind, s.Transport, err, out, y)
+		}
+	}
+	for rcvbuf, want := range map[int]string{0: "", SystemRcvBuf: "so_rcvbuf: 0\n", 4 << 20: "so_rcvbuf: 4194304\n"} {
+		y, err := Settings{Kind: Doghouse, Transport: "udp", Addr: "127.0.0.1:8125", UDPRcvBuf: rcvbuf}.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(y, "so_rcvbuf"); got != (want != "") || want != "" && !strings.Contains(y, want) {
+			t.Errorf("UDPRcvBuf %d: want %q in\n%s", rcvbuf, want, y)
 		}
 	}
 	for _, bad := range []Settings{

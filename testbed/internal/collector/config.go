@@ -18,6 +18,10 @@ const (
 	Contrib Kind = "contrib"
 )
 
+// SystemRcvBuf as Settings.UDPRcvBuf sets doghouse's `udp.so_rcvbuf: 0`: the system's default
+// socket receive buffer, as the contrib receiver always has.
+const SystemRcvBuf = -1
+
 // Settings is one collector configuration. Both kinds get the same downstream: the file exporter
 // writing OTLP protobuf (length-prefixed), which the testbed reads back to check counter totals.
 type Settings struct {
@@ -36,8 +40,9 @@ type Settings struct {
 	// Receiver holds extra doghouse receiver keys (YAML lines, indented under the receiver),
 	// e.g. "queue_size: 256". Ignored for contrib.
 	Receiver []string
-	// UDPRcvBuf sets doghouse's udp.so_rcvbuf (bytes); 0 keeps the system default. The contrib
-	// receiver has no such setting for UDP.
+	// UDPRcvBuf sets doghouse's udp.so_rcvbuf (bytes); 0 leaves the key out, so the receiver's
+	// default applies; SystemRcvBuf writes `so_rcvbuf: 0`, which keeps the system default
+	// (net.core.rmem_default). The contrib receiver has no such setting for UDP.
 	UDPRcvBuf int
 	// ChunkfileDir, when set, adds doghouse's chunkfile exporter writing there next to the
 	// file exporter; Chunkfile holds extra keys of that exporter (YAML lines, e.g.
@@ -61,8 +66,11 @@ func (s Settings) YAML() (string, error) {
 			udp = s.Addr
 		}
 		fmt.Fprintf(&b, "    udp:\n      endpoint: %s\n", udp)
-		if s.UDPRcvBuf > 0 {
+		switch {
+		case s.UDPRcvBuf > 0:
 			fmt.Fprintf(&b, "      so_rcvbuf: %d\n", s.UDPRcvBuf)
+		case s.UDPRcvBuf == SystemRcvBuf:
+			b.WriteString("      so_rcvbuf: 0\n")
 		}
 		switch s.Transport {
 		case "udp":

@@ -30,15 +30,17 @@ func (s Scale) or(d Scale) Scale {
 
 // cardinalityCase is one cardinality flood.
 type cardinalityCase struct {
+	scenario      int
 	title, prefix string
+	short         string // for the headlines
 	// flood sizes the traffic for a count of distinct names or tag sets.
 	flood func(count int) loadgen.FloodConfig
 }
 
 var (
-	uniqueNames = cardinalityCase{title: "Cardinality flood: unique metric names", prefix: "un",
+	uniqueNames = cardinalityCase{scenario: 7, title: "Cardinality flood: unique metric names", short: "unique metric names", prefix: "un",
 		flood: func(n int) loadgen.FloodConfig { return loadgen.FloodConfig{Names: n, TagSets: 1000, Prefix: "un"} }}
-	tagValues = cardinalityCase{title: "Cardinality flood: unique tag values", prefix: "tv",
+	tagValues = cardinalityCase{scenario: 8, title: "Cardinality flood: unique tag values", short: "unique tag values", prefix: "tv",
 		flood: func(n int) loadgen.FloodConfig { return loadgen.FloodConfig{Names: 100, TagSets: n, Prefix: "tv"} }}
 )
 
@@ -81,6 +83,9 @@ func (e *env) cardinality(ctx context.Context, r *Report, c cardinalityCase, sc 
 	}
 	fc = f.Config()
 	sec := Section{Title: c.title}
+	if !smoke {
+		sec.Scenario = c.scenario
+	}
 	defer func() { r.Sections = append(r.Sections, sec) }()
 	cli, err := e.chunkfileCLI(ctx)
 	if err != nil {
@@ -114,12 +119,19 @@ func (e *env) cardinality(ctx context.Context, r *Report, c cardinalityCase, sc 
 			runs[cfg] = append(runs[cfg], res)
 		}
 	}
+	for _, cfg := range configs {
+		kind := collector.Doghouse
+		if cfg == cardContrib {
+			kind = collector.Contrib
+		}
+		e.runs[runKey{scenario: c.scenario, kind: kind, card: cfg}] = runs[cfg]
+	}
 	config := e.o.Paths.Config
 	if rel, err := filepath.Rel(filepath.Join(e.o.Paths.Testbed, ".."), config); err == nil && !strings.HasPrefix(rel, "..") {
 		config = rel
 	}
 	sec.Method = cardinalityMethod(f, sc, pipeline, config)
-	t := Table{Caption: fmt.Sprintf("UDP, %s lines/s for %s, medians of %d run(s)", formatNum(sc.Rate), sc.Duration, sc.Runs),
+	t := Table{Caption: fmt.Sprintf("UDP, %s lines/s for %s, median (min–max) of %d run(s)", formatNum(sc.Rate), sc.Duration, sc.Runs),
 		Columns: []string{"target"}}
 	for _, cfg := range configs {
 		t.Columns = append(t.Columns, cardColumn(cfg, pipeline))
@@ -211,17 +223,7 @@ func (f cardFigure) cell(cfg cardConfig, runs []RunResult) Cell {
 	for i, r := range runs {
 		vals[i] = f.value(r)
 	}
-	return Num(median(vals))
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return Median(vals)
 }
 
 var (

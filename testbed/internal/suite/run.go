@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"syscall"
 	"time"
@@ -116,6 +117,34 @@ type RunResult struct {
 	Fairshare FairshareTelemetry
 	// StillBusy reports an Overload run whose collector was still working 60 s after the load.
 	StillBusy bool
+	// RcvBuf is the socket receive buffer of the run's listener as the kernel reported it
+	// (getsockopt SO_RCVBUF), from doghouse's "DogStatsD listener started" log line; 0 when not
+	// logged (contrib logs nothing of the kind: it has no setting and keeps the system default).
+	RcvBuf int64
+}
+
+// rcvbufLine matches the receive buffer doghouse logs for each listener it starts.
+var rcvbufLine = regexp.MustCompile(`DogStatsD listener started.*"transport": "([a-z]+)".*"receive_buffer_bytes": ([0-9]+)`)
+
+// loggedRcvBuf is the receive buffer doghouse logged for its listener on transport.
+func loggedRcvBuf(log string, transport loadgen.Transport) int64 {
+	for _, m := range rcvbufLine.FindAllStringSubmatch(log, -1) {
+		if m[1] == string(transport) {
+			n, _ := strconv.ParseInt(m[2], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// GeneratorBound applies the testbed's rule to a run of one phase: it sent less than 95% of
+// the asked rate while the load generator used at least 90% of a core, so the generator, not
+// the collector, set the rate.
+func (r RunResult) GeneratorBound() bool {
+	if len(r.Spec.Phases) != 1 || r.Spec.Phases[0].Rate <= 0 {
+		return false
+	}
+	return generatorBound(r.Rate(), r.Spec.Phases[0].Rate, r.GenShare())
 }
 
 // FairshareTelemetry is the fairshare processor's and the chunkfile exporter's own telemetry at
@@ -343,6 +372,7 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 	if err := proc.WaitReady(url, 60*time.Second); err != nil {
 		return res, err
 	}
+	res.RcvBuf = loggedRcvBuf(proc.Log(), spec.Transport)
 	ctx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
 	if spec.MaxRSS > 0 {
