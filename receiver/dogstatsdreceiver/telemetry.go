@@ -77,6 +77,7 @@ func newTelemetry(r *dogstatsdReceiver) (*metadata.TelemetryBuilder, error) {
 		tb.RegisterDogstatsdContextsOverflowCallback(counter(&as.Overflowed)),
 		tb.RegisterDogstatsdContextsEvictedCallback(counter(&as.Evicted)),
 		tb.RegisterDogstatsdTimestampedDroppedCallback(counter(&as.TimestampedDropped)),
+		tb.RegisterDogstatsdSamplesDisabledCallback(counter(&as.Disabled)),
 		tb.RegisterDogstatsdLogsDroppedCallback(counter(&r.logBuf.dropped)),
 	)
 	if err != nil {

@@ -48,6 +48,7 @@ type TelemetryBuilder struct {
 	DogstatsdQueueDrops         metric.Int64ObservableCounter
 	DogstatsdSamples            metric.Int64ObservableCounter
 	DogstatsdSamplesBlocked     metric.Int64ObservableCounter
+	DogstatsdSamplesDisabled    metric.Int64ObservableCounter
 	DogstatsdTimestampedDropped metric.Int64ObservableCounter
 }
 
@@ -362,6 +363,21 @@ func (builder *TelemetryBuilder) RegisterDogstatsdSamplesBlockedCallback(cb metr
 	return nil
 }
 
+// RegisterDogstatsdSamplesDisabledCallback sets callback for observable DogstatsdSamplesDisabled metric.
+func (builder *TelemetryBuilder) RegisterDogstatsdSamplesDisabledCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.DogstatsdSamplesDisabled, obs: o})
+		return nil
+	}, builder.DogstatsdSamplesDisabled)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
 // RegisterDogstatsdTimestampedDroppedCallback sets callback for observable DogstatsdTimestampedDropped metric.
 func (builder *TelemetryBuilder) RegisterDogstatsdTimestampedDroppedCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
@@ -522,6 +538,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.DogstatsdSamplesBlocked, err = builder.meter.Int64ObservableCounter(
 		"otelcol_dogstatsd_samples_blocked",
 		metric.WithDescription("Metric samples dropped because their name, after mapper_profiles and metric_namespace, is in metric_blocklist (not counted in dogstatsd_samples). [Alpha]"),
+		metric.WithUnit("{sample}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DogstatsdSamplesDisabled, err = builder.meter.Int64ObservableCounter(
+		"otelcol_dogstatsd_samples_disabled",
+		metric.WithDescription("Metric samples dropped because the mapping of their type (timer, histogram or distribution) is disabled, as a contrib statsd receiver's timer_histogram_mapping list asks for the types it does not name. [Alpha]"),
 		metric.WithUnit("{sample}"),
 	)
 	errs = errors.Join(errs, err)

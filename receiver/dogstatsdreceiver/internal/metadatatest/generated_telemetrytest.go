@@ -337,6 +337,22 @@ func AssertEqualDogstatsdSamplesBlocked(t *testing.T, tt *componenttest.Telemetr
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualDogstatsdSamplesDisabled(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_dogstatsd_samples_disabled",
+		Description: "Metric samples dropped because the mapping of their type (timer, histogram or distribution) is disabled, as a contrib statsd receiver's timer_histogram_mapping list asks for the types it does not name. [Alpha]",
+		Unit:        "{sample}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_dogstatsd_samples_disabled")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualDogstatsdTimestampedDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_dogstatsd_timestamped_dropped",
