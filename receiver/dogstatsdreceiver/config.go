@@ -66,7 +66,9 @@ type Config struct {
 	// and counted with reason tags_too_long. With MaxNameLength it bounds a context's key, so
 	// the contexts' memory is bounded by max_contexts whatever clients send.
 	MaxTagsLength int `mapstructure:"max_tags_length"`
-	// MaxTimestamped bounds the timestamped (`|T`) samples each worker holds between emissions.
+	// MaxTimestamped bounds the timestamped (`|T`) samples, and the values of a type mapped to
+	// gauge, each worker's aggregator shard holds between emissions; beyond it they are dropped
+	// and counted in otelcol_dogstatsd_timestamped_dropped.
 	MaxTimestamped int `mapstructure:"max_timestamped"`
 	// TimerHistogramMapping says what `ms` and `h` samples become: exponential_histogram,
 	// histogram (explicit bounds), summary, agent_aggregates (the Datadog Agent's gauges
