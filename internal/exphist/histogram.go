@@ -36,6 +36,7 @@ type Histogram struct {
 	MaxSize int
 
 	halvings      int32 // MaxScale - scale, so that the zero value is at the finest scale
+	floor         int32 // the fewest halvings SetMaxScale allows: 0, the zero value, is MaxScale
 	pos, neg      Buckets
 	zeroCount     float64
 	zeroThreshold float64
@@ -47,10 +48,22 @@ type Histogram struct {
 	noSum, noMin, noMax bool
 }
 
-// Reset empties h, keeping MaxSize and the bucket slices' capacity.
+// Reset empties h, keeping MaxSize, the scale cap and the bucket slices' capacity.
 func (h *Histogram) Reset() {
 	pos, neg := h.pos.counts[:0], h.neg.counts[:0]
-	*h = Histogram{MaxSize: h.MaxSize, pos: Buckets{counts: pos}, neg: Buckets{counts: neg}}
+	*h = Histogram{MaxSize: h.MaxSize, halvings: h.floor, floor: h.floor, pos: Buckets{counts: pos}, neg: Buckets{counts: neg}}
+}
+
+// SetMaxScale caps h's scale at s, clamped to MinScale..MaxScale: h starts there instead of at
+// MaxScale, and a finer h is downscaled to it at once. The scale still drops below the cap when
+// the values need more than MaxSize buckets. Reset keeps the cap.
+func (h *Histogram) SetMaxScale(s int32) {
+	h.floor = MaxScale - min(max(s, MinScale), MaxScale)
+	if by := h.floor - h.halvings; by > 0 {
+		h.pos.downscale(by)
+		h.neg.downscale(by)
+		h.halvings = h.floor
+	}
 }
 
 // Scale returns the current scale.

@@ -255,3 +255,65 @@ func checkInvariants(t testing.TB, h *Histogram, limit int) {
 		t.Fatalf("zero and bucket counts add to %v, count is %v", total, h.count)
 	}
 }
+
+// TestSetMaxScale: a capped histogram starts at the cap, puts each value in its bucket at that
+// scale, keeps the cap across Reset, still downscales below it when its buckets overflow, and a
+// histogram capped after values were added ends where one capped from the start does.
+func TestSetMaxScale(t *testing.T) {
+	values := []float64{1.1, 1.2, 3, 5, -7, 1000}
+	var h Histogram
+	h.SetMaxScale(3)
+	if h.Scale() != 3 {
+		t.Fatalf("empty capped histogram at scale %d, want 3", h.Scale())
+	}
+	for _, v := range values {
+		h.Add(v, 1)
+	}
+	if h.Scale() != 3 {
+		t.Fatalf("scale %d after adds, want the cap 3", h.Scale())
+	}
+	want := map[int32]float64{}
+	for _, v := range values {
+		if v > 0 {
+			want[index(v, 3)]++
+		}
+	}
+	got := map[int32]float64{}
+	for i, c := range h.Positive().Counts() {
+		if c != 0 {
+			got[h.Positive().Offset()+int32(i)] = c
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("positive buckets %v, want %v", got, want)
+	}
+
+	var late Histogram
+	for _, v := range values {
+		late.Add(v, 1)
+	}
+	late.SetMaxScale(3)
+	if late.Scale() != 3 || !slices.Equal(late.Positive().Counts(), h.Positive().Counts()) ||
+		late.Positive().Offset() != h.Positive().Offset() || !slices.Equal(late.Negative().Counts(), h.Negative().Counts()) {
+		t.Fatalf("capped after adding: scale %d, buckets %v@%d; capped first: %v@%d",
+			late.Scale(), late.Positive().Counts(), late.Positive().Offset(), h.Positive().Counts(), h.Positive().Offset())
+	}
+
+	h.Reset()
+	if h.Scale() != 3 {
+		t.Fatalf("scale %d after Reset, want the cap 3", h.Scale())
+	}
+	small := Histogram{MaxSize: 4}
+	small.SetMaxScale(3)
+	for _, v := range []float64{1, 1e6} {
+		small.Add(v, 1)
+	}
+	if small.Scale() >= 3 || small.Positive().Len() > 4 {
+		t.Fatalf("scale %d with %d buckets: the bucket limit must still downscale below the cap", small.Scale(), small.Positive().Len())
+	}
+	var clamped Histogram
+	clamped.SetMaxScale(99)
+	if clamped.Scale() != MaxScale {
+		t.Fatalf("cap 99 gave scale %d, want MaxScale", clamped.Scale())
+	}
+}

@@ -66,13 +66,17 @@ type Config struct {
 	// and counted with reason tags_too_long. With MaxNameLength it bounds a context's key, so
 	// the contexts' memory is bounded by max_contexts whatever clients send.
 	MaxTagsLength int `mapstructure:"max_tags_length"`
-	// MaxTimestamped bounds the timestamped (`|T`) samples each worker holds between emissions.
+	// MaxTimestamped bounds the timestamped (`|T`) samples, and the values of a type mapped to
+	// gauge, each worker's aggregator shard holds between emissions; beyond it they are dropped
+	// and counted in otelcol_receiver_dogstatsd_timestamped_dropped.
 	MaxTimestamped int `mapstructure:"max_timestamped"`
 	// TimerHistogramMapping says what `ms` and `h` samples become: exponential_histogram,
-	// histogram (explicit bounds), summary, or agent_aggregates (the Datadog Agent's gauges
+	// histogram (explicit bounds), summary, agent_aggregates (the Datadog Agent's gauges
 	// `<name>.max`, `.median`, `.95percentile`…, per HistogramAggregates and
-	// HistogramPercentiles). `d` samples are always exponential histograms.
-	// The contrib statsd receiver's list form is translated into it by Unmarshal (contrib.go).
+	// HistogramPercentiles), gauge (every value a gauge point of its own, not aggregated, held
+	// within MaxTimestamped) or disabled (dropped and counted). `d` samples are exponential
+	// histograms. The contrib statsd receiver's list form is translated by Unmarshal (contrib.go)
+	// into it or, when it gives `ms`, `h` and `d` different outputs, into perType.
 	TimerHistogramMapping string `mapstructure:"timer_histogram_mapping"`
 	// ExplicitBuckets are the upper bounds of the buckets of the histogram mapping.
 	ExplicitBuckets []float64 `mapstructure:"explicit_buckets"`
@@ -102,6 +106,10 @@ type Config struct {
 	HistogramCopyToDistributionPrefix string `mapstructure:"histogram_copy_to_distribution_prefix"`
 	// MonotonicCounters marks counter sums as monotonic (false: DogStatsD counters may be negative).
 	MonotonicCounters bool `mapstructure:"monotonic_counters"`
+	// EnableMetricType adds the attribute `metric_type` to every data point: counter, gauge,
+	// timing (`ms`), histogram (`h`), distribution (`d`) or set, as the contrib statsd
+	// receiver's key of the same name does. It wins over a client tag `metric_type:…`.
+	EnableMetricType bool `mapstructure:"enable_metric_type"`
 	// MaxPendingLogs bounds the events and service checks waiting for the next emission.
 	MaxPendingLogs int `mapstructure:"max_pending_logs"`
 	// ExtraTags are added to the tags of every metric, event and service check (the Agent's
@@ -134,6 +142,12 @@ type Config struct {
 
 	// OriginDetection configures how the sender's container is found.
 	OriginDetection OriginConfig `mapstructure:"origin_detection"`
+
+	// perType is what a contrib statsd receiver's timer_histogram_mapping list asks for that
+	// this receiver's keys cannot say: `ms`, `h` and `d` apart, each with its own histogram
+	// size, summary percentiles, scale cap and buckets per name. Unmarshal fills it
+	// (contrib.go); when set it takes the place of TimerHistogramMapping. nil otherwise.
+	perType *typeMappings
 
 	_ struct{}
 }
@@ -265,7 +279,7 @@ func (p Percentile) percent() int { return int(float64(p)*100 + 0.5) }
 
 var _ component.Config = (*Config)(nil)
 
-var timerMappings = []string{"exponential_histogram", "histogram", "summary", "agent_aggregates"}
+var timerMappings = []string{"exponential_histogram", "histogram", "summary", "agent_aggregates", "gauge", "disabled"}
 
 // Validate checks the configuration; its messages name the YAML key and quote the bad value.
 func (c *Config) Validate() error {
@@ -339,6 +353,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := mapper.Compile(c.mapperProfiles()); err != nil {
 		return err
+	}
+	if c.perType != nil {
+		if err := c.perType.validate(); err != nil {
+			return err
+		}
 	}
 	if c.TimerHistogramMapping == "histogram" {
 		if len(c.ExplicitBuckets) == 0 {

@@ -33,7 +33,7 @@ func TestLoadConfig(t *testing.T) {
 			AggregationInterval: 10 * time.Second, MaxContexts: 500000, MaxTimestamped: 1000,
 			MaxNameLength: 200, MaxTagsLength: 1000, Expiry: 300 * time.Second,
 			TimerHistogramMapping: "histogram", ExplicitBuckets: []float64{10, 100, 1000},
-			SummaryQuantiles: []float64{0.5}, MaxHistogramBuckets: 80, MonotonicCounters: true,
+			SummaryQuantiles: []float64{0.5}, MaxHistogramBuckets: 80, MonotonicCounters: true, EnableMetricType: true,
 			HistogramAggregates: []string{"max", "sum"}, HistogramPercentiles: []Percentile{0.99}, MaxHistogramValues: 200,
 			HistogramCopyToDistribution: true, HistogramCopyToDistributionPrefix: "dist.",
 			MaxPendingLogs:  100,
@@ -68,6 +68,10 @@ func TestLoadConfig(t *testing.T) {
 			c.MaxHistogramValues = 0
 			return c
 		}()},
+		{id: component.NewIDWithName(metadata.Type, "gauge"), want: withDefaults(func(c *Config) {
+			c.TimerHistogramMapping, c.MaxTimestamped = "gauge", 5000
+		})},
+		{id: component.NewIDWithName(metadata.Type, "disabled"), want: withDefaults(func(c *Config) { c.TimerHistogramMapping = "disabled" })},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {
 			cfg := createDefaultConfig()
@@ -142,7 +146,7 @@ func TestInvalidConfigs(t *testing.T) {
 		"expiry.yaml":          "`expiry` (-1s) must not be negative",
 		"max_name_length.yaml": "`max_name_length` (0) must be positive",
 		"max_tags_length.yaml": "`max_tags_length` (-5) must be positive",
-		"mapping.yaml":         "`timer_histogram_mapping` (\"gauge\") must be one of [\"exponential_histogram\" \"histogram\" \"summary\" \"agent_aggregates\"]",
+		"mapping.yaml":         "`timer_histogram_mapping` (\"histograms\") must be one of [\"exponential_histogram\" \"histogram\" \"summary\" \"agent_aggregates\" \"gauge\" \"disabled\"]",
 		"buckets.yaml":         "`explicit_buckets` ([10 5]) must be finite and strictly increasing",
 		"quantiles.yaml":       "`summary_quantiles` ([1.5]) must all be in [0, 1]",
 		"extra_tags.yaml":      "`extra_tags[1]` (\"a,b\") must be a non-empty DogStatsD tag without ',', '|' or line breaks",

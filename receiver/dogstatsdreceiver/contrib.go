@@ -4,11 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/doghouse-otel/doghouse/internal/exphist"
+	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/aggregate"
 )
 
 // configFields is Config without its Unmarshal method, so decoding into it cannot recurse.
@@ -27,10 +31,17 @@ func (c *Config) Unmarshal(conf *confmap.Conf) error {
 	if conf.IsSet("eol_required") {
 		return errors.New("`eol_required` is set per transport here: use `udp.eol_required`, `unixgram.eol_required`, `unix.eol_required` or `tcp.eol_required` (true or false) instead of the Agent's list")
 	}
-	if err := fromContrib(conf); err != nil {
+	perType, isList, err := fromContrib(conf)
+	if err != nil {
 		return err
 	}
-	return conf.Unmarshal((*configFields)(c))
+	if err := conf.Unmarshal((*configFields)(c)); err != nil {
+		return err
+	}
+	if isList {
+		c.perType = perType
+	}
+	return nil
 }
 
 // contribConfig holds the contrib statsd receiver's keys that are not keys of this receiver.
@@ -41,7 +52,6 @@ type contribConfig struct {
 	SocketPermissions       any     `mapstructure:"socket_permissions"`
 	SocketBufferSize        *int    `mapstructure:"socket_buffer_size"`
 	IsMonotonicCounter      *bool   `mapstructure:"is_monotonic_counter"`
-	EnableMetricType        *bool   `mapstructure:"enable_metric_type"`
 	EnableSimpleTags        *bool   `mapstructure:"enable_simple_tags"`
 	EnableIPOnlyAggregation *bool   `mapstructure:"enable_ip_only_aggregation"`
 	CounterType             *string `mapstructure:"counter_type"`
@@ -58,9 +68,16 @@ type contribMapping struct {
 }
 
 type contribHistogram struct {
-	MaxSize         int   `mapstructure:"max_size"`
-	MaxScale        *int  `mapstructure:"max_scale"`
-	ExplicitBuckets []any `mapstructure:"explicit_buckets"`
+	MaxSize         int                     `mapstructure:"max_size"`
+	MaxScale        *int                    `mapstructure:"max_scale"`
+	ExplicitBuckets []contribExplicitBucket `mapstructure:"explicit_buckets"`
+}
+
+// contribExplicitBucket gives the metrics whose name matcher_pattern (a regular expression)
+// matches an explicit-bucket histogram instead of an exponential one.
+type contribExplicitBucket struct {
+	MatcherPattern string    `mapstructure:"matcher_pattern"`
+	Buckets        []float64 `mapstructure:"buckets"`
 }
 
 type contribSummary struct {
@@ -68,10 +85,10 @@ type contribSummary struct {
 }
 
 // contribKeys are the contrib statsd receiver's keys this receiver accepts (aggregation_interval
-// is a key of both, with the same meaning).
+// and enable_metric_type are keys of both, with the same meaning).
 var contribKeys = []string{
 	"endpoint", "transport", "socket_permissions", "socket_buffer_size", "is_monotonic_counter",
-	"enable_metric_type", "enable_simple_tags", "enable_ip_only_aggregation", "counter_type",
+	"enable_simple_tags", "enable_ip_only_aggregation", "counter_type",
 }
 
 // Defaults of the contrib statsd receiver that a translated configuration needs.
@@ -79,11 +96,12 @@ const (
 	contribDefaultEndpoint     = "localhost:8125"
 	contribDefaultSocket       = "/var/run/statsd-receiver.sock"
 	contribMaxHistogramSize    = 16384 // go-expohisto's largest max_size, which contrib enforces
-	contribTimerCategory       = "`ms` timers"
-	contribHistogramCategory   = "`h` histograms"
 	contribObserverHistogram   = "histogram"
 	contribObserverSummary     = "summary"
+	contribObserverGauge       = "gauge"
+	contribObserverDisabled    = "disabled"
 	contribTimerHistogramField = "timer_histogram_mapping"
+	mappingExponential         = "exponential_histogram"
 )
 
 // contribDefaultPercentiles are the contrib receiver's summary percentiles when none are given.
@@ -91,8 +109,10 @@ var contribDefaultPercentiles = []float64{0, 10, 50, 90, 95, 100}
 
 // fromContrib rewrites the contrib statsd receiver's keys in conf into this receiver's keys.
 // A contrib key whose translation is also given under this receiver's own key is an error, so
-// no setting silently wins over another.
-func fromContrib(conf *confmap.Conf) error {
+// no setting silently wins over another. When conf holds the list form of
+// timer_histogram_mapping, isList is true and perType is what the list asks for beyond this
+// receiver's keys (nil when they say it all).
+func fromContrib(conf *confmap.Conf) (perType *typeMappings, isList bool, err error) {
 	raw := map[string]any{}
 	for _, k := range contribKeys {
 		if conf.IsSet(k) {
@@ -104,11 +124,11 @@ func fromContrib(conf *confmap.Conf) error {
 		raw[contribTimerHistogramField] = list
 	}
 	if len(raw) == 0 {
-		return nil
+		return nil, false, nil
 	}
 	var cc contribConfig
 	if err := confmap.NewFromStringMap(raw).Unmarshal(&cc); err != nil {
-		return fmt.Errorf("contrib statsd receiver keys: %w", err)
+		return nil, false, fmt.Errorf("contrib statsd receiver keys: %w", err)
 	}
 	t := translation{conf: conf, out: map[string]any{}}
 	t.transport(cc)
@@ -121,9 +141,6 @@ func fromContrib(conf *confmap.Conf) error {
 	if cc.IsMonotonicCounter != nil {
 		t.set("is_monotonic_counter", "monotonic_counters", *cc.IsMonotonicCounter)
 	}
-	if cc.EnableMetricType != nil && *cc.EnableMetricType {
-		t.fail("`enable_metric_type` (true) has no equivalent: no `metric_type` attribute is added here; remove the key")
-	}
 	// enable_simple_tags: bare tags (`#mykey`) are always kept here, as attributes with an empty
 	// value. enable_ip_only_aggregation: samples are never split by client address here, so
 	// both of its values aggregate at least as widely as asked. Both are accepted and ignored.
@@ -131,10 +148,10 @@ func fromContrib(conf *confmap.Conf) error {
 		t.fail(fmt.Sprintf("`counter_type` (%q) has no equivalent: counters are double sums here (as contrib's \"float\"); remove the key or set \"float\"", *cc.CounterType))
 	}
 	if isList {
-		t.timerHistogramMapping(cc.TimerHistogramMapping)
+		perType = t.timerHistogramMapping(cc.TimerHistogramMapping)
 	}
 	if len(t.errs) > 0 {
-		return errors.Join(t.errs...)
+		return nil, false, errors.Join(t.errs...)
 	}
 	for _, k := range contribKeys {
 		conf.Delete(k)
@@ -142,7 +159,7 @@ func fromContrib(conf *confmap.Conf) error {
 	if isList {
 		conf.Delete(contribTimerHistogramField)
 	}
-	return conf.Merge(confmap.NewFromStringMap(t.out))
+	return perType, isList, conf.Merge(confmap.NewFromStringMap(t.out))
 }
 
 // translation collects the keys of this receiver that contrib keys translate to, and errors.
@@ -235,12 +252,66 @@ type resolvedMapping struct {
 	m     contribMapping
 }
 
+// typeMappings are the outputs of `ms`, `h` and `d` a contrib mapping list gives.
+type typeMappings struct {
+	Timer, Histogram, Distribution typeMapping
+}
+
+// typeMapping is one type's output.
+type typeMapping struct {
+	// Mapping is one of timerMappings (agent_aggregates and histogram excepted).
+	Mapping string
+	// MaxBuckets is the exponential histogram's max_size; 0 keeps max_histogram_buckets.
+	MaxBuckets int
+	// MaxScale caps the exponential histogram's scale; nil: no cap.
+	MaxScale *int32
+	// Quantiles are a summary's, in [0, 1].
+	Quantiles []float64
+	// Named are the explicit buckets of the metric names their pattern matches, the first
+	// matching entry winning; other names stay exponential histograms.
+	Named []namedBuckets
+}
+
+// namedBuckets are the explicit buckets of the metric names Pattern matches.
+type namedBuckets struct {
+	Pattern string
+	Buckets []float64
+}
+
+// aggregate returns the aggregator's form of m. Its patterns compile: Validate checked them.
+func (m *typeMapping) aggregate() *aggregate.TypeConfig {
+	tc := &aggregate.TypeConfig{Mapping: mappings[m.Mapping], MaxBuckets: m.MaxBuckets, Quantiles: m.Quantiles}
+	if m.MaxScale != nil {
+		tc.MaxScale, tc.HasMaxScale = *m.MaxScale, true
+	}
+	for _, n := range m.Named {
+		tc.Named = append(tc.Named, aggregate.NamedBounds{Match: regexp.MustCompile(n.Pattern), Bounds: n.Buckets})
+	}
+	return tc
+}
+
+// validate checks what Unmarshal checked, for a configuration built another way.
+func (p *typeMappings) validate() error {
+	for _, m := range []*typeMapping{&p.Timer, &p.Histogram, &p.Distribution} {
+		if _, ok := mappings[m.Mapping]; !ok {
+			return fmt.Errorf("contrib timer_histogram_mapping: unknown output %q", m.Mapping)
+		}
+		for _, n := range m.Named {
+			if _, err := regexp.Compile(n.Pattern); err != nil {
+				return fmt.Errorf("contrib timer_histogram_mapping: matcher_pattern %q: %w", n.Pattern, err)
+			}
+		}
+	}
+	return nil
+}
+
 // timerHistogramMapping translates contrib's list form. There, `timing`/`timer` entries set what
-// `ms` becomes and `histogram`/`distribution` entries set what both `h` and `d` become, the last
-// entry of each kind winning. Here `ms` and `h` share one mapping and `d` is always an
-// exponential histogram, so the two kinds must agree; `gauge` (each value sent as a gauge point)
-// and `disabled` (values dropped) have no equivalent.
-func (t *translation) timerHistogramMapping(list []contribMapping) {
+// `ms` becomes and `histogram`/`distribution` entries set what both `h` and `d` become (one
+// category in contrib), the last entry of each kind winning; a kind no entry names is dropped
+// (contrib's default observer, "disabled"). When `ms`, `h` and `d` all become exponential
+// histograms of one size, the list translates into this receiver's keys and the result is nil;
+// otherwise the result holds each type's output.
+func (t *translation) timerHistogramMapping(list []contribMapping) *typeMappings {
 	errs := len(t.errs)
 	var timers, histograms *resolvedMapping
 	for i, m := range list {
@@ -255,61 +326,59 @@ func (t *translation) timerHistogramMapping(list []contribMapping) {
 		}
 	}
 	if len(t.errs) > errs {
-		return
+		return nil
 	}
 	for _, r := range []*resolvedMapping{timers, histograms} {
-		if r == nil {
-			continue
+		if r != nil && maxSize(r.m) != 0 && t.conf.IsSet("max_histogram_buckets") {
+			t.set(fmt.Sprintf("timer_histogram_mapping[%d].histogram.max_size", r.index), "max_histogram_buckets", nil)
 		}
-		switch r.m.ObserverType {
-		case "gauge":
-			t.fail(fmt.Sprintf("`timer_histogram_mapping[%d]` (statsd_type %q, observer_type \"gauge\"): sending each value as a gauge point has no equivalent; use observer_type \"histogram\" or \"summary\"", r.index, r.m.StatsdType))
-		case "disabled":
-			t.fail(fmt.Sprintf("`timer_histogram_mapping[%d]` (statsd_type %q, observer_type \"disabled\"): dropping these samples has no equivalent; use observer_type \"histogram\" or \"summary\"", r.index, r.m.StatsdType))
+		if r != nil && r.m.ObserverType == contribObserverSummary && t.conf.IsSet("summary_quantiles") {
+			t.set(fmt.Sprintf("timer_histogram_mapping[%d].summary.percentiles", r.index), "summary_quantiles", nil)
 		}
 	}
-	if len(t.errs) > errs || (timers == nil && histograms == nil) {
-		return
+	if len(t.errs) > errs {
+		return nil
 	}
-	decide := timers
-	if decide == nil {
-		decide = histograms
-	}
-	size := maxSize(decide.m)
-	if timers != nil && histograms != nil {
-		if timers.m.ObserverType != histograms.m.ObserverType {
-			t.fail(fmt.Sprintf("`timer_histogram_mapping[%d]` (%s → %q) and `timer_histogram_mapping[%d]` (%s → %q) differ: here `ms` and `h` share one mapping; give both the same observer_type",
-				timers.index, contribTimerCategory, timers.m.ObserverType, histograms.index, contribHistogramCategory, histograms.m.ObserverType))
-			return
-		}
-		a, b := maxSize(timers.m), maxSize(histograms.m)
-		if a != 0 && b != 0 && a != b {
-			t.fail(fmt.Sprintf("`timer_histogram_mapping[%d].histogram.max_size` (%d) and `timer_histogram_mapping[%d].histogram.max_size` (%d) differ: here one `max_histogram_buckets` serves every exponential histogram",
-				timers.index, a, histograms.index, b))
-			return
-		}
-		size = max(a, b)
-		if pa, pb := percentiles(timers.m), percentiles(histograms.m); !slices.Equal(pa, pb) {
-			t.fail(fmt.Sprintf("`timer_histogram_mapping[%d].summary.percentiles` (%v) and `timer_histogram_mapping[%d].summary.percentiles` (%v) differ: here one `summary_quantiles` serves every summary",
-				timers.index, pa, histograms.index, pb))
-			return
-		}
-	}
-	from := fmt.Sprintf("timer_histogram_mapping[%d]", decide.index)
-	switch decide.m.ObserverType {
-	case contribObserverHistogram:
+	tm, hm := typeMappingOf(timers), typeMappingOf(histograms)
+	if tm.Mapping == mappingExponential && hm.Mapping == mappingExponential && tm.MaxBuckets == hm.MaxBuckets &&
+		tm.MaxScale == nil && hm.MaxScale == nil && tm.Named == nil && hm.Named == nil {
 		// The list itself is the key being replaced, so it cannot conflict.
-		t.out[contribTimerHistogramField] = "exponential_histogram"
-		if size != 0 {
-			t.set(from+".histogram.max_size", "max_histogram_buckets", size)
+		t.out[contribTimerHistogramField] = mappingExponential
+		if tm.MaxBuckets != 0 {
+			t.out["max_histogram_buckets"] = tm.MaxBuckets
 		}
+		return nil
+	}
+	return &typeMappings{Timer: tm, Histogram: hm, Distribution: hm}
+}
+
+// typeMappingOf is the output the entry r gives its types; nil r (no entry) drops them.
+func typeMappingOf(r *resolvedMapping) typeMapping {
+	if r == nil {
+		return typeMapping{Mapping: contribObserverDisabled}
+	}
+	switch r.m.ObserverType {
+	case contribObserverHistogram:
+		tm := typeMapping{Mapping: mappingExponential, MaxBuckets: maxSize(r.m)}
+		if h := r.m.Histogram; h != nil {
+			if h.MaxScale != nil {
+				s := int32(*h.MaxScale)
+				tm.MaxScale = &s
+			}
+			for _, eb := range h.ExplicitBuckets {
+				b := slices.Compact(slices.Clone(eb.Buckets)) // contrib keeps each bound once
+				tm.Named = append(tm.Named, namedBuckets{Pattern: eb.MatcherPattern, Buckets: b})
+			}
+		}
+		return tm
 	case contribObserverSummary:
-		t.out[contribTimerHistogramField] = "summary"
-		var qs []any
-		for _, p := range percentiles(decide.m) {
+		var qs []float64
+		for _, p := range percentiles(r.m) {
 			qs = append(qs, percentToQuantile(p))
 		}
-		t.set(from+".summary.percentiles", "summary_quantiles", qs)
+		return typeMapping{Mapping: contribObserverSummary, Quantiles: qs}
+	default: // gauge, disabled
+		return typeMapping{Mapping: r.m.ObserverType}
 	}
 }
 
@@ -325,11 +394,11 @@ func (t *translation) checkEntry(i int, m contribMapping) bool {
 		t.fail(fmt.Sprintf("`%s.statsd_type` (%q) must be one of timing, timer, histogram, distribution", at, m.StatsdType))
 	}
 	switch m.ObserverType {
-	case "gauge", contribObserverSummary, contribObserverHistogram, "disabled":
+	case contribObserverGauge, contribObserverSummary, contribObserverHistogram, contribObserverDisabled:
 	case "":
-		t.fail(fmt.Sprintf("`%s.observer_type` must be set (histogram or summary)", at))
+		t.fail(fmt.Sprintf("`%s.observer_type` must be set (histogram, summary, gauge or disabled)", at))
 	default:
-		t.fail(fmt.Sprintf("`%s.observer_type` (%q) must be one of histogram, summary", at, m.ObserverType))
+		t.fail(fmt.Sprintf("`%s.observer_type` (%q) must be one of histogram, summary, gauge, disabled", at, m.ObserverType))
 	}
 	if h := m.Histogram; h != nil {
 		if m.ObserverType != contribObserverHistogram {
@@ -338,14 +407,17 @@ func (t *translation) checkEntry(i int, m contribMapping) bool {
 		if h.MaxSize != 0 && (h.MaxSize < 2 || h.MaxSize > contribMaxHistogramSize) {
 			t.fail(fmt.Sprintf("`%s.histogram.max_size` (%d) must be between 2 and %d", at, h.MaxSize, contribMaxHistogramSize))
 		}
-		if h.MaxScale != nil {
-			t.fail(fmt.Sprintf("`%s.histogram.max_scale` (%d) has no equivalent: the scale follows the values' range and `max_histogram_buckets`; remove it", at, *h.MaxScale))
+		if h.MaxScale != nil && (*h.MaxScale < exphist.MinScale || *h.MaxScale > exphist.MaxScale) {
+			t.fail(fmt.Sprintf("`%s.histogram.max_scale` (%d) must be between %d and %d, the scales of an exponential histogram", at, *h.MaxScale, exphist.MinScale, exphist.MaxScale))
 		}
-		if len(h.ExplicitBuckets) > 0 {
-			t.fail(fmt.Sprintf("`%s.histogram.explicit_buckets` (buckets per metric name) has no equivalent: use `timer_histogram_mapping: histogram` with `explicit_buckets`, which apply to every `ms` and `h`", at))
+		for j, eb := range h.ExplicitBuckets {
+			t.checkExplicitBucket(fmt.Sprintf("%s.histogram.explicit_buckets[%d]", at, j), eb)
 		}
 	}
 	if s := m.Summary; s != nil {
+		if m.ObserverType != contribObserverSummary && len(s.Percentiles) > 0 {
+			t.fail(fmt.Sprintf("`%s.summary` is set but observer_type is %q: it needs observer_type \"summary\"", at, m.ObserverType))
+		}
 		for _, p := range s.Percentiles {
 			if math.IsNaN(p) || p < 0 || p > 100 {
 				t.fail(fmt.Sprintf("`%s.summary.percentiles` (%v) must all be in [0, 100]", at, s.Percentiles))
@@ -354,6 +426,25 @@ func (t *translation) checkEntry(i int, m contribMapping) bool {
 		}
 	}
 	return len(t.errs) == n
+}
+
+// checkExplicitBucket checks one explicit_buckets entry as contrib does: a regular expression
+// and ascending finite bounds (a bound given twice counts once).
+func (t *translation) checkExplicitBucket(at string, eb contribExplicitBucket) {
+	if eb.MatcherPattern == "" {
+		t.fail(fmt.Sprintf("`%s.matcher_pattern` must be set: a regular expression that metric names are matched against", at))
+	} else if _, err := regexp.Compile(eb.MatcherPattern); err != nil {
+		t.fail(fmt.Sprintf("`%s.matcher_pattern` (%q) is not a regular expression: %v", at, eb.MatcherPattern, err))
+	}
+	if len(eb.Buckets) == 0 {
+		t.fail(fmt.Sprintf("`%s.buckets` must not be empty", at))
+	}
+	for k, b := range eb.Buckets {
+		if math.IsNaN(b) || math.IsInf(b, 0) || (k > 0 && b < eb.Buckets[k-1]) {
+			t.fail(fmt.Sprintf("`%s.buckets` (%v) must be finite and in ascending order", at, eb.Buckets))
+			return
+		}
+	}
 }
 
 func maxSize(m contribMapping) int {

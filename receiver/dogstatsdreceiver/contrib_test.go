@@ -26,8 +26,19 @@ func withDefaults(mutate func(*Config)) *Config {
 	return cfg
 }
 
+// contribDefaultQuantiles are contrib's default summary percentiles as quantiles.
+var contribDefaultQuantiles = []float64{0, 0.1, 0.5, 0.9, 0.95, 1}
+
+// types is the per-type table of a contrib list: `h` and `d` share contrib's histogram category.
+func types(timer, histogram typeMapping) *typeMappings {
+	return &typeMappings{Timer: timer, Histogram: histogram, Distribution: histogram}
+}
+
+var dropped = typeMapping{Mapping: "disabled"}
+
 // The contrib statsd receiver's own documented examples and test data (copied unchanged into
-// testdata/contrib, sources noted there), loaded as they are under this receiver.
+// testdata/contrib, sources noted there), loaded as they are under this receiver. Only the test
+// data's made-up transport cannot work here.
 func TestContribExamples(t *testing.T) {
 	for _, tc := range []struct {
 		file, id string
@@ -39,13 +50,33 @@ func TestContribExamples(t *testing.T) {
 			"`transport` (\"custom_transport\") must be one of udp, udp4, udp6, tcp, tcp4, tcp6, unixgram",
 		}},
 		{file: "statsd_readme_example.yaml", id: "receivers::statsd", want: createDefaultConfig().(*Config)},
-		{file: "statsd_readme_example.yaml", id: "receivers::statsd/2", errs: []string{
-			"`enable_metric_type` (true) has no equivalent: no `metric_type` attribute is added here; remove the key",
-			"`timer_histogram_mapping[1]` (`ms` timers → \"histogram\") and `timer_histogram_mapping[2]` (`h` histograms → \"summary\") differ: here `ms` and `h` share one mapping; give both the same observer_type",
-		}},
-		{file: "statsd_readme_full_sample.yaml", id: "receivers::statsd", errs: []string{
-			"`timer_histogram_mapping[2]` (`ms` timers → \"summary\") and `timer_histogram_mapping[1]` (`h` histograms → \"histogram\") differ: here `ms` and `h` share one mapping; give both the same observer_type",
-		}},
+		// The histogram entry is overridden by the distribution entry, as in contrib, where both
+		// decide `h` and `d`.
+		{file: "statsd_readme_example.yaml", id: "receivers::statsd/2", want: withDefaults(func(c *Config) {
+			c.UDP.Endpoint = "localhost:8127"
+			c.AggregationInterval = 70 * time.Second
+			c.EnableMetricType = true
+			c.MonotonicCounters = false
+			c.perType = types(
+				typeMapping{Mapping: "exponential_histogram", MaxBuckets: 100},
+				typeMapping{Mapping: "summary", Quantiles: contribDefaultQuantiles},
+			)
+		})},
+		{file: "statsd_readme_full_sample.yaml", id: "receivers::statsd", want: withDefaults(func(c *Config) {
+			c.UDP.Endpoint = "localhost:8125"
+			c.AggregationInterval = 60 * time.Second
+			c.perType = types(
+				typeMapping{Mapping: "summary", Quantiles: contribDefaultQuantiles},
+				typeMapping{Mapping: "exponential_histogram", MaxBuckets: 50},
+			)
+		})},
+		// Only `ms` is named: `h` and `d` are dropped, as contrib's default observer does.
+		{file: "statsd_readme_explicit_buckets.yaml", id: "statsd", want: withDefaults(func(c *Config) {
+			c.perType = types(typeMapping{
+				Mapping: "exponential_histogram", MaxBuckets: 100,
+				Named: []namedBuckets{{Pattern: "foo.*", Buckets: []float64{1, 10, 100}}},
+			}, dropped)
+		})},
 	} {
 		t.Run(tc.file+"/"+tc.id, func(t *testing.T) {
 			cm, err := confmaptest.LoadConf(filepath.Join("testdata", "contrib", tc.file))
@@ -127,63 +158,118 @@ func TestContribKeys(t *testing.T) {
 		{name: "accepted and ignored", in: map[string]any{
 			"enable_simple_tags": false, "enable_ip_only_aggregation": true, "enable_metric_type": false, "counter_type": "float",
 		}, want: func(*Config) {}},
+		{name: "metric type", in: map[string]any{"enable_metric_type": true}, want: func(c *Config) { c.EnableMetricType = true }},
 		{name: "aggregation interval", in: map[string]any{"aggregation_interval": "70s"}, want: func(c *Config) { c.AggregationInterval = 70 * time.Second }},
 		{name: "our string form", in: map[string]any{"timer_histogram_mapping": "summary"}, want: func(c *Config) { c.TimerHistogramMapping = "summary" }},
 		{name: "summary percentiles", in: map[string]any{"timer_histogram_mapping": []any{
 			mapping("timing", "summary", map[string]any{"summary": map[string]any{"percentiles": []any{50, 99.9}}}),
-		}}, want: func(c *Config) { c.TimerHistogramMapping, c.SummaryQuantiles = "summary", []float64{0.5, 0.999} }},
+		}}, want: func(c *Config) {
+			c.perType = types(typeMapping{Mapping: "summary", Quantiles: []float64{0.5, 0.999}}, dropped)
+		}},
 		{name: "summary default percentiles", in: map[string]any{"timer_histogram_mapping": []any{mapping("histogram", "summary", nil)}},
 			want: func(c *Config) {
-				c.TimerHistogramMapping, c.SummaryQuantiles = "summary", []float64{0, 0.1, 0.5, 0.9, 0.95, 1}
+				c.perType = types(dropped, typeMapping{Mapping: "summary", Quantiles: contribDefaultQuantiles})
 			}},
-		{name: "histogram max_size", in: map[string]any{"timer_histogram_mapping": []any{
+		{name: "one size for all: our keys", in: map[string]any{"timer_histogram_mapping": []any{
+			mapping("timer", "histogram", map[string]any{"histogram": map[string]any{"max_size": 80}}),
+			mapping("distribution", "histogram", map[string]any{"histogram": map[string]any{"max_size": 80}}),
+		}}, want: func(c *Config) { c.TimerHistogramMapping, c.MaxHistogramBuckets = "exponential_histogram", 80 }},
+		{name: "a size each", in: map[string]any{"timer_histogram_mapping": []any{
 			mapping("timer", "histogram", map[string]any{"histogram": map[string]any{"max_size": 80}}),
 			mapping("distribution", "histogram", nil),
-		}}, want: func(c *Config) { c.TimerHistogramMapping, c.MaxHistogramBuckets = "exponential_histogram", 80 }},
+		}}, want: func(c *Config) {
+			c.perType = types(typeMapping{Mapping: "exponential_histogram", MaxBuckets: 80}, typeMapping{Mapping: "exponential_histogram"})
+		}},
 		{name: "last entry of a kind wins", in: map[string]any{"timer_histogram_mapping": []any{
 			mapping("timing", "gauge", nil), mapping("timing", "histogram", nil),
+			mapping("histogram", "summary", nil), mapping("distribution", "histogram", nil),
 		}}, want: func(c *Config) { c.TimerHistogramMapping = "exponential_histogram" }},
+		{name: "gauge", in: map[string]any{"timer_histogram_mapping": []any{mapping("timing", "gauge", nil), mapping("histogram", "gauge", nil)}},
+			want: func(c *Config) { c.perType = types(typeMapping{Mapping: "gauge"}, typeMapping{Mapping: "gauge"}) }},
+		{name: "disabled", in: map[string]any{"timer_histogram_mapping": []any{mapping("distribution", "disabled", nil)}},
+			want: func(c *Config) { c.perType = types(dropped, dropped) }},
+		{name: "an empty list drops all three", in: map[string]any{"timer_histogram_mapping": []any{}},
+			want: func(c *Config) { c.perType = types(dropped, dropped) }},
+		{name: "sizes differ", in: map[string]any{"timer_histogram_mapping": []any{
+			mapping("timing", "histogram", map[string]any{"histogram": map[string]any{"max_size": 50}}),
+			mapping("histogram", "histogram", map[string]any{"histogram": map[string]any{"max_size": 60}}),
+		}}, want: func(c *Config) {
+			c.perType = types(typeMapping{Mapping: "exponential_histogram", MaxBuckets: 50}, typeMapping{Mapping: "exponential_histogram", MaxBuckets: 60})
+		}},
+		{name: "percentiles differ", in: map[string]any{"timer_histogram_mapping": []any{
+			mapping("timing", "summary", map[string]any{"summary": map[string]any{"percentiles": []any{50}}}),
+			mapping("histogram", "summary", nil),
+		}}, want: func(c *Config) {
+			c.perType = types(typeMapping{Mapping: "summary", Quantiles: []float64{0.5}}, typeMapping{Mapping: "summary", Quantiles: contribDefaultQuantiles})
+		}},
+		{name: "max_scale", in: map[string]any{"timer_histogram_mapping": []any{
+			mapping("timing", "histogram", map[string]any{"histogram": map[string]any{"max_scale": 0}}),
+			mapping("histogram", "histogram", nil),
+		}}, want: func(c *Config) {
+			zero := int32(0)
+			c.perType = types(typeMapping{Mapping: "exponential_histogram", MaxScale: &zero}, typeMapping{Mapping: "exponential_histogram"})
+		}},
+		{name: "explicit buckets", in: map[string]any{"timer_histogram_mapping": []any{
+			mapping("histogram", "histogram", map[string]any{"histogram": map[string]any{"explicit_buckets": []any{
+				map[string]any{"matcher_pattern": "^api\\.", "buckets": []any{1, 2, 2, 5}},
+				map[string]any{"matcher_pattern": ".*", "buckets": []any{10}},
+			}}}),
+		}}, want: func(c *Config) {
+			c.perType = types(dropped, typeMapping{Mapping: "exponential_histogram", Named: []namedBuckets{
+				{Pattern: "^api\\.", Buckets: []float64{1, 2, 5}}, {Pattern: ".*", Buckets: []float64{10}},
+			}})
+		}},
 
 		{name: "bad transport", in: map[string]any{"transport": "http"}, err: "`transport` (\"http\") must be one of udp, udp4, udp6, tcp, tcp4, tcp6, unixgram"},
 		{name: "endpoint twice", in: map[string]any{"endpoint": "x:1", "udp": map[string]any{"endpoint": "y:2"}},
 			err: "`endpoint` (contrib statsd receiver) and `udp.endpoint` are both set: keep `udp.endpoint`"},
 		{name: "monotonic twice", in: map[string]any{"is_monotonic_counter": true, "monotonic_counters": false},
 			err: "`is_monotonic_counter` (contrib statsd receiver) and `monotonic_counters` are both set: keep `monotonic_counters`"},
-		{name: "metric type", in: map[string]any{"enable_metric_type": true}, err: "`enable_metric_type` (true) has no equivalent"},
 		{name: "metric type not a bool", in: map[string]any{"enable_metric_type": "yes"}, err: "enable_metric_type"},
 		{name: "int counters", in: map[string]any{"counter_type": "int"},
 			err: "`counter_type` (\"int\") has no equivalent: counters are double sums here (as contrib's \"float\"); remove the key or set \"float\""},
 		{name: "bad mode", in: map[string]any{"socket_permissions": 1.5}, err: "`socket_permissions` (1.5) must be an octal file mode such as 0622"},
-		{name: "gauge", in: map[string]any{"timer_histogram_mapping": []any{mapping("timing", "gauge", nil)}},
-			err: "`timer_histogram_mapping[0]` (statsd_type \"timing\", observer_type \"gauge\"): sending each value as a gauge point has no equivalent; use observer_type \"histogram\" or \"summary\""},
-		{name: "disabled", in: map[string]any{"timer_histogram_mapping": []any{mapping("distribution", "disabled", nil)}},
-			err: "`timer_histogram_mapping[0]` (statsd_type \"distribution\", observer_type \"disabled\"): dropping these samples has no equivalent"},
-		{name: "sizes differ", in: map[string]any{"timer_histogram_mapping": []any{
-			mapping("timing", "histogram", map[string]any{"histogram": map[string]any{"max_size": 50}}),
-			mapping("histogram", "histogram", map[string]any{"histogram": map[string]any{"max_size": 60}}),
-		}}, err: "`timer_histogram_mapping[0].histogram.max_size` (50) and `timer_histogram_mapping[1].histogram.max_size` (60) differ"},
-		{name: "percentiles differ", in: map[string]any{"timer_histogram_mapping": []any{
-			mapping("timing", "summary", map[string]any{"summary": map[string]any{"percentiles": []any{50}}}),
-			mapping("histogram", "summary", nil),
-		}}, err: "`timer_histogram_mapping[0].summary.percentiles` ([50]) and `timer_histogram_mapping[1].summary.percentiles` ([0 10 50 90 95 100]) differ"},
 		{name: "histogram section without histogram observer", in: map[string]any{"timer_histogram_mapping": []any{
 			mapping("timing", "summary", map[string]any{"histogram": map[string]any{"max_size": 10}}),
 		}}, err: "`timer_histogram_mapping[0].histogram` is set but observer_type is \"summary\": it needs observer_type \"histogram\""},
-		{name: "max_scale", in: map[string]any{"timer_histogram_mapping": []any{
-			mapping("timing", "histogram", map[string]any{"histogram": map[string]any{"max_scale": 10}}),
-		}}, err: "`timer_histogram_mapping[0].histogram.max_scale` (10) has no equivalent"},
-		{name: "explicit buckets", in: map[string]any{"timer_histogram_mapping": []any{
+		{name: "max_scale range", in: map[string]any{"timer_histogram_mapping": []any{
+			mapping("timing", "histogram", map[string]any{"histogram": map[string]any{"max_scale": 21}}),
+		}}, err: "`timer_histogram_mapping[0].histogram.max_scale` (21) must be between -10 and 20, the scales of an exponential histogram"},
+		{name: "explicit buckets: bad pattern", in: map[string]any{"timer_histogram_mapping": []any{
 			mapping("timing", "histogram", map[string]any{"histogram": map[string]any{"explicit_buckets": []any{
-				map[string]any{"matcher_pattern": ".*", "buckets": []any{1, 2}},
+				map[string]any{"matcher_pattern": "(", "buckets": []any{1}},
 			}}}),
-		}}, err: "`timer_histogram_mapping[0].histogram.explicit_buckets` (buckets per metric name) has no equivalent"},
+		}}, err: "`timer_histogram_mapping[0].histogram.explicit_buckets[0].matcher_pattern` (\"(\") is not a regular expression"},
+		{name: "explicit buckets: no pattern", in: map[string]any{"timer_histogram_mapping": []any{
+			mapping("timing", "histogram", map[string]any{"histogram": map[string]any{"explicit_buckets": []any{
+				map[string]any{"buckets": []any{1}},
+			}}}),
+		}}, err: "`timer_histogram_mapping[0].histogram.explicit_buckets[0].matcher_pattern` must be set"},
+		{name: "explicit buckets: none", in: map[string]any{"timer_histogram_mapping": []any{
+			mapping("timing", "histogram", map[string]any{"histogram": map[string]any{"explicit_buckets": []any{
+				map[string]any{"matcher_pattern": "x"},
+			}}}),
+		}}, err: "`timer_histogram_mapping[0].histogram.explicit_buckets[0].buckets` must not be empty"},
+		{name: "explicit buckets: descending", in: map[string]any{"timer_histogram_mapping": []any{
+			mapping("timing", "histogram", map[string]any{"histogram": map[string]any{"explicit_buckets": []any{
+				map[string]any{"matcher_pattern": "x", "buckets": []any{5, 1}},
+			}}}),
+		}}, err: "`timer_histogram_mapping[0].histogram.explicit_buckets[0].buckets` ([5 1]) must be finite and in ascending order"},
+		{name: "summary section without summary observer", in: map[string]any{"timer_histogram_mapping": []any{
+			mapping("timing", "histogram", map[string]any{"summary": map[string]any{"percentiles": []any{50}}}),
+		}}, err: "`timer_histogram_mapping[0].summary` is set but observer_type is \"histogram\": it needs observer_type \"summary\""},
+		{name: "bad observer", in: map[string]any{"timer_histogram_mapping": []any{mapping("timing", "counter", nil)}},
+			err: "`timer_histogram_mapping[0].observer_type` (\"counter\") must be one of histogram, summary, gauge, disabled"},
+		{name: "list summary and our quantiles", in: map[string]any{"summary_quantiles": []any{0.5}, "timer_histogram_mapping": []any{
+			mapping("timing", "summary", nil),
+		}}, err: "`timer_histogram_mapping[0].summary.percentiles` (contrib statsd receiver) and `summary_quantiles` are both set: keep `summary_quantiles`"},
 		{name: "max_size range", in: map[string]any{"timer_histogram_mapping": []any{
 			mapping("timing", "histogram", map[string]any{"histogram": map[string]any{"max_size": 1}}),
 		}}, err: "`timer_histogram_mapping[0].histogram.max_size` (1) must be between 2 and 16384"},
 		{name: "statsd type", in: map[string]any{"timer_histogram_mapping": []any{mapping("counter", "histogram", nil)}},
 			err: "`timer_histogram_mapping[0].statsd_type` (\"counter\") must be one of timing, timer, histogram, distribution"},
 		{name: "no observer", in: map[string]any{"timer_histogram_mapping": []any{map[string]any{"statsd_type": "timing"}}},
-			err: "`timer_histogram_mapping[0].observer_type` must be set (histogram or summary)"},
+			err: "`timer_histogram_mapping[0].observer_type` must be set (histogram, summary, gauge or disabled)"},
 		{name: "percentile range", in: map[string]any{"timer_histogram_mapping": []any{
 			mapping("timing", "summary", map[string]any{"summary": map[string]any{"percentiles": []any{150}}}),
 		}}, err: "`timer_histogram_mapping[0].summary.percentiles` ([150]) must all be in [0, 100]"},

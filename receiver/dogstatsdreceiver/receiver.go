@@ -154,21 +154,32 @@ func (r *dogstatsdReceiver) start() error {
 	return nil
 }
 
+// mappings are the aggregator's mappings by their configuration names (timerMappings).
+var mappings = map[string]aggregate.Mapping{
+	"exponential_histogram": aggregate.MappingExponentialHistogram,
+	"histogram":             aggregate.MappingHistogram,
+	"summary":               aggregate.MappingSummary,
+	"agent_aggregates":      aggregate.MappingAgentAggregates,
+	"gauge":                 aggregate.MappingGauge,
+	"disabled":              aggregate.MappingDisabled,
+}
+
 func aggregateConfig(cfg *Config, version string) aggregate.Config {
-	mapping := map[string]aggregate.Mapping{
-		"exponential_histogram": aggregate.MappingExponentialHistogram,
-		"histogram":             aggregate.MappingHistogram,
-		"summary":               aggregate.MappingSummary,
-		"agent_aggregates":      aggregate.MappingAgentAggregates,
-	}[cfg.TimerHistogramMapping]
-	return aggregate.Config{
+	ac := aggregate.Config{
 		MaxContexts: cfg.MaxContexts, ExpiryIntervals: expiryIntervals(cfg.Expiry, cfg.AggregationInterval),
-		MaxTimestamped: cfg.MaxTimestamped, TimerMapping: mapping,
+		MaxTimestamped: cfg.MaxTimestamped, TimerMapping: mappings[cfg.TimerHistogramMapping],
 		ExplicitBounds: cfg.ExplicitBuckets, SummaryQuantiles: cfg.SummaryQuantiles,
 		MaxBuckets: cfg.MaxHistogramBuckets, MonotonicCounters: cfg.MonotonicCounters,
+		MetricTypeAttribute: cfg.EnableMetricType,
 		HistogramAggregates: cfg.HistogramAggregates, HistogramPercentiles: cfg.percents(), MaxHistogramValues: cfg.MaxHistogramValues,
 		ExtraTags: cfg.ExtraTags, ScopeName: metadata.ScopeName, ScopeVersion: version,
 	}
+	if p := cfg.perType; p != nil {
+		ac.Types[parse.Timer] = p.Timer.aggregate()
+		ac.Types[parse.Histogram] = p.Histogram.aggregate()
+		ac.Types[parse.Distribution] = p.Distribution.aggregate()
+	}
+	return ac
 }
 
 // expiryIntervals is the number of whole intervals that cover expiry.

@@ -77,6 +77,7 @@ func newTelemetry(r *dogstatsdReceiver) (*metadata.TelemetryBuilder, error) {
 		tb.RegisterReceiverDogstatsdContextsOverflowCallback(counter(&as.Overflowed)),
 		tb.RegisterReceiverDogstatsdContextsEvictedCallback(counter(&as.Evicted)),
 		tb.RegisterReceiverDogstatsdTimestampedDroppedCallback(counter(&as.TimestampedDropped)),
+		tb.RegisterReceiverDogstatsdSamplesDisabledCallback(counter(&as.Disabled)),
 		tb.RegisterReceiverDogstatsdLogsDroppedCallback(counter(&r.logBuf.dropped)),
 	)
 	if err != nil {

@@ -11,14 +11,17 @@
 package aggregate
 
 import (
+	"regexp"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver/internal/parse"
 )
 
-// Mapping says how timers (`ms`) and histograms (`h`) become OpenTelemetry metrics.
+// Mapping says how timers (`ms`), histograms (`h`) and distributions (`d`) become
+// OpenTelemetry metrics.
 type Mapping int
 
 // The timer/histogram mappings.
@@ -29,7 +32,71 @@ const (
 	// MappingAgentAggregates emits the Datadog Agent's gauges per context: the aggregates of
 	// Config.HistogramAggregates and the percentiles of Config.HistogramPercentiles.
 	MappingAgentAggregates
+	// MappingGauge emits every value as a gauge data point of its own, stamped with the time it
+	// reached the aggregator and not aggregated (the contrib statsd receiver's observer_type
+	// "gauge"). Such values count against MaxTimestamped with the timestamped samples; beyond
+	// it they are dropped and counted in Stats.TimestampedDropped.
+	MappingGauge
+	// MappingDisabled drops the samples before they are routed, counted in Stats.Disabled.
+	MappingDisabled
 )
+
+// TypeConfig is the output of one of `ms`, `h` and `d`, when it differs from what
+// Config.TimerMapping and the fields after it say.
+type TypeConfig struct {
+	Mapping Mapping
+	// MaxBuckets bounds each sign's buckets of the type's exponential histograms (and of the
+	// estimates of MappingAgentAggregates); 0 takes Config.MaxBuckets.
+	MaxBuckets int
+	// MaxScale caps the scale of the type's exponential histograms when HasMaxScale.
+	MaxScale    int32
+	HasMaxScale bool
+	// ExplicitBounds are the bounds of MappingHistogram; nil takes Config.ExplicitBounds.
+	ExplicitBounds []float64
+	// Quantiles are those of MappingSummary; nil takes Config.SummaryQuantiles.
+	Quantiles []float64
+	// Named gives, under MappingExponentialHistogram, the contexts whose name one of its
+	// patterns matches an explicit-bounds histogram instead (the first match wins).
+	Named []NamedBounds
+}
+
+// NamedBounds are the histogram bounds of the metric names Match matches (anywhere in the name,
+// as regexp.MatchString does).
+type NamedBounds struct {
+	Match  *regexp.Regexp
+	Bounds []float64
+}
+
+// boundsFor returns the explicit bounds of a context of this type named name: the Named bounds
+// that match it, the bounds of MappingHistogram, or nil for no explicit-bounds histogram.
+func (tc *TypeConfig) boundsFor(name string) []float64 {
+	switch tc.Mapping {
+	case MappingHistogram:
+		return tc.ExplicitBounds
+	case MappingExponentialHistogram:
+		for i := range tc.Named {
+			if tc.Named[i].Match.MatchString(name) {
+				return tc.Named[i].Bounds
+			}
+		}
+	}
+	return nil
+}
+
+// metricTypeNames are the values of the metric type attribute, as the contrib statsd receiver
+// names the types (it has no sets).
+var metricTypeNames = [numTypes]string{
+	parse.Counter:      "counter",
+	parse.Gauge:        "gauge",
+	parse.Timer:        "timing",
+	parse.Histogram:    "histogram",
+	parse.Set:          "set",
+	parse.Distribution: "distribution",
+}
+
+// MetricTypeAttribute is the attribute Config.MetricTypeAttribute adds, as the contrib statsd
+// receiver's enable_metric_type does.
+const MetricTypeAttribute = "metric_type"
 
 // Config holds the aggregator's knobs; the receiver's Config documents them for users.
 type Config struct {
@@ -59,6 +126,15 @@ type Config struct {
 	// MappingAgentAggregates for an exact median and exact percentiles; beyond it they come
 	// from an exponential histogram. 0 estimates them from the start.
 	MaxHistogramValues int
+	// Types overrides, per type (indexed by parse.MetricType: Timer, Histogram, Distribution),
+	// what TimerMapping and the fields above give `ms` and `h` and the exponential histogram of
+	// MaxBuckets `d` gets; a nil entry keeps those. The contrib statsd receiver's
+	// timer_histogram_mapping list fills it.
+	Types [parse.Distribution + 1]*TypeConfig
+	// MetricTypeAttribute adds the attribute metric_type (counter, gauge, timing, histogram,
+	// set, distribution) to every data point, as the contrib statsd receiver's
+	// enable_metric_type does.
+	MetricTypeAttribute bool
 	// MonotonicCounters marks counter sums as monotonic.
 	MonotonicCounters bool
 	// ExtraTags are appended to the tags of every sample (the same for all, so they do not take
@@ -66,6 +142,56 @@ type Config struct {
 	ExtraTags []string
 	// ScopeName and ScopeVersion name the instrumentation scope of every emitted metric.
 	ScopeName, ScopeVersion string
+
+	types    [numTypes]TypeConfig // what each type becomes, Types resolved by New
+	disabled uint8                // bit t: the samples of type t are dropped
+	raw      bool                 // some type is mapped to MappingGauge
+}
+
+// resolve fills the per-type table from Types and the shared fields.
+func (c *Config) resolve() {
+	for t := range c.types {
+		tc := TypeConfig{Mapping: c.TimerMapping}
+		switch parse.MetricType(t) {
+		case parse.Timer, parse.Histogram:
+		case parse.Distribution:
+			tc.Mapping = MappingExponentialHistogram
+		default:
+			continue
+		}
+		if o := c.Types[t]; o != nil {
+			tc = *o
+		}
+		if tc.MaxBuckets <= 0 {
+			tc.MaxBuckets = c.MaxBuckets
+		}
+		if tc.ExplicitBounds == nil {
+			tc.ExplicitBounds = c.ExplicitBounds
+		}
+		if tc.Quantiles == nil {
+			tc.Quantiles = c.SummaryQuantiles
+		}
+		c.types[t] = tc
+		switch tc.Mapping {
+		case MappingDisabled:
+			c.disabled |= 1 << t
+		case MappingGauge:
+			c.raw = true
+		}
+	}
+}
+
+// typ returns what a context of type t becomes.
+func (c *Config) typ(t parse.MetricType) *TypeConfig { return &c.types[t] }
+
+// anyMapping reports whether some type is mapped to m.
+func (c *Config) anyMapping(m Mapping) bool {
+	for t := range c.types {
+		if (t == int(parse.Timer) || t == int(parse.Histogram) || t == int(parse.Distribution)) && c.types[t].Mapping == m {
+			return true
+		}
+	}
+	return false
 }
 
 // Stats are the aggregator's counters, safe to read from any goroutine.
@@ -74,7 +200,8 @@ type Stats struct {
 	Created            atomic.Uint64 // contexts created
 	Overflowed         atomic.Uint64 // samples folded into an overflow context at max_contexts
 	Evicted            atomic.Uint64 // idle contexts forgotten early to make room at max_contexts
-	TimestampedDropped atomic.Uint64 // timestamped samples dropped because a shard held MaxTimestamped
+	TimestampedDropped atomic.Uint64 // timestamped samples and MappingGauge values dropped because a shard held MaxTimestamped
+	Disabled           atomic.Uint64 // samples dropped because their type's mapping is MappingDisabled
 }
 
 // Aggregator owns the shards.
@@ -103,6 +230,7 @@ type entry struct {
 // New returns an aggregator with n shards (at least one).
 func New(cfg Config, n int) *Aggregator {
 	a := &Aggregator{cfg: cfg}
+	a.cfg.resolve()
 	for range max(n, 1) {
 		a.shards = append(a.shards, &Shard{agg: a, contexts: make(map[uint64]*entry)})
 	}
@@ -117,6 +245,7 @@ type Shard struct {
 	n           int              // entries in contexts
 	overflow    [numTypes]*state // the overflow context of each type, nil until used
 	timestamped []timestampedPoint
+	held        int                    // MappingGauge values held in the states, counted with timestamped
 	spare       [numTypes][]*state     // reset states handed back by Flush, reused by new intervals
 	idle        []*entry               // the contexts at the last flush: evictable while still without a sample
 	wire        []string               // scratch: a sample's tags in wire order while they are sorted
@@ -175,8 +304,13 @@ func (a *Aggregator) NewFeeder(size int) *Feeder {
 func (f *Feeder) Add(samples []parse.Sample, stamp int64) {
 	n := len(f.agg.shards)
 	extra := f.agg.cfg.ExtraTags
+	disabled, dropped := f.agg.cfg.disabled, 0
 	for i := range samples {
 		smp := &samples[i]
+		if disabled != 0 && disabled&(1<<smp.Type) != 0 {
+			dropped++
+			continue
+		}
 		tags := smp.Tags
 		if len(extra) > 0 || len(tags) > maxPairwiseTags {
 			// The extra tags take part in the hash: a sample that already carries one of them
@@ -194,6 +328,9 @@ func (f *Feeder) Add(samples []parse.Sample, stamp int64) {
 		pb.samples = append(pb.samples, *smp)
 		pb.samples[len(pb.samples)-1].Tags = pb.tags[t:len(pb.tags):len(pb.tags)]
 		pb.hashes = append(pb.hashes, h)
+	}
+	if dropped > 0 {
+		f.agg.Stats.Disabled.Add(uint64(dropped))
 	}
 	for s := range f.pending {
 		pb := &f.pending[s]
@@ -238,6 +375,7 @@ func shardOf(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
 // caller holds.
 func (s *Shard) addLocked(samples []parse.Sample, hashes []uint64, stamp int64) {
 	cfg := &s.agg.cfg
+	var now int64 // wall clock of the MappingGauge values, read once per call
 	for i := range samples {
 		smp := &samples[i]
 		if smp.Timestamp != 0 && (smp.Type == parse.Counter || smp.Type == parse.Gauge) {
@@ -259,12 +397,34 @@ func (s *Shard) addLocked(samples []parse.Sample, hashes []uint64, stamp int64) 
 			st = s.overflowState(smp.Type)
 		} else {
 			if e.st == nil {
-				e.st = s.newState(smp.Type)
+				e.st = s.newState(smp.Type, smp.Name)
 			}
 			st = e.st
 		}
+		if cfg.raw && st.acc != nil {
+			if r, ok := st.acc.(*rawValues); ok {
+				if now == 0 {
+					now = time.Now().UnixNano()
+				}
+				s.addRaw(st, r, smp.Value, now)
+				continue
+			}
+		}
 		st.add(smp, stamp, cfg)
 	}
+}
+
+// addRaw keeps one value of a MappingGauge context, unless the shard already holds
+// MaxTimestamped values and timestamped samples.
+func (s *Shard) addRaw(st *state, r *rawValues, v float64, now int64) {
+	if s.held+len(s.timestamped) >= s.agg.cfg.MaxTimestamped {
+		s.agg.Stats.TimestampedDropped.Add(1)
+		return
+	}
+	s.held++
+	st.samples++
+	r.values = append(r.values, v)
+	r.times = append(r.times, now)
 }
 
 // lookupCanonical finds or creates the context of smp after sorting its tags (another order,
@@ -388,27 +548,32 @@ func (s *Shard) unlinkEntry(e *entry) {
 	}
 }
 
-// newState returns an empty state for a context of type t, reusing one Flush handed back.
-func (s *Shard) newState(t parse.MetricType) *state {
+// newState returns an empty state for a context of type t named name, reusing one Flush handed
+// back. With per-name bounds a spare may hold another accumulator than name needs: it is then
+// left to the garbage collector.
+func (s *Shard) newState(t parse.MetricType, name string) *state {
+	cfg := &s.agg.cfg
 	sp := &s.spare[t]
 	if n := len(*sp); n > 0 {
 		st := (*sp)[n-1]
 		(*sp)[n-1] = nil
 		*sp = (*sp)[:n-1]
-		return st
+		if tc := cfg.typ(t); len(tc.Named) == 0 || st.fits(tc.boundsFor(name)) {
+			return st
+		}
 	}
-	return newState(t, &s.agg.cfg)
+	return newState(t, name, cfg)
 }
 
 func (s *Shard) overflowState(t parse.MetricType) *state {
 	if s.overflow[t] == nil {
-		s.overflow[t] = s.newState(t)
+		s.overflow[t] = s.newState(t, overflowNames[t])
 	}
 	return s.overflow[t]
 }
 
 func (s *Shard) addTimestamped(smp *parse.Sample) {
-	if len(s.timestamped) >= s.agg.cfg.MaxTimestamped {
+	if s.held+len(s.timestamped) >= s.agg.cfg.MaxTimestamped {
 		s.agg.Stats.TimestampedDropped.Add(1)
 		return
 	}

@@ -143,6 +143,7 @@ func (s *Shard) swap(snap []snapshot) ([]snapshot, []timestampedPoint, [numTypes
 	s.trimSpares()
 	ts := s.timestamped
 	s.timestamped = nil
+	s.held = 0
 	over := s.overflow
 	s.overflow = [numTypes]*state{}
 	return snap, ts, over
@@ -249,7 +250,7 @@ func newBuilder(cfg *Config, start, end pcommon.Timestamp) *builder {
 		resources: make(map[Resource]pmetric.MetricSlice),
 		metrics:   make(map[metricID]pmetric.Metric),
 	}
-	if cfg.TimerMapping == MappingAgentAggregates {
+	if cfg.anyMapping(MappingAgentAggregates) {
 		b.agentOuts = agentOutputs(cfg)
 	}
 	b.reset()
@@ -264,13 +265,29 @@ func (b *builder) reset() {
 	clear(b.metrics)
 }
 
-func (b *builder) metric(k *contextKey, timestamped bool) pmetric.Metric {
-	return b.metricOf(k, timestamped, 0)
+// kindOf returns the kind of metric context k's state st becomes (st nil: an idle counter).
+func (b *builder) kindOf(k *contextKey, st *state) pmetric.MetricType {
+	switch k.typ {
+	case parse.Counter:
+		return pmetric.MetricTypeSum
+	case parse.Gauge, parse.Set:
+		return pmetric.MetricTypeGauge
+	}
+	switch st.acc.(type) {
+	case *explicitHist:
+		return pmetric.MetricTypeHistogram
+	case *rawValues:
+		return pmetric.MetricTypeGauge
+	}
+	if b.cfg.typ(k.typ).Mapping == MappingSummary {
+		return pmetric.MetricTypeSummary
+	}
+	return pmetric.MetricTypeExponentialHistogram
 }
 
-// metricOf returns the metric of context k's output out (see metricID), creating it in the
-// current part when it is not there yet.
-func (b *builder) metricOf(k *contextKey, timestamped bool, out int) pmetric.Metric {
+// metricOf returns the metric of kind of context k's output out (see metricID), creating it in
+// the current part when it is not there yet.
+func (b *builder) metricOf(k *contextKey, timestamped bool, out int, kind pmetric.MetricType) pmetric.Metric {
 	id := metricID{*k.res, k.name, k.typ, timestamped, out}
 	if m, ok := b.metrics[id]; ok {
 		return m
@@ -287,19 +304,19 @@ func (b *builder) metricOf(k *contextKey, timestamped bool, out int) pmetric.Met
 	}
 	m := ms.AppendEmpty()
 	m.SetName(k.name)
-	switch {
-	case out > 0:
+	if out > 0 {
 		m.SetName(k.name + b.agentOuts[out-1].suffix)
-		m.SetEmptyGauge()
-	case k.typ == parse.Counter:
+	}
+	switch kind {
+	case pmetric.MetricTypeSum:
 		sum := m.SetEmptySum()
 		sum.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
 		sum.SetIsMonotonic(b.cfg.MonotonicCounters)
-	case k.typ == parse.Gauge || k.typ == parse.Set:
+	case pmetric.MetricTypeGauge:
 		m.SetEmptyGauge()
-	case k.typ == parse.Distribution || b.cfg.TimerMapping == MappingExponentialHistogram:
+	case pmetric.MetricTypeExponentialHistogram:
 		m.SetEmptyExponentialHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
-	case b.cfg.TimerMapping == MappingHistogram:
+	case pmetric.MetricTypeHistogram:
 		m.SetEmptyHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
 	default:
 		m.SetEmptySummary()
@@ -311,13 +328,17 @@ func (b *builder) metricOf(k *contextKey, timestamped bool, out int) pmetric.Met
 // addContext adds the data point of one context; a nil st is an idle counter's zero.
 func (b *builder) addContext(k *contextKey, st *state) {
 	if st != nil {
-		if a, ok := st.acc.(*agentHist); ok {
-			b.addAgent(k, a)
+		switch acc := st.acc.(type) {
+		case *agentHist:
+			b.addAgent(k, acc)
+			return
+		case *rawValues:
+			b.addRaw(k, acc)
 			return
 		}
 	}
 	b.points++
-	m := b.metric(k, false)
+	m := b.metricOf(k, false, 0, b.kindOf(k, st))
 	switch m.Type() {
 	case pmetric.MetricTypeSum:
 		dp := m.Sum().DataPoints().AppendEmpty()
@@ -342,13 +363,13 @@ func (b *builder) addContext(k *contextKey, st *state) {
 	case pmetric.MetricTypeHistogram:
 		dp := m.Histogram().DataPoints().AppendEmpty()
 		b.stamp(dp, k)
-		fillExplicit(dp, st.acc.(*explicitHist), b.cfg.ExplicitBounds)
+		fillExplicit(dp, st.acc.(*explicitHist))
 	case pmetric.MetricTypeSummary:
 		dp := m.Summary().DataPoints().AppendEmpty()
 		b.stamp(dp, k)
 		dp.SetCount(roundCount(st.hist.Count()))
 		dp.SetSum(st.hist.Sum())
-		for _, q := range b.cfg.SummaryQuantiles {
+		for _, q := range b.cfg.typ(k.typ).Quantiles {
 			qv := dp.QuantileValues().AppendEmpty()
 			qv.SetQuantile(q)
 			qv.SetValue(st.hist.Quantile(q))
@@ -362,7 +383,7 @@ func (b *builder) addAgent(k *contextKey, a *agentHist) {
 	a.sortValues()
 	var first pcommon.Map
 	for i := range b.agentOuts {
-		dp := b.metricOf(k, false, i+1).Gauge().DataPoints().AppendEmpty()
+		dp := b.metricOf(k, false, i+1, pmetric.MetricTypeGauge).Gauge().DataPoints().AppendEmpty()
 		dp.SetTimestamp(b.end)
 		if i == 0 {
 			first = dp.Attributes()
@@ -375,9 +396,36 @@ func (b *builder) addAgent(k *contextKey, a *agentHist) {
 	}
 }
 
+// addRaw adds the values of a context under MappingGauge, each a gauge point of its own stamped
+// with the time it arrived, as the contrib statsd receiver's observer_type "gauge" does.
+func (b *builder) addRaw(k *contextKey, r *rawValues) {
+	if len(r.values) == 0 {
+		return
+	}
+	dps := b.metricOf(k, false, 0, pmetric.MetricTypeGauge).Gauge().DataPoints()
+	dps.EnsureCapacity(dps.Len() + len(r.values))
+	var first pcommon.Map
+	for i, v := range r.values {
+		dp := dps.AppendEmpty()
+		dp.SetTimestamp(pcommon.Timestamp(r.times[i]))
+		dp.SetDoubleValue(v)
+		if i == 0 {
+			first = dp.Attributes()
+			b.labels(first, k)
+		} else {
+			first.CopyTo(dp.Attributes())
+		}
+	}
+	b.points += len(r.values)
+}
+
 func (b *builder) addTimestamped(p *timestampedPoint) {
 	b.points++
-	m := b.metric(&p.key, true)
+	kind := pmetric.MetricTypeGauge
+	if p.key.typ == parse.Counter {
+		kind = pmetric.MetricTypeSum
+	}
+	m := b.metricOf(&p.key, true, 0, kind)
 	ts := pcommon.Timestamp(uint64(p.ts) * uint64(time.Second))
 	var dp pmetric.NumberDataPoint
 	if m.Type() == pmetric.MetricTypeSum {
@@ -387,7 +435,7 @@ func (b *builder) addTimestamped(p *timestampedPoint) {
 		dp = m.Gauge().DataPoints().AppendEmpty()
 	}
 	dp.SetTimestamp(ts)
-	PutTags(dp.Attributes(), p.key.tags())
+	b.labels(dp.Attributes(), &p.key)
 	dp.SetDoubleValue(p.value)
 }
 
@@ -406,13 +454,18 @@ func (b *builder) stamp(dp pointWithAttrs, k *contextKey) {
 	b.labels(dp.Attributes(), k)
 }
 
-// labels puts the attributes of context k: its tags, or the overflow mark.
+// labels puts the attributes of context k: its tags, or the overflow mark, and with
+// MetricTypeAttribute its type (over a tag of the same key, as contrib's attribute set keeps
+// the last value of a key).
 func (b *builder) labels(attrs pcommon.Map, k *contextKey) {
 	if k.overflow {
 		attrs.PutBool(OverflowAttribute, true)
-		return
+	} else {
+		PutTags(attrs, k.tags())
 	}
-	PutTags(attrs, k.tags())
+	if b.cfg.MetricTypeAttribute {
+		attrs.PutStr(MetricTypeAttribute, metricTypeNames[k.typ])
+	}
 }
 
 // PutTags maps sorted tags to attributes: `k:v` splits at the first colon, a bare tag gets an
@@ -446,8 +499,8 @@ func tagKey(t string) string {
 
 func roundCount(c float64) uint64 { return uint64(math.Round(c)) }
 
-func fillExplicit(dp pmetric.HistogramDataPoint, e *explicitHist, bounds []float64) {
-	dp.ExplicitBounds().FromRaw(bounds)
+func fillExplicit(dp pmetric.HistogramDataPoint, e *explicitHist) {
+	dp.ExplicitBounds().FromRaw(e.bounds)
 	dp.SetCount(appendCounts(dp.BucketCounts(), e.counts))
 	dp.SetSum(e.sum)
 	dp.SetMin(e.min)

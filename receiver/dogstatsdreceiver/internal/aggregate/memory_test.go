@@ -11,8 +11,9 @@ import (
 // BenchmarkContextMemory reports the heap cost of one tracked context (key, state, map slot)
 // for counters with 3 tags, for distributions holding 20 distinct values, and for timers under
 // agent_aggregates holding 20 values and max_histogram_values (1000) values, at rate 1 and at
-// rate 0.5 (which keeps a weight per value), the figures behind max_contexts' memory bound in
-// the README.
+// rate 0.5 (which keeps a weight per value), and for timers under the gauge mapping holding 1, 20
+// and 1000 values (each value held until the flush), the figures behind max_contexts' and
+// max_timestamped's memory bounds in the README.
 func BenchmarkContextMemory(b *testing.B) {
 	for _, tc := range []struct {
 		name    string
@@ -28,6 +29,9 @@ func BenchmarkContextMemory(b *testing.B) {
 		{"agent_timer_1000", parse.Timer, 1000, 1, MappingAgentAggregates},
 		{"agent_timer_1000_rate", parse.Timer, 1000, 0.5, MappingAgentAggregates},
 		{"agent_timer_1001", parse.Timer, 1001, 1, MappingAgentAggregates},
+		{"gauge_timer_1", parse.Timer, 1, 1, MappingGauge},
+		{"gauge_timer_20", parse.Timer, 20, 1, MappingGauge},
+		{"gauge_timer_1000", parse.Timer, 1000, 1, MappingGauge},
 	} {
 		n := 100_000
 		if tc.values > 100 {
@@ -46,7 +50,7 @@ func BenchmarkContextMemory(b *testing.B) {
 				var before, after runtime.MemStats
 				runtime.ReadMemStats(&before)
 				a := New(Config{
-					MaxContexts: n, MaxBuckets: 160, TimerMapping: tc.mapping,
+					MaxContexts: n, MaxBuckets: 160, TimerMapping: tc.mapping, MaxTimestamped: n * tc.values,
 					HistogramAggregates: AgentAggregates, HistogramPercentiles: []int{95}, MaxHistogramValues: 1000,
 				}, 1)
 				batch := make([]parse.Sample, 1)

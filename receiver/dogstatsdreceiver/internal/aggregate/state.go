@@ -18,20 +18,46 @@ type state struct {
 
 	hist *exphist.Histogram // Timer, Histogram, Distribution in exponential/summary mode
 	// acc is the accumulator of the other kinds, which exclude each other: *distinct for a Set,
-	// *explicitHist for a Timer or Histogram in explicit mode, *agentHist in agent_aggregates
-	// mode. One field for the three keeps a state in 48 bytes.
+	// *explicitHist for a Timer, Histogram or Distribution with explicit bounds, *agentHist in
+	// agent_aggregates mode, *rawValues in gauge mode. One field for them keeps a state in 48
+	// bytes.
 	acc any
+}
+
+// rawValues are the values of a context under MappingGauge, each with the wall-clock time (unix
+// nanoseconds) it reached the aggregator.
+type rawValues struct {
+	values []float64
+	times  []int64
+}
+
+// keptRawValues is the capacity a reset rawValues keeps: a context that held more in a burst
+// gives the room back instead of holding it while idle.
+const keptRawValues = 16
+
+func (r *rawValues) reset() {
+	if cap(r.values) > keptRawValues {
+		r.values, r.times = nil, nil
+		return
+	}
+	r.values, r.times = r.values[:0], r.times[:0]
 }
 
 // explicitHist is a histogram with fixed upper-inclusive bounds, weighted by 1/rate.
 type explicitHist struct {
+	bounds   []float64 // shared with the configuration
 	counts   []float64 // len(bounds)+1
 	count    float64
 	sum      float64
 	min, max float64
 }
 
-func (e *explicitHist) add(bounds []float64, v, w float64) {
+func newExplicitHist(bounds []float64) *explicitHist {
+	return &explicitHist{bounds: bounds, counts: make([]float64, len(bounds)+1)}
+}
+
+func (e *explicitHist) add(v, w float64) {
+	bounds := e.bounds
 	i := 0
 	for i < len(bounds) && v > bounds[i] {
 		i++
@@ -67,25 +93,41 @@ func (e *explicitHist) reset() {
 	e.count, e.sum, e.min, e.max = 0, 0, 0, 0
 }
 
-// newState prepares the accumulator a context of type t needs under cfg.
-func newState(t parse.MetricType, cfg *Config) *state {
+// newState prepares the accumulator a context of type t named name needs under cfg.
+func newState(t parse.MetricType, name string, cfg *Config) *state {
 	st := &state{}
-	switch {
-	case t == parse.Set:
+	switch t {
+	case parse.Set:
 		st.acc = newDistinct()
-	case t == parse.Distribution:
-		st.hist = &exphist.Histogram{MaxSize: cfg.MaxBuckets}
-	case t == parse.Timer || t == parse.Histogram:
-		switch cfg.TimerMapping {
-		case MappingHistogram:
-			st.acc = &explicitHist{counts: make([]float64, len(cfg.ExplicitBounds)+1)}
+	case parse.Timer, parse.Histogram, parse.Distribution:
+		tc := cfg.typ(t)
+		if bounds := tc.boundsFor(name); bounds != nil {
+			st.acc = newExplicitHist(bounds)
+			break
+		}
+		switch tc.Mapping {
 		case MappingAgentAggregates:
 			st.acc = &agentHist{}
+		case MappingGauge:
+			st.acc = &rawValues{}
 		default:
-			st.hist = &exphist.Histogram{MaxSize: cfg.MaxBuckets}
+			st.hist = &exphist.Histogram{MaxSize: tc.MaxBuckets}
+			if tc.HasMaxScale {
+				st.hist.SetMaxScale(tc.MaxScale)
+			}
 		}
 	}
 	return st
+}
+
+// fits reports whether st, a spare state of a type with per-name bounds, has the accumulator a
+// context with those explicit bounds (nil: an exponential histogram) needs.
+func (st *state) fits(bounds []float64) bool {
+	e, ok := st.acc.(*explicitHist)
+	if bounds == nil {
+		return !ok
+	}
+	return ok && len(e.bounds) == len(bounds) && &e.bounds[0] == &bounds[0]
 }
 
 // add folds one sample in. stamp orders gauge writes.
@@ -102,9 +144,9 @@ func (st *state) add(s *parse.Sample, stamp int64, cfg *Config) {
 	default:
 		switch acc := st.acc.(type) {
 		case *agentHist:
-			acc.add(s.Value, s.SampleRate, cfg.MaxHistogramValues, cfg.MaxBuckets)
+			acc.add(s.Value, s.SampleRate, cfg.MaxHistogramValues, cfg.typ(s.Type).MaxBuckets)
 		case *explicitHist:
-			acc.add(cfg.ExplicitBounds, s.Value, w)
+			acc.add(s.Value, w)
 		default:
 			st.hist.Add(s.Value, w)
 		}
@@ -128,9 +170,13 @@ func (st *state) merge(t parse.MetricType, o *state, cfg *Config) {
 	default:
 		switch acc := st.acc.(type) {
 		case *agentHist:
-			acc.merge(o.acc.(*agentHist), cfg.MaxHistogramValues, cfg.MaxBuckets)
+			acc.merge(o.acc.(*agentHist), cfg.MaxHistogramValues, cfg.typ(t).MaxBuckets)
 		case *explicitHist:
 			acc.merge(o.acc.(*explicitHist))
+		case *rawValues:
+			or := o.acc.(*rawValues)
+			acc.values = append(acc.values, or.values...)
+			acc.times = append(acc.times, or.times...)
 		default:
 			st.hist.Merge(o.hist)
 		}
@@ -150,6 +196,8 @@ func (st *state) reset() {
 	case *explicitHist:
 		acc.reset()
 	case *agentHist:
+		acc.reset()
+	case *rawValues:
 		acc.reset()
 	}
 }

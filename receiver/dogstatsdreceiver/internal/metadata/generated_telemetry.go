@@ -48,6 +48,7 @@ type TelemetryBuilder struct {
 	ReceiverDogstatsdQueueDrops         metric.Int64ObservableCounter
 	ReceiverDogstatsdSamples            metric.Int64ObservableCounter
 	ReceiverDogstatsdSamplesBlocked     metric.Int64ObservableCounter
+	ReceiverDogstatsdSamplesDisabled    metric.Int64ObservableCounter
 	ReceiverDogstatsdTimestampedDropped metric.Int64ObservableCounter
 }
 
@@ -362,6 +363,21 @@ func (builder *TelemetryBuilder) RegisterReceiverDogstatsdSamplesBlockedCallback
 	return nil
 }
 
+// RegisterReceiverDogstatsdSamplesDisabledCallback sets callback for observable ReceiverDogstatsdSamplesDisabled metric.
+func (builder *TelemetryBuilder) RegisterReceiverDogstatsdSamplesDisabledCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ReceiverDogstatsdSamplesDisabled, obs: o})
+		return nil
+	}, builder.ReceiverDogstatsdSamplesDisabled)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
 // RegisterReceiverDogstatsdTimestampedDroppedCallback sets callback for observable ReceiverDogstatsdTimestampedDropped metric.
 func (builder *TelemetryBuilder) RegisterReceiverDogstatsdTimestampedDroppedCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
@@ -522,6 +538,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ReceiverDogstatsdSamplesBlocked, err = builder.meter.Int64ObservableCounter(
 		"otelcol_receiver_dogstatsd_samples_blocked",
 		metric.WithDescription("Metric samples dropped because their name, after mapper_profiles and metric_namespace, is in metric_blocklist (not counted in receiver_dogstatsd_samples). [Alpha]"),
+		metric.WithUnit("{sample}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverDogstatsdSamplesDisabled, err = builder.meter.Int64ObservableCounter(
+		"otelcol_receiver_dogstatsd_samples_disabled",
+		metric.WithDescription("Metric samples dropped because the mapping of their type (timer, histogram or distribution) is disabled, as a contrib statsd receiver's timer_histogram_mapping list asks for the types it does not name. [Alpha]"),
 		metric.WithUnit("{sample}"),
 	)
 	errs = errors.Join(errs, err)
