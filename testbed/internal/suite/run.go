@@ -110,7 +110,11 @@ type RunResult struct {
 	// Interrupted runs: the last value of the accepted counter seen while the collector was
 	// stopping, and how the restart went.
 	LastAccepted float64
-	Log          string
+	// UDPKernel is what the kernel's system-wide UDP counters rose by over an interrupted UDP
+	// run, from before the load until the collector was gone and the load had ended: the
+	// datagrams it refused (no socket took them) and dropped on arrival; nil otherwise.
+	UDPKernel *procstat.UDPCounters
+	Log       string
 	// Pipeline describes the metrics pipeline of a Pipeline run ("dogstatsd → fairshare →
 	// chunkfile, debug"), and Fairshare is that run's processor and exporter telemetry.
 	Pipeline  string
@@ -394,6 +398,13 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 	}
 	gen0, t0 := selfCPU(), time.Now()
 
+	var udp0 procstat.UDPCounters
+	udpCounted := spec.Interrupt != nil && !spec.Interrupt.Kill && spec.Transport == loadgen.UDP
+	if udpCounted {
+		if udp0, err = procstat.ReadUDPCounters(); err != nil {
+			return res, err
+		}
+	}
 	var stopped chan stopOutcome
 	for i, ph := range spec.Phases {
 		last := i == len(spec.Phases)-1
@@ -419,6 +430,18 @@ func Measure(ctx context.Context, spec RunSpec) (res RunResult, err error) {
 		res.LastAccepted, res.StopErr = out.lastAccepted, out.err
 		res.CPU, res.PeakRSS = out.cpu, out.peakRSS
 		res.GenCPU, res.LoadTime = selfCPU()-gen0, time.Since(t0)
+		if udpCounted {
+			// Loopback delivers a datagram within the send call; wait a moment anyway.
+			if err := sleep(ctx, 100*time.Millisecond); err != nil {
+				return res, err
+			}
+			udp1, err := procstat.ReadUDPCounters()
+			if err != nil {
+				return res, err
+			}
+			d := udp1.Sub(udp0)
+			res.UDPKernel = &d
+		}
 		if spec.Interrupt.Kill {
 			return res, readOutputs(&res, settings)
 		}
