@@ -3,6 +3,7 @@ package chunkfile
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -106,8 +107,15 @@ func (w *Writer) logNumber(ref SeriesRef, t, start int64, v uint64, isInt bool) 
 	}
 	if start != 0 {
 		w.anyStart = true
+		if len(w.starts) == cap(w.starts) {
+			w.starts = slices.Grow(w.starts, len(w.starts))
+		}
 		w.starts = append(w.starts, start)
 		flags |= logStart
+	}
+	if len(w.log) == cap(w.log) {
+		// Double: append grows large slices by a quarter, which copies a big log many times.
+		w.log = slices.Grow(w.log, len(w.log))
 	}
 	w.log = append(w.log, logEntry{t: t, v: v, ref: uint32(ref), flags: flags})
 	w.points++

@@ -43,8 +43,19 @@ type blockIndex struct {
 // encodeBlock encodes the active series into w.body and returns the block's index entry
 // (without offset and size).
 func (w *Writer) encodeBlock() blockIndex {
-	for _, ref := range w.activeNum {
-		w.active = append(w.active, w.takeBuf(SeriesRef(ref)))
+	// Number series get their buffers from one slab for the time of the encoding: their
+	// columns alias the sort arrays, so a buffer is only a header, and a block of many series
+	// costs one allocation at most instead of one per series.
+	n := len(w.activeNum)
+	if cap(w.numSlab) < n {
+		w.numSlab = make([]seriesBuf, n)
+	}
+	w.numSlab = w.numSlab[:n]
+	for i, ref := range w.activeNum {
+		b := &w.numSlab[i]
+		*b = seriesBuf{id: uint64(ref), kind: w.kinds[ref]}
+		w.series[ref] = b
+		w.active = append(w.active, b)
 	}
 	w.activeNum = w.activeNum[:0]
 	slices.SortFunc(w.active, func(a, b *seriesBuf) int {

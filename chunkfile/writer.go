@@ -125,6 +125,10 @@ type Writer struct {
 	noCut           bool // ck never cuts blocks
 	nCkpt           int
 
+	// numSlab holds the buffers (headers aliasing the sort arrays) of the number series of
+	// the block being encoded.
+	numSlab []seriesBuf
+
 	// held are encoded frames not written yet (offsets already assigned from off): without
 	// checkpoints a block is written as soon as it is cut; with them, the frames of blocks cut
 	// by appends wait for the next Checkpoint, Flush or Close and go out with it in one write.
@@ -254,6 +258,10 @@ func (w *Writer) commitHeld() error {
 	return nil
 }
 
+// maxSlab is the most number-series headers (about 200 bytes each) a writer keeps between
+// blocks.
+const maxSlab = 1 << 16
+
 // maxHeldCap is the largest held-frames buffer kept for reuse after a commit.
 const maxHeldCap = 4 << 20
 
@@ -286,12 +294,20 @@ func (w *Writer) defsWritten(off int64) {
 // resetBlock empties the block buffers after the block was written.
 func (w *Writer) resetBlock() {
 	for i, b := range w.active {
-		b.reset()
 		w.series[b.id] = nil
+		w.active[i] = nil
+		if b.kind.isNumber() {
+			continue // a header in numSlab
+		}
+		b.reset()
 		if len(w.free[b.kind]) < maxFreeBufs {
 			w.free[b.kind] = append(w.free[b.kind], b)
 		}
-		w.active[i] = nil
+	}
+	if cap(w.numSlab) > maxSlab {
+		w.numSlab = nil // a block of unusually many series: do not keep its headers
+	} else {
+		clear(w.numSlab) // drop the aliases of the sort arrays
 	}
 	w.active = w.active[:0]
 	w.activeNum = w.activeNum[:0]

@@ -93,11 +93,11 @@ func (c *converter) writeMetric(w *chunkfile.Writer, m pmetric.Metric, scope pco
 		if len(c.key) == resourceAt {
 			identity()
 		}
-		c.attrs = appendAttrs(c.attrs[:0], attrs)
-		c.key = appendAttrKey(c.key[:c.metricAt], c.attrs)
+		c.key = appendMapKey(c.key[:c.metricAt], attrs)
 		rk := refKeyOf(c.key)
 		ref, ok := c.refs[rk]
 		if !ok {
+			c.attrs = appendAttrs(c.attrs[:0], attrs)
 			c.series.Attrs = c.attrs
 			var err error
 			if ref, err = w.AddSeries(c.series); err != nil {
@@ -221,6 +221,35 @@ func appendAttrs(dst []chunkfile.Attr, m pcommon.Map) []chunkfile.Attr {
 			cv = chunkfile.StringValue(v.AsString())
 		}
 		dst = append(dst, chunkfile.Attr{Key: k, Value: cv})
+	}
+	return dst
+}
+
+// appendMapKey appends an unambiguous encoding of m's attributes (in map order) to dst,
+// straight from pdata, so that a known series costs no conversion of its attributes.
+func appendMapKey(dst []byte, m pcommon.Map) []byte {
+	dst = binary.AppendUvarint(dst, uint64(m.Len()))
+	for k, v := range m.All() {
+		dst = appendString(dst, k)
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			dst = append(dst, byte(chunkfile.ValueString))
+			dst = appendString(dst, v.Str())
+		case pcommon.ValueTypeInt:
+			dst = append(dst, byte(chunkfile.ValueInt))
+			dst = binary.AppendVarint(dst, v.Int())
+		case pcommon.ValueTypeDouble:
+			dst = append(dst, byte(chunkfile.ValueDouble))
+			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.Double()))
+		case pcommon.ValueTypeBool:
+			dst = append(dst, byte(chunkfile.ValueBool), boolByte(v.Bool()))
+		case pcommon.ValueTypeBytes:
+			dst = append(dst, byte(chunkfile.ValueBytes))
+			dst = appendString(dst, string(v.Bytes().AsRaw()))
+		default: // slices and maps: their JSON text, as appendAttrs stores them
+			dst = append(dst, byte(chunkfile.ValueString))
+			dst = appendString(dst, v.AsString())
+		}
 	}
 	return dst
 }

@@ -61,7 +61,10 @@ func (e *chunkExporter) start(ctx context.Context, _ component.Host) error {
 	}
 	e.store = &store{
 		dir: e.cfg.Directory, cfg: e.cfg, log: e.set.Logger, now: time.Now,
-		opts:     chunkfile.Options{BlockDuration: e.cfg.BlockDuration, Compression: compression, Checkpoints: true},
+		opts: chunkfile.Options{
+			BlockDuration: e.cfg.BlockDuration, Compression: compression, Checkpoints: true,
+			MaxBlockSeries: blockSeries(e.cfg.MaxSegmentSeries),
+		},
 		onSeal:   func() { tb.ExporterChunkfileSegmentsSealed.Add(bg, 1) },
 		onBytes:  func(n int64) { tb.ExporterChunkfileBytesWritten.Add(bg, n) },
 		onDelete: func() { tb.ExporterChunkfileRetentionDeleted.Add(bg, 1) },
@@ -85,6 +88,16 @@ func (e *chunkExporter) start(ctx context.Context, _ component.Host) error {
 	go e.ticker()
 	return nil
 }
+
+// maxBlockSeries bounds the series of one block whatever max_segment_series says: encoding a
+// block takes a column buffer per series for a moment.
+const maxBlockSeries = 1 << 16
+
+// blockSeries is the writer's MaxBlockSeries: the series a segment may hold, so the series
+// of a steady load stay in one block per block_duration (a smaller limit cuts a block at every
+// push once a push carries more series, and blocks of one point per series are several times
+// larger), capped at maxBlockSeries.
+func blockSeries(segmentSeries int) int { return max(1, min(segmentSeries, maxBlockSeries)) }
 
 // ticker syncs and rotates when no push comes to do it.
 func (e *chunkExporter) ticker() {
