@@ -17,7 +17,7 @@ func (w *Writer) cut(t int64, grows bool) error {
 		return nil
 	}
 	if w.points > 0 && (t >= w.blockEnd || w.points >= w.opts.MaxBlockPoints || w.values >= maxBlockValues ||
-		grows && w.blockSeries() >= w.opts.MaxBlockSeries) {
+		grows && w.tooManySeries()) {
 		if err := w.cutBlock(); err != nil {
 			return err
 		}
@@ -37,6 +37,11 @@ func (w *Writer) cut(t int64, grows bool) error {
 		}
 	}
 	return nil
+}
+
+// tooManySeries reports whether a series new to the block must start a new one.
+func (w *Writer) tooManySeries() bool {
+	return w.blockSeries() >= w.opts.MaxBlockSeries || w.blockNew >= w.opts.MaxBlockNewSeries
 }
 
 // blockSeries is the number of series with points in the current block.
@@ -91,7 +96,7 @@ func (w *Writer) logNumber(ref SeriesRef, t, start int64, v uint64, isInt bool) 
 	}
 	grows := w.stamp[ref] != w.seq
 	if w.points == 0 || t >= w.blockEnd || w.points >= w.opts.MaxBlockPoints || w.values >= maxBlockValues ||
-		grows && w.blockSeries() >= w.opts.MaxBlockSeries {
+		grows && w.tooManySeries() {
 		if err := w.cut(t, grows); err != nil {
 			return err
 		}

@@ -371,3 +371,38 @@ func TestMaxBlockSeriesCutsBlocks(t *testing.T) {
 		t.Fatalf("read %d points summing to %d", points, sum)
 	}
 }
+
+// TestMaxBlockNewSeriesCutsFloodsOnly: series defined since the block began count against
+// MaxBlockNewSeries, so a flood of new series is cut into small blocks, while series the file
+// already knows fill one block up to MaxBlockSeries.
+func TestMaxBlockNewSeriesCutsFloodsOnly(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Options{MaxBlockSeries: 1000, MaxBlockNewSeries: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := make([]SeriesRef, 300)
+	for round := range 4 {
+		for i := range refs {
+			if round == 0 {
+				if refs[i], err = w.AddSeries(Series{Name: fmt.Sprintf("s.%d", i), Kind: KindGauge}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.AppendInt(refs[i], 1_700_000_000_000+int64(round), int64(round)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Round 0: blocks of 100 new series (3); the third is cut by the first known series of
+	// round 1, since it already holds 100 new ones; rounds 1-3 then share one block.
+	if got := w.Stats().Blocks; got != 4 {
+		t.Fatalf("%d blocks, want 4", got)
+	}
+	if got := w.Stats().Points; got != 1200 {
+		t.Fatalf("%d points, want 1200", got)
+	}
+}

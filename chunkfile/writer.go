@@ -49,6 +49,11 @@ type Options struct {
 	// MaxBlockSeries cuts a block before a point of a series it does not hold yet when it holds
 	// this many series. 0 means DefaultMaxBlockSeries.
 	MaxBlockSeries int
+	// MaxBlockNewSeries cuts a block before a point of a series it does not hold yet when this
+	// many series were defined (AddSeries) since the block began: a flood of new series is
+	// encoded a few thousand at a time, while series the file already knows may fill a block
+	// up to MaxBlockSeries. 0 means DefaultMaxBlockSeries.
+	MaxBlockNewSeries int
 	// Compression chooses zstd for frames. The zero value is CompressionAuto.
 	Compression Compression
 	// Checkpoints keeps what Checkpoint needs: a copy of every histogram, exponential
@@ -110,6 +115,7 @@ type Writer struct {
 	blockEnd  int64
 	points    int
 	values    int
+	blockNew  int // series defined since the block began
 	closed    bool
 	err       error
 	off       int64
@@ -162,6 +168,9 @@ func newWriter(w io.Writer, opts Options) *Writer {
 	if opts.MaxBlockSeries <= 0 {
 		opts.MaxBlockSeries = DefaultMaxBlockSeries
 	}
+	if opts.MaxBlockNewSeries <= 0 {
+		opts.MaxBlockNewSeries = DefaultMaxBlockSeries
+	}
 	dur := int64(-1)
 	if opts.BlockDuration > 0 {
 		dur = max(opts.BlockDuration.Milliseconds(), 1)
@@ -192,6 +201,7 @@ func (w *Writer) AddSeries(s Series) (SeriesRef, error) {
 		return 0, errors.New("a writer holds at most 2^32 series per file")
 	}
 	w.index[key] = ref
+	w.blockNew++
 	w.series = append(w.series, nil)
 	w.kinds = append(w.kinds, ns.Kind)
 	w.stamp = append(w.stamp, 0)
@@ -315,7 +325,7 @@ func (w *Writer) resetBlock() {
 	w.starts = w.starts[:0]
 	w.anyStart = false
 	w.seq++
-	w.points, w.values = 0, 0
+	w.points, w.values, w.blockNew = 0, 0, 0
 	w.ckLog, w.ckStarts = 0, 0
 	clear(w.ckPoints)
 	w.ckPoints = w.ckPoints[:0]
