@@ -70,7 +70,7 @@ func (p *fairshareProcessor) Start(context.Context, component.Host) error {
 
 func (p *fairshareProcessor) run(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	timer := time.NewTimer(untilTick(p.now()))
+	timer := time.NewTimer(untilTick(p.now(), p.engine.cfg.Grace))
 	defer timer.Stop()
 	for {
 		select {
@@ -80,14 +80,18 @@ func (p *fairshareProcessor) run(stop <-chan struct{}, done chan<- struct{}) {
 			if err := p.flush(context.Background(), false); err != nil {
 				p.logger.Warn("Sending aggregated metrics failed", zap.Error(err))
 			}
-			timer.Reset(untilTick(p.now()))
+			timer.Reset(untilTick(p.now(), p.engine.cfg.Grace))
 		}
 	}
 }
 
-// untilTick returns the time from now to the next whole second plus tickOffset.
-func untilTick(now time.Time) time.Duration {
-	return now.Truncate(time.Second).Add(time.Second + tickOffset).Sub(now)
+// untilTick returns the time from now to the next tick: whole seconds shifted by the part of
+// grace below a second, plus tickOffset. Windows end on whole seconds and are due grace after
+// their end, so a tick comes just as one is due instead of up to a second later.
+func untilTick(now time.Time, grace time.Duration) time.Duration {
+	phase := grace%time.Second + tickOffset
+	next := now.Add(-phase).Truncate(time.Second).Add(time.Second + phase)
+	return next.Sub(now)
 }
 
 // Shutdown stops the ticker and flushes every open window, whether or not Start ran.

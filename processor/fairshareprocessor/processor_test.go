@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -313,8 +314,53 @@ func TestStrictNeverExceedsBudgetEndToEnd(t *testing.T) {
 
 func TestUntilTick(t *testing.T) {
 	now := time.Unix(100, 300*int64(time.Millisecond))
-	assert.Equal(t, 705*time.Millisecond, untilTick(now))
-	assert.Equal(t, time.Second+tickOffset, untilTick(time.Unix(100, 0)))
+	assert.Equal(t, 705*time.Millisecond, untilTick(now, time.Second))
+	assert.Equal(t, tickOffset, untilTick(time.Unix(100, 0), time.Second))
+	// The default grace puts the tick half a second after the whole second.
+	assert.Equal(t, 205*time.Millisecond, untilTick(now, 500*time.Millisecond))
+	assert.Equal(t, 505*time.Millisecond, untilTick(time.Unix(100, 0), 500*time.Millisecond))
+	assert.Equal(t, time.Second, untilTick(time.Unix(100, 505*int64(time.Millisecond)), 2500*time.Millisecond))
+}
+
+// TestOneWindowPerShardBehindAReceiver: a receiver with a 1 s interval (dogstatsd) emits each
+// interval right after it ends, over a few hundred milliseconds, stamped with the interval's
+// end. With the default grace the window it fills is flushed, and recycled, before the next
+// interval arrives, so each shard holds the rows of one window at a time, not two: under a
+// flood of new series that is half the windows' memory. Ticks come at the times untilTick gives.
+func TestOneWindowPerShardBehindAReceiver(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	clock := &fakeClock{t: t0}
+	p := newTestProcessor(t, cfg, new(consumertest.MetricsSink), clock)
+	type event struct {
+		at   time.Time
+		tick bool
+	}
+	var evs []event
+	for sec := 1; sec <= 10; sec++ {
+		end := t0.Add(time.Duration(sec) * time.Second)
+		for part := range 5 { // the emission takes 200 ms
+			evs = append(evs, event{at: end.Add(time.Duration(part) * 50 * time.Millisecond)})
+		}
+	}
+	for at := t0; at.Before(t0.Add(11 * time.Second)); {
+		at = at.Add(untilTick(at, cfg.Grace))
+		evs = append(evs, event{at: at, tick: true})
+	}
+	slices.SortStableFunc(evs, func(a, b event) int { return a.at.Compare(b.at) })
+	ctx := context.Background()
+	for _, ev := range evs {
+		clock.Set(ev.at)
+		if ev.tick {
+			require.NoError(t, p.flush(ctx, false))
+			continue
+		}
+		stamp := ev.at.Truncate(time.Second) // the interval's end
+		require.NoError(t, p.ConsumeMetrics(ctx, counters(stamp, 200, func(int) int64 { return 1 }, "a", "b", "c", "d")))
+	}
+	for i, sh := range p.engine.shards {
+		assert.LessOrEqual(t, sh.store.Windows(), 1, "shard %d made more than one window", i)
+	}
+	require.NoError(t, p.Shutdown(ctx))
 }
 
 // TestRefusedForwardIsNotRetriedWhenPartWasAggregated: a request with aggregated (delta) and

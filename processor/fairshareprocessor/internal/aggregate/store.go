@@ -616,3 +616,7 @@ func rowHash(key []byte, metric, res uint32) uint64 {
 	h *= 0x9e3779b97f4a7c15
 	return h ^ h>>31
 }
+
+// Windows returns the number of windows the store has made: those holding rows and those kept
+// for reuse. Each keeps the capacity of the largest window it held.
+func (s *Store) Windows() int { return len(s.windows) }
