@@ -21,7 +21,7 @@ func TestDefaultConfig(t *testing.T) {
 		Resolution:            time.Second,
 		KeyResourceAttributes: []string{"*"},
 		MaxDelay:              30 * time.Second,
-		Grace:                 500 * time.Millisecond,
+		Grace:                 800 * time.Millisecond,
 		SpreadFlush:           true,
 		MaxMetrics:            20_000,
 		MaxRows:               1_000_000,

@@ -16,11 +16,13 @@ const (
 	// 30 s: a point delayed by a short network or exporter hiccup still counts (in the window
 	// open when it arrives); older points would only distort that window.
 	defaultMaxDelay = 30 * time.Second
-	// 500 ms: long enough for a local pipeline that emits its interval right after it ends, and
-	// short enough that the window is flushed and recycled before the receiver's next interval
-	// fills the next one, so a flood holds one window's rows per shard instead of two. Gateways behind agents should
-	// raise it to cover the agents' flush and spread.
-	defaultGrace = 500 * time.Millisecond
+	// 800 ms: long enough for a local pipeline that emits its interval right after it ends (the
+	// dogstatsd receiver took 160-220 ms per interval of 100,000 new contexts on the 2-core test
+	// machine), and short enough that the window is flushed (30-40 ms there) and recycled before
+	// the receiver's next interval fills the next one, so a flood holds one window's rows per
+	// shard instead of two. Gateways behind agents should raise it to cover the agents' flush and
+	// spread.
+	defaultGrace = 800 * time.Millisecond
 	// 1,000,000 rows at about 300 bytes each (README: memory per row) bound the windows to
 	// about 300 MB; 100,000 per metric keeps one exploding metric well below that.
 	// 20,000 metric names cover a large fleet's custom metrics; see the README for the memory

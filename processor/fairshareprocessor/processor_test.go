@@ -316,9 +316,9 @@ func TestUntilTick(t *testing.T) {
 	now := time.Unix(100, 300*int64(time.Millisecond))
 	assert.Equal(t, 705*time.Millisecond, untilTick(now, time.Second))
 	assert.Equal(t, tickOffset, untilTick(time.Unix(100, 0), time.Second))
-	// The default grace puts the tick half a second after the whole second.
-	assert.Equal(t, 205*time.Millisecond, untilTick(now, 500*time.Millisecond))
-	assert.Equal(t, 505*time.Millisecond, untilTick(time.Unix(100, 0), 500*time.Millisecond))
+	// The default grace puts the tick 805 ms after the whole second.
+	assert.Equal(t, 505*time.Millisecond, untilTick(now, 800*time.Millisecond))
+	assert.Equal(t, 805*time.Millisecond, untilTick(time.Unix(100, 0), 800*time.Millisecond))
 	assert.Equal(t, time.Second, untilTick(time.Unix(100, 505*int64(time.Millisecond)), 2500*time.Millisecond))
 }
 

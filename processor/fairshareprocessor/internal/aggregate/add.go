@@ -262,7 +262,17 @@ func (s *Store) openWindow(res, start int64) *Window {
 	}
 	var w *Window
 	if n := len(s.pool); n > 0 {
-		w, s.pool = s.pool[n-1], s.pool[:n-1]
+		// The window with the most room: the spare that kept its slices, if there is one.
+		best := 0
+		for i, p := range s.pool {
+			if cap(p.rows) > cap(s.pool[best].rows) {
+				best = i
+			}
+		}
+		w = s.pool[best]
+		s.pool[best] = s.pool[n-1]
+		s.pool[n-1] = nil
+		s.pool = s.pool[:n-1]
 	} else {
 		w = &Window{id: uint32(len(s.windows))}
 		s.windows = append(s.windows, w)

@@ -94,6 +94,13 @@ func (s *Store) Release(b *Batch) int {
 			for i := range w.rows {
 				s.metrics[w.rows[i].metric].rows--
 			}
+			if s.spare() {
+				// One recycled window with its slices is enough for windows that follow each
+				// other; more are left from moments when several were open at once (a late
+				// flush, the last window of another resolution), and would keep their memory
+				// for good.
+				w.shed()
+			}
 			s.pool = append(s.pool, w)
 			continue
 		}
@@ -104,6 +111,16 @@ func (s *Store) Release(b *Batch) int {
 	b.done = b.done[:0]
 	s.lim.rows.Add(-int64(released))
 	return released
+}
+
+// spare reports whether the pool holds a window that kept its slices.
+func (s *Store) spare() bool {
+	for _, w := range s.pool {
+		if cap(w.rows) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // EachMetric calls fn for every metric with rows in w: its row count (cardinality in the

@@ -224,6 +224,48 @@ func TestWindowsAreReused(t *testing.T) {
 	}
 }
 
+// TestOnlyOneSpareWindowKeepsItsMemory: windows open at the same moment (a flush that came late,
+// here two seconds' windows filled before either is flushed) are all recycled, but only one keeps
+// its slices; the rest would otherwise hold a flood's rows for good. The next windows reuse the
+// spare without allocating their rows again.
+func TestOnlyOneSpareWindowKeepsItsMemory(t *testing.T) {
+	s := New(baseOptions())
+	var b Batch
+	s.Add(deltaSums(1000, at(0.5), 1), at(1.2))
+	s.Add(deltaSums(1000, at(1.5), 1), at(1.7))
+	s.Flush(at(3), false, &b)
+	s.Release(&b)
+	if s.Windows() != 2 || len(s.pool) != 2 {
+		t.Fatalf("%d windows, %d pooled; want 2 and 2", s.Windows(), len(s.pool))
+	}
+	warm := 0
+	for _, w := range s.pool {
+		if cap(w.rows) > 0 || cap(w.arena) > 0 || len(w.index.slots) > 0 {
+			warm++
+		}
+	}
+	if warm != 1 {
+		t.Fatalf("%d pooled windows kept their slices, want 1", warm)
+	}
+	inputs := make([]pmetric.Metrics, 8)
+	for i := range inputs {
+		inputs[i] = deltaSums(1000, at(float64(i)+3.5), 1)
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(4, func() {
+		s.Add(inputs[i], at(float64(i)+3.5))
+		s.Flush(at(float64(i)+5), false, &b)
+		s.Release(&b)
+		i++
+	})
+	if s.Windows() != 2 {
+		t.Fatalf("%d windows made, want still 2", s.Windows())
+	}
+	if allocs > 2 { // as in TestWindowsAreReused: the spare's rows, keys and index are reused
+		t.Fatalf("%v allocations per reused 1000-row window, want at most 2", allocs)
+	}
+}
+
 func TestPurgeForgetsIdleMetrics(t *testing.T) {
 	s := New(baseOptions())
 	s.Add(deltaSums(1, at(0.5), 1), at(0.5))

@@ -53,6 +53,13 @@ func (w *Window) reset(res, start int64) {
 	w.order, w.starts = w.order[:0], w.starts[:0]
 }
 
+// shed drops the window's row storage, keeping the window (and its id) for reuse.
+func (w *Window) shed() {
+	w.rows, w.index.slots, w.arena, w.order = nil, nil, nil, nil
+	w.hists, w.exps, w.summaries, w.hosts = nil, nil, nil, nil
+	w.hostIdx = nil
+}
+
 func (w *Window) key(r *Row) []byte { return w.arena[r.keyOff : r.keyOff+r.keyLen] }
 
 // lookup returns the row of (metric, res, key) with the given hash, or -1 and the index slot
