@@ -38,6 +38,7 @@ type blockIndex struct {
 	minID, maxID uint64
 	nSeries      int
 	nPoints      int
+	checkpoint   bool // a CHECKPOINT frame (Index readers of unsealed files), never in a footer
 }
 
 // encodeBlock encodes the active series into w.body and returns the block's index entry

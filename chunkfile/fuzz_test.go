@@ -163,3 +163,42 @@ func FuzzOpenFileIndexed(f *testing.F) {
 		r.Close()
 	})
 }
+
+// FuzzIndex: indexing any bytes as a file (whole, then grown from a prefix as a live segment
+// is) and reading through the index neither panics nor reads a point of an undefined series.
+func FuzzIndex(f *testing.F) {
+	golden, err := os.ReadFile(goldenV1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(golden, uint16(100))
+	if ck, err := os.ReadFile(goldenCheckpoint); err == nil {
+		f.Add(ck, uint16(len(ck)/2))
+	}
+	f.Add(smallFile(f), uint16(40))
+	data, _, _ := randomFile(f, 3)
+	f.Add(data, uint16(len(data)/3))
+	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
+		opts := ReaderOptions{MaxFrameSize: 1 << 20, MaxBlockValues: 1 << 16}
+		prefix := min(int(cut), len(data))
+		ix, err := NewIndex(bytes.NewReader(data[:prefix]), int64(prefix), opts)
+		if err != nil {
+			return
+		}
+		whole := bytes.NewReader(data)
+		if err := ix.Update(whole, int64(len(data))); err != nil {
+			return
+		}
+		r := ix.NewReader(whole, opts)
+		n := 0
+		for r.Next() && n < 1<<20 {
+			b := r.Batch()
+			if s, ok := ix.Series(b.Ref); !ok || s != b.Series {
+				t.Fatalf("batch of series %d, not the index's", b.Ref)
+			}
+			n += b.Len()
+		}
+		_ = r.Err()
+		r.Close()
+	})
+}

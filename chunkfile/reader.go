@@ -113,7 +113,7 @@ type Reader struct {
 	skipped  bool
 	fb       filterBuf
 	lastBlk  blockIndex
-	file     *os.File
+	file     io.ReaderAt
 	foot     *footer
 	fblk     int
 	fileSize int64
@@ -314,8 +314,12 @@ func (r *Reader) nextIndexedBlock() error {
 		if err != nil {
 			return err
 		}
-		if f.typ&frameKindMask != frameBlock {
-			return corrupt(b.off, "footer points at a non-block frame", nil)
+		want := byte(frameBlock)
+		if b.checkpoint {
+			want = frameCheckpoint
+		}
+		if f.typ&frameKindMask != want {
+			return corrupt(b.off, "index points at another kind of frame", nil)
 		}
 		return r.decodeBlock(f)
 	}
@@ -411,28 +415,9 @@ func (r *Reader) checkFooter(f *footer) error {
 }
 
 func (r *Reader) addSeries(f frame) error {
-	d := enc.NewDecbuf(f.payload)
-	first := d.Uvarint()
-	n := d.Uvarint()
-	if d.E != nil {
-		return corrupt(f.off, "dictionary frame", d.E)
-	}
-	if first != uint64(len(r.series)) {
-		return corrupt(f.off, fmt.Sprintf("dictionary frame starts at id %d, expected %d", first, len(r.series)), nil)
-	}
-	if n > uint64(d.Len()/10) { // a definition takes at least 10 bytes
-		return corrupt(f.off, fmt.Sprintf("dictionary frame claims %d series in %d bytes", n, d.Len()), nil)
-	}
-	defs := make([]*Series, 0, n)
-	for range n {
-		s := readSeries(&d)
-		if d.E != nil {
-			return corrupt(f.off, "series definition", d.E)
-		}
-		defs = append(defs, &s)
-	}
-	if d.Len() != 0 {
-		return corrupt(f.off, "dictionary frame has trailing bytes", nil)
+	defs, err := parseSeriesFrame(f, len(r.series))
+	if err != nil {
+		return err
 	}
 	for _, sp := range defs {
 		r.series = append(r.series, sp)
