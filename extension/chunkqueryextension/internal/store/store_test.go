@@ -76,7 +76,9 @@ func selectAll(t *testing.T, s *Store, ms ...*labels.Matcher) map[string][]float
 	return out
 }
 
-func eq(name, value string) *labels.Matcher { return labels.MustNewMatcher(labels.MatchEqual, name, value) }
+func eq(name, value string) *labels.Matcher {
+	return labels.MustNewMatcher(labels.MatchEqual, name, value)
+}
 
 func TestSelectSealedAndLiveSegments(t *testing.T) {
 	dir := t.TempDir()
