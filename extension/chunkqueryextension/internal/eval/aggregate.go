@@ -137,7 +137,7 @@ func (h *rankHeap) Less(i, j int) bool {
 	return a < b
 }
 func (h *rankHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *rankHeap) Push(x any)   { h.items = append(h.items, x.(ranked)) }
+func (h *rankHeap) Push(x any)    { h.items = append(h.items, x.(ranked)) }
 func (h *rankHeap) Pop() any {
 	x := h.items[len(h.items)-1]
 	h.items = h.items[:len(h.items)-1]

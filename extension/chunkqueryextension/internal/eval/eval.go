@@ -113,6 +113,8 @@ type Series struct {
 type Result struct {
 	Type   ValueType
 	Series []Series
+	// Samples is the number of points read from the store to compute it.
+	Samples int
 }
 
 // Parse parses q and checks that it stays inside the supported subset.
@@ -233,6 +235,7 @@ func (e *Engine) eval(ctx context.Context, expr parser.Expr, g grid) (*Result, e
 		return &Result{Type: TypeScalar, Series: []Series{{Labels: labels.EmptyLabels(), Points: pts}}}, nil
 	}
 	res := &Result{Type: TypeMatrix}
+	defer func() { res.Samples = ev.samples }()
 	points := 0
 	seen := map[string]bool{}
 	err = v.vec(func(r *row) error {
@@ -491,7 +494,7 @@ func (e *Engine) rawMatrix(ctx context.Context, m *parser.MatrixSelector, t int6
 	if err != nil {
 		return nil, execErr(err)
 	}
-	res := &Result{Type: TypeMatrix}
+	res := &Result{Type: TypeMatrix, Samples: ev.samples}
 	for _, p := range pts {
 		s := Series{Labels: p.Series.Labels}
 		for i := range p.T {

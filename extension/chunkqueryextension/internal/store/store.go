@@ -52,6 +52,8 @@ type Series struct {
 	Kind        chunkfile.Kind
 	Temporality chunkfile.Temporality
 	Monotonic   bool
+	// Unit and Description are those of the first segment that defined the series.
+	Unit, Description string
 }
 
 // Delta reports whether the series' values are deltas (a delta sum): each value counts what
@@ -227,7 +229,8 @@ func (s *Store) link(seg *segment) {
 		id, ok := s.byLabels[key]
 		if !ok {
 			id = uint32(len(s.series))
-			s.series = append(s.series, &Series{ID: id, Labels: ls, Kind: cs.Kind, Temporality: cs.Temporality, Monotonic: cs.Monotonic})
+			s.series = append(s.series, &Series{ID: id, Labels: ls, Kind: cs.Kind, Temporality: cs.Temporality, Monotonic: cs.Monotonic,
+				Unit: cs.Unit, Description: cs.Description})
 			s.byLabels[key] = id
 			name := ls.Get(labels.MetricName)
 			s.byName[name] = append(s.byName[name], id)
