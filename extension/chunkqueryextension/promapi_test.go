@@ -33,7 +33,7 @@ var t0 = time.Unix(1_700_000_000, 0).UTC()
 // writeFixture writes the chunk directory the API tests read: a sealed segment with ten
 // minutes of two DogStatsD-style delta counters and a gauge, and an open segment whose last
 // push is only in a checkpoint.
-func writeFixture(t *testing.T, dir string) {
+func writeFixture(t testing.TB, dir string) {
 	t.Helper()
 	type series struct {
 		cs   chunkfile.Series
