@@ -29,6 +29,10 @@ import (
 const (
 	sealedSuffix = ".chunk"
 	openSuffix   = ".chunk.open"
+	// tierPrefix names the directories of rollup tiers: rollup-1m, rollup-1h.
+	tierPrefix = "rollup-"
+	// RollupAttr is the attribute naming the statistic of a rollup series.
+	RollupAttr = "__rollup__"
 )
 
 // Options configure a Store.
@@ -74,13 +78,16 @@ type Store struct {
 	scanned  time.Time
 }
 
-// segment is one indexed file.
+// segment is one indexed file: a raw segment or a tier file.
 type segment struct {
-	name   string
+	name   string        // relative to Dir: segment-….chunk or rollup-1m/segment-….chunk
+	base   string        // the segment's name without directory and suffix: a tier file's raw segment
+	tier   time.Duration // 0 for raw data
 	f      *os.File
 	ino    uint64
 	ix     *chunkfile.Index
-	global []uint32 // local series ref -> Series.ID
+	global []uint32 // local series ref -> Series.ID (of the raw series, for a tier file)
+	stat   []Stat   // tier files: local series ref -> statistic
 }
 
 // New returns a store over opts.Dir. The directory need not exist yet.
@@ -138,42 +145,54 @@ func (s *Store) refreshLocked(force bool) error {
 // rescan lists the directory: new segments are indexed, vanished ones (retention) dropped, and
 // a segment whose file was replaced (the open segment rewritten and sealed) indexed again.
 func (s *Store) rescan() error {
-	entries, err := os.ReadDir(s.opts.Dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			entries = nil
-		} else {
-			return err
-		}
-	}
 	seen := map[string]bool{}
 	var errs error
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !(strings.HasSuffix(name, sealedSuffix) || strings.HasSuffix(name, openSuffix)) {
-			continue
-		}
-		seen[name] = true
-		path := filepath.Join(s.opts.Dir, name)
-		st, err := os.Stat(path)
-		if err != nil {
-			continue // renamed or removed since the listing: the next rescan sees where it went
-		}
-		if seg, ok := s.files[name]; ok {
-			if seg.ino == inode(st) {
-				continue
+	dirs := []string{""}
+	if entries, err := os.ReadDir(s.opts.Dir); err == nil {
+		for _, e := range entries {
+			if _, ok := tierOf(e.Name()); ok && e.IsDir() {
+				dirs = append(dirs, e.Name())
 			}
-			seg.f.Close()
-			delete(s.files, name)
 		}
-		seg, err := s.open(name, path)
+	}
+	for _, sub := range dirs {
+		entries, err := os.ReadDir(filepath.Join(s.opts.Dir, sub))
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				errs = errors.Join(errs, fmt.Errorf("%s: %w", name, err))
+				errs = errors.Join(errs, err)
 			}
 			continue
 		}
-		s.files[name] = seg
+		for _, e := range entries {
+			name := e.Name()
+			if e.IsDir() || !(strings.HasSuffix(name, sealedSuffix) || strings.HasSuffix(name, openSuffix)) {
+				continue
+			}
+			if sub != "" {
+				name = sub + "/" + name
+			}
+			seen[name] = true
+			path := filepath.Join(s.opts.Dir, filepath.FromSlash(name))
+			st, err := os.Stat(path)
+			if err != nil {
+				continue // renamed or removed since the listing: the next rescan sees where it went
+			}
+			if seg, ok := s.files[name]; ok {
+				if seg.ino == inode(st) {
+					continue
+				}
+				seg.f.Close()
+				delete(s.files, name)
+			}
+			seg, err := s.open(name, path)
+			if err != nil {
+				if !errors.Is(err, fs.ErrNotExist) {
+					errs = errors.Join(errs, fmt.Errorf("%s: %w", name, err))
+				}
+				continue
+			}
+			s.files[name] = seg
+		}
 	}
 	for name, seg := range s.files {
 		if !seen[name] {
@@ -182,6 +201,19 @@ func (s *Store) rescan() error {
 		}
 	}
 	return errs
+}
+
+// tierOf returns the resolution of a tier directory name (rollup-1m, rollup-1h).
+func tierOf(dir string) (time.Duration, bool) {
+	rest, ok := strings.CutPrefix(dir, tierPrefix)
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(rest)
+	if err != nil || d <= 0 || d%time.Second != 0 {
+		return 0, false
+	}
+	return d, true
 }
 
 func (s *Store) open(name, path string) (*segment, error) {
@@ -200,6 +232,11 @@ func (s *Store) open(name, path string) (*segment, error) {
 		return nil, err
 	}
 	seg := &segment{name: name, f: f, ino: inode(st), ix: ix}
+	dir, file := filepath.Split(filepath.FromSlash(name))
+	seg.base = strings.TrimSuffix(strings.TrimSuffix(file, openSuffix), sealedSuffix)
+	if dir != "" {
+		seg.tier, _ = tierOf(filepath.Clean(dir))
+	}
 	s.link(seg)
 	return seg, nil
 }
@@ -225,6 +262,11 @@ func (s *Store) link(seg *segment) {
 	for ref := len(seg.global); ref < seg.ix.NumSeries(); ref++ {
 		cs, _ := seg.ix.Series(chunkfile.SeriesRef(ref))
 		ls := Labels(cs)
+		if seg.tier > 0 {
+			st := statOf(ls.Get(RollupAttr))
+			seg.stat = append(seg.stat, st)
+			ls = labels.NewBuilder(ls).Del(RollupAttr).Labels()
+		}
 		key := ls.String()
 		id, ok := s.byLabels[key]
 		if !ok {
@@ -337,6 +379,9 @@ func (s *Store) Select(ctx context.Context, ms []*labels.Matcher, mint, maxt int
 			return nil, err
 		}
 		seg := s.files[name]
+		if seg.tier != 0 {
+			continue
+		}
 		if tr, ok := seg.ix.TimeRange(); !ok || tr.Max < mint || tr.Min > maxt {
 			continue
 		}

@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/doghouse-otel/doghouse/chunkfile"
+)
+
+// rollFile writes the tier file of a sealed raw segment the way docs/read-side.md specifies it
+// (series grouped by statistic, each statistic's points in blocks of their own), computing the
+// windows from the raw points with Window.add. The exporter's own rollup writer is tested
+// against the same specification in the chunkfile package.
+func rollFile(t *testing.T, dir, base string, res time.Duration) {
+	t.Helper()
+	r, err := chunkfile.OpenFile(filepath.Join(dir, base+sealedSuffix), chunkfile.ReaderOptions{})
+	require.NoError(t, err)
+	defer r.Close()
+	type acc struct {
+		cs *chunkfile.Series
+		ws []Window
+	}
+	var order []*acc
+	bySeries := map[*chunkfile.Series]*acc{}
+	resMs := res.Milliseconds()
+	for r.Next() {
+		b := r.Batch()
+		a := bySeries[b.Series]
+		if a == nil {
+			a = &acc{cs: b.Series}
+			bySeries[b.Series] = a
+			order = append(order, a)
+		}
+		for i := range b.Len() {
+			a.ws = windowAt(a.ws, ceilDiv(b.T[i], resMs)*resMs)
+			a.ws[len(a.ws)-1].add(b.Num[i].Float64())
+		}
+	}
+	require.NoError(t, r.Err())
+	tierDir := filepath.Join(dir, tierPrefix+shortDur(res))
+	require.NoError(t, os.MkdirAll(tierDir, 0o755))
+	w, err := chunkfile.Create(filepath.Join(tierDir, base+sealedSuffix), chunkfile.Options{BlockDuration: 1000 * time.Hour})
+	require.NoError(t, err)
+	stats := []struct {
+		name string
+		get  func(*Window) float64
+	}{
+		{"sum", func(w *Window) float64 { return w.Sum }},
+		{"increase", func(w *Window) float64 { return w.Inc }},
+		{"count", func(w *Window) float64 { return w.Count }},
+		{"min", func(w *Window) float64 { return w.Min }},
+		{"max", func(w *Window) float64 { return w.Max }},
+		{"first", func(w *Window) float64 { return w.First }},
+		{"last", func(w *Window) float64 { return w.Last }},
+	}
+	for _, st := range stats {
+		for _, a := range order {
+			cs := *a.cs
+			cs.Attrs = append(slices.Clone(cs.Attrs), chunkfile.Attr{Key: RollupAttr, Value: chunkfile.StringValue(st.name)})
+			ref, err := w.AddSeries(cs)
+			require.NoError(t, err)
+			for i := range a.ws {
+				require.NoError(t, w.Append(ref, chunkfile.Point{T: a.ws[i].End, Start: a.ws[i].End - resMs, Num: chunkfile.FloatNumber(st.get(&a.ws[i]))}))
+			}
+		}
+		require.NoError(t, w.Flush())
+	}
+	require.NoError(t, w.Close())
+}
+
+func shortDur(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return fmt.Sprintf("%dm", d/time.Minute)
+}
+
+// oracle puts every raw point of the directory into windows in one pass.
+func oracle(t *testing.T, s *Store, ms []*labels.Matcher, res time.Duration) map[string][]Window {
+	t.Helper()
+	pts, err := s.Select(context.Background(), ms, 0, 1<<62, Limits{})
+	require.NoError(t, err)
+	out := map[string][]Window{}
+	resMs := res.Milliseconds()
+	for _, p := range pts {
+		var ws []Window
+		for i, tm := range p.T {
+			ws = windowAt(ws, ceilDiv(tm, resMs)*resMs)
+			ws[len(ws)-1].add(p.V[i])
+		}
+		out[p.Series.Labels.String()] = ws
+	}
+	return out
+}
+
+func windowsOf(t *testing.T, s *Store, ms []*labels.Matcher, res time.Duration) map[string][]Window {
+	t.Helper()
+	got, err := s.SelectWindows(context.Background(), ms, 0, 1<<62, res, nil, Limits{})
+	require.NoError(t, err)
+	out := map[string][]Window{}
+	for _, w := range got {
+		out[w.Series.Labels.String()] = w.W
+	}
+	return out
+}
+
+// TestWindowsFromTiersEqualWindowsFromRaw: a sealed segment read through its 1-minute tier file
+// and the open segment put into windows from its raw points give the same windows as all raw
+// points put into windows at once, including the window the two segments share and a
+// cumulative counter that resets in the middle.
+func TestWindowsFromTiersEqualWindowsFromRaw(t *testing.T) {
+	dir := t.TempDir()
+	cum := func(w *writer, i int) {
+		v := float64(i * 3)
+		if i >= 40 { // a restart at 400 s
+			v = float64((i - 40) * 2)
+		}
+		ref, ok := w.refs["cum"]
+		if !ok {
+			var err error
+			ref, err = w.seg.AddSeries(chunkfile.Series{Name: "reqs", Kind: chunkfile.KindSum, Temporality: chunkfile.TemporalityCumulative, Monotonic: true})
+			require.NoError(t, err)
+			w.refs["cum"] = ref
+		}
+		require.NoError(t, w.seg.Append(ref, chunkfile.Point{T: int64(i) * 10_000, Num: chunkfile.FloatNumber(v)}))
+	}
+	w1 := newWriter(t, dir, 1)
+	for i := 1; i <= 63; i++ { // up to 630 s: the window (600 s, 660 s] continues in segment 2
+		w1.add("views", "a", "prod", int64(i)*10_000, float64(i%5))
+		cum(w1, i)
+	}
+	w1.seal()
+	w2 := newWriter(t, dir, 2)
+	for i := 64; i <= 80; i++ {
+		w2.add("views", "a", "prod", int64(i)*10_000, float64(i%5))
+		cum(w2, i)
+	}
+	w2.checkpoint()
+	rollFile(t, dir, w1.name, time.Minute)
+
+	s := New(Options{Dir: dir})
+	defer s.Close()
+	assert.Equal(t, []time.Duration{time.Minute}, s.Tiers())
+	all := []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, labels.MetricName, ".+")}
+	want := oracle(t, s, all, time.Minute)
+	got := windowsOf(t, s, all, time.Minute)
+	require.Len(t, got, 2)
+	assert.Equal(t, want, got)
+	// The shared window is complete: 610..660 s from both segments.
+	views := got[`{__name__="views", env="prod", "host.name"="a"}`]
+	shared := views[slices.IndexFunc(views, func(w Window) bool { return w.End == 660_000 })]
+	assert.Equal(t, 6.0, shared.Count)
+
+	// Asking for the sums only reads the sum blocks of the tier file; the raw segment's windows
+	// are complete.
+	sums, err := s.SelectWindows(context.Background(), all, 0, 1<<62, time.Minute, func(_ *Series, st Stat) bool { return st == StatSum }, Limits{})
+	require.NoError(t, err)
+	for _, w := range sums {
+		exp := want[w.Series.Labels.String()]
+		require.Len(t, w.W, len(exp))
+		for i := range w.W {
+			assert.Equal(t, exp[i].Sum, w.W[i].Sum)
+			assert.True(t, w.W[i].Has)
+			if w.W[i].End <= 600_000 {
+				assert.Zero(t, w.W[i].Count, "a statistic not asked for was read from the tier")
+			}
+		}
+	}
+
+	// The raw segment is gone (a shorter retention than the tier's): its windows stay.
+	require.NoError(t, os.Remove(filepath.Join(dir, w1.name+sealedSuffix)))
+	require.NoError(t, s.Refresh(true))
+	got = windowsOf(t, s, all, time.Minute)
+	assert.Equal(t, want[`{__name__="reqs"}`], got[`{__name__="reqs"}`])
+}
+
+// TestWindowsMergeAcrossSegments checks Window.merge against adding the points one by one.
+func TestWindowsMergeAcrossSegments(t *testing.T) {
+	vals := []float64{5, 7, 2, 9, 9, 1, 4}
+	for cut := range len(vals) + 1 {
+		var whole, a, b Window
+		for _, v := range vals {
+			whole.add(v)
+		}
+		for _, v := range vals[:cut] {
+			a.add(v)
+		}
+		for _, v := range vals[cut:] {
+			b.add(v)
+		}
+		a.merge(&b)
+		assert.Equal(t, whole, a, "cut at %d", cut)
+	}
+}
