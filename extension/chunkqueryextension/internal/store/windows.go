@@ -44,6 +44,9 @@ type Window struct {
 	Sum, Count       float64
 	Min, Max         float64
 	First, Last, Inc float64
+	// Has is set when the window holds points (a tier file has a window only then; the
+	// statistics a query did not ask for stay zero).
+	Has bool
 }
 
 // add folds point v into the window (points come in time order).
