@@ -340,6 +340,11 @@ func (ev *evaluator) selectPoints(vs *parser.VectorSelector, mint, maxt int64) (
 func (ev *evaluator) instantSelector(vs *parser.VectorSelector) vector {
 	return func(emit func(*row) error) error {
 		lb := ev.e.LookbackDelta.Milliseconds()
+		if res, ws := ev.pickTier(lb); res > 0 {
+			if used, err := ev.instantFromWindows(ws, res, vs, emit); used {
+				return err
+			}
+		}
 		pts, err := ev.selectPoints(vs, ev.g.start-lb+1, ev.g.end())
 		if err != nil {
 			return err
@@ -387,6 +392,11 @@ func (ev *evaluator) call(c *parser.Call) (value, error) {
 	}
 	fn := c.Func.Name
 	return value{vec: func(emit func(*row) error) error {
+		if res, ws := ev.pickTier(rng); res > 0 {
+			if used, err := ev.rangeFromWindows(ws, res, fn, vs, rng, keepName, emit); used {
+				return err
+			}
+		}
 		pts, err := ev.selectPoints(vs, ev.g.start-rng+1, ev.g.end())
 		if err != nil {
 			return err

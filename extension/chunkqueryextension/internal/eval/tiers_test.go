@@ -1,0 +1,136 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/doghouse-otel/doghouse/chunkfile"
+	"github.com/doghouse-otel/doghouse/extension/chunkqueryextension/internal/store"
+	"github.com/doghouse-otel/doghouse/extension/chunkqueryextension/internal/tiertest"
+)
+
+// writeRaw writes three sealed segments of an hour each and an open one: delta counters,
+// a cumulative counter that restarts, and a gauge, a point every 10 s, integer values (so sums
+// are exact in any order).
+func writeRaw(t *testing.T, dir string, start int64) []string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var bases []string
+	cum := map[string]float64{}
+	for seg := range 4 {
+		base := fmt.Sprintf("segment-%d-%06d", start+int64(seg)*3_600_000, seg+1)
+		s, err := chunkfile.Create(filepath.Join(dir, base+".chunk.open"), chunkfile.Options{BlockDuration: 10 * time.Minute, Checkpoints: true})
+		require.NoError(t, err)
+		refs := map[string]chunkfile.SeriesRef{}
+		add := func(key string, cs chunkfile.Series, ts int64, v float64) {
+			ref, ok := refs[key]
+			if !ok {
+				ref, err = s.AddSeries(cs)
+				require.NoError(t, err)
+				refs[key] = ref
+			}
+			require.NoError(t, s.Append(ref, chunkfile.Point{T: ts, Num: chunkfile.FloatNumber(v)}))
+		}
+		for i := range 360 {
+			ts := start + int64(seg)*3_600_000 + int64(i+1)*10_000
+			for _, host := range []string{"a", "b", "c"} {
+				attrs := []chunkfile.Attr{{Key: "host", Value: chunkfile.StringValue(host)}}
+				add("v"+host, chunkfile.Series{Name: "views", Kind: chunkfile.KindSum, Temporality: chunkfile.TemporalityDelta, Monotonic: true, Attrs: attrs},
+					ts, float64(rng.IntN(10)))
+				if rng.IntN(500) == 0 {
+					cum[host] = 0 // a restart
+				}
+				cum[host] += float64(rng.IntN(7))
+				add("c"+host, chunkfile.Series{Name: "reqs", Kind: chunkfile.KindSum, Temporality: chunkfile.TemporalityCumulative, Monotonic: true, Attrs: attrs},
+					ts, cum[host])
+				if i%3 != 1 { // a gauge with gaps
+					add("g"+host, chunkfile.Series{Name: "temp", Kind: chunkfile.KindGauge, Attrs: attrs}, ts, float64(rng.IntN(100)-50))
+				}
+			}
+			if i%30 == 29 {
+				require.NoError(t, s.Checkpoint())
+			}
+		}
+		if seg == 3 {
+			t.Cleanup(func() { s.Abandon() })
+			break
+		}
+		require.NoError(t, s.Close())
+		require.NoError(t, os.Rename(filepath.Join(dir, base+".chunk.open"), filepath.Join(dir, base+".chunk")))
+		bases = append(bases, base)
+	}
+	return bases
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	entries, err := os.ReadDir(from)
+	require.NoError(t, err)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(to, e.Name()), b, 0o644))
+	}
+}
+
+// TestTiersAnswerAsRawData: the same queries on a directory with 1-minute and 1-hour tiers
+// and on the same directory without them give the same answers, bit for bit, while the tiers
+// are read (far fewer samples). The last hour is an open segment, read raw either way.
+func TestTiersAnswerAsRawData(t *testing.T) {
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	rawDir, tierDir := t.TempDir(), t.TempDir()
+	bases := writeRaw(t, rawDir, start)
+	copyDir(t, rawDir, tierDir)
+	for _, b := range bases {
+		require.NoError(t, tiertest.Roll(tierDir, b, time.Minute))
+		require.NoError(t, tiertest.Roll(tierDir, b, time.Hour))
+	}
+	raw := store.New(store.Options{Dir: rawDir})
+	defer raw.Close()
+	tiered := store.New(store.Options{Dir: tierDir})
+	defer tiered.Close()
+	require.Equal(t, []time.Duration{time.Minute, time.Hour}, tiered.Tiers())
+	er := New(raw, Limits{MaxSteps: 11000}, 5*time.Minute)
+	et := New(tiered, Limits{MaxSteps: 11000}, 5*time.Minute)
+	from, to := time.UnixMilli(start).Add(time.Hour), time.UnixMilli(start).Add(4*time.Hour)
+	for _, c := range []struct {
+		q    string
+		step time.Duration
+		tier bool // a tier can answer it
+	}{
+		{`rate(views[5m])`, time.Minute, true},
+		{`sum by (host) (increase(views[1h]))`, time.Hour, true},
+		{`sum(rate(views[10m]))`, 5 * time.Minute, true},
+		{`increase(reqs[1h])`, time.Hour, true},
+		{`rate(reqs[5m])`, time.Minute, true},
+		{`sum_over_time(temp[10m])`, time.Minute, true},
+		{`avg_over_time(temp[30m])`, 10 * time.Minute, true},
+		{`min_over_time(temp[1h])`, time.Hour, true},
+		{`max_over_time(temp[2h])`, time.Hour, true},
+		{`count_over_time(temp[5m])`, time.Minute, true},
+		{`last_over_time(temp[1m])`, time.Minute, true},
+		{`temp`, time.Minute, true},
+		{`topk(1, sum_over_time(views[1h]))`, time.Hour, true},
+		{`rate(views[90s])`, 30 * time.Second, false}, // no tier fits: raw either way
+	} {
+		rr, err := er.Range(context.Background(), c.q, from, to, c.step)
+		require.NoError(t, err, c.q)
+		rt, err := et.Range(context.Background(), c.q, from, to, c.step)
+		require.NoError(t, err, c.q)
+		require.NotEmpty(t, rr.Series, c.q)
+		assert.Equal(t, rr.Series, rt.Series, c.q)
+		if c.tier {
+			assert.Less(t, rt.Samples*2, rr.Samples, "%s: the tier was not used (%d samples vs %d raw)", c.q, rt.Samples, rr.Samples)
+		} else {
+			assert.Equal(t, rr.Samples, rt.Samples, c.q)
+		}
+	}
+}
