@@ -188,7 +188,11 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 			Match: func(cs *chunkfile.Series) bool { _, ok := keep[cs]; return ok },
 		})
 		part := map[uint32][]Window{}         // this segment's windows per series
-		tierPos := map[uint32]map[int64]int{} // tier files: window end -> index in part
+		tierPos := map[uint32]map[int64]int{} // tier files: window end -> index in part, when needed
+		var cur []int                         // tier files: per local series (a statistic of a series), its next window
+		if seg.tier > 0 {
+			cur = make([]int, seg.ix.NumSeries())
+		}
 		for rd.Next() {
 			bt := rd.Batch()
 			if bt.Num == nil {
@@ -210,19 +214,35 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 					ws[len(ws)-1].add(v)
 					continue
 				}
-				// A tier file has each statistic in blocks of its own: the windows of a series
-				// come once per statistic.
-				pos := tierPos[id]
-				if pos == nil {
-					pos = map[int64]int{}
-					tierPos[id] = pos
+				// A tier file has each statistic in blocks of its own, every statistic with the
+				// same windows in the same order: the k-th point of a statistic belongs to the
+				// k-th window. A window out of that order is found through a map.
+				T := bt.T[i]
+				k := cur[ref]
+				switch {
+				case k < len(ws) && ws[k].End == T:
+				case k == len(ws) && (k == 0 || ws[k-1].End < T):
+					ws = append(ws, Window{End: T})
+					if pos := tierPos[id]; pos != nil {
+						pos[T] = k
+					}
+				default:
+					pos := tierPos[id]
+					if pos == nil {
+						pos = make(map[int64]int, len(ws))
+						for j := range ws {
+							pos[ws[j].End] = j
+						}
+						tierPos[id] = pos
+					}
+					var ok bool
+					if k, ok = pos[T]; !ok {
+						k = len(ws)
+						ws = append(ws, Window{End: T})
+						pos[T] = k
+					}
 				}
-				k, ok := pos[bt.T[i]]
-				if !ok {
-					k = len(ws)
-					ws = append(ws, Window{End: bt.T[i]})
-					pos[bt.T[i]] = k
-				}
+				cur[ref] = k + 1
 				setStat(&ws[k], seg.stat[ref], v)
 			}
 			part[id] = ws

@@ -201,3 +201,35 @@ func TestWindowsMergeAcrossSegments(t *testing.T) {
 		assert.Equal(t, whole, a, "cut at %d", cut)
 	}
 }
+
+// TestTierStatisticsWithDifferentWindows: a tier file whose statistics do not list the same
+// windows in the same order (not what the writer produces, but readable) is still read into
+// the right windows.
+func TestTierStatisticsWithDifferentWindows(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "rollup-1m"), 0o755))
+	w, err := chunkfile.Create(filepath.Join(dir, "rollup-1m", "segment-1-000001.chunk"), chunkfile.Options{BlockDuration: 1000 * time.Hour})
+	require.NoError(t, err)
+	add := func(stat string, pts ...[2]float64) {
+		ref, err := w.AddSeries(chunkfile.Series{Name: "g", Kind: chunkfile.KindGauge,
+			Attrs: []chunkfile.Attr{{Key: RollupAttr, Value: chunkfile.StringValue(stat)}}})
+		require.NoError(t, err)
+		for _, p := range pts {
+			require.NoError(t, w.Append(ref, chunkfile.Point{T: int64(p[0]) * 60_000, Num: chunkfile.FloatNumber(p[1])}))
+		}
+		require.NoError(t, w.Flush())
+	}
+	add("sum", [2]float64{1, 10}, [2]float64{2, 20}, [2]float64{3, 30})
+	add("count", [2]float64{2, 2}, [2]float64{3, 3}, [2]float64{4, 4})
+	add("last", [2]float64{4, 9}, [2]float64{1, 7})
+	require.NoError(t, w.Close())
+	s := New(Options{Dir: dir})
+	defer s.Close()
+	got := windowsOf(t, s, []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, "g")}, time.Minute)
+	assert.Equal(t, []Window{
+		{End: 60_000, Sum: 10, Last: 7, Has: true},
+		{End: 120_000, Sum: 20, Count: 2, Has: true},
+		{End: 180_000, Sum: 30, Count: 3, Has: true},
+		{End: 240_000, Count: 4, Last: 9, Has: true},
+	}, got[`{__name__="g"}`])
+}
