@@ -16,7 +16,7 @@ import (
 // WindowSelecter is a store with rollup tiers (store.Store).
 type WindowSelecter interface {
 	Tiers() []time.Duration
-	SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, maxt int64, res time.Duration, need func(*store.Series, store.Stat) bool, lim store.Limits) ([]*store.Windows, error)
+	SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, maxt int64, res time.Duration, need func(*store.Series, store.Stat) bool, lim store.Limits) ([]*store.Windows, int, error)
 }
 
 // pickTier returns the coarsest tier that answers a selector exactly on the grid: its
@@ -51,7 +51,7 @@ func (ev *evaluator) selectWindows(ws WindowSelecter, vs *parser.VectorSelector,
 	if off%res.Milliseconds() != 0 {
 		return nil, errNotAligned
 	}
-	got, err := ws.SelectWindows(ev.ctx, vs.LabelMatchers, mint-off, maxt-off, res, need, lim)
+	got, n, err := ws.SelectWindows(ev.ctx, vs.LabelMatchers, mint-off, maxt-off, res, need, lim)
 	if err != nil {
 		var le *store.LimitError
 		if errors.As(err, &le) {
@@ -59,13 +59,9 @@ func (ev *evaluator) selectWindows(ws WindowSelecter, vs *parser.VectorSelector,
 		}
 		return nil, err
 	}
+	ev.samples += n
 	for _, w := range got {
-		ev.samples += len(w.W)
-		if off != 0 {
-			for i := range w.W {
-				w.W[i].End += off
-			}
-		}
+		w.Start += off
 	}
 	return got, nil
 }
@@ -96,27 +92,44 @@ func needFor(fn string) func(*store.Series, store.Stat) bool {
 	}
 }
 
-// windowsValue applies fn to the windows w[lo:hi] (those ending in the function's range).
-func windowsValue(fn string, s *store.Series, w []store.Window, rng int64) (float64, bool) {
+// windowsValue applies fn to the windows lo..hi (inclusive) of w: those ending in the
+// function's range.
+func windowsValue(fn string, w *store.Windows, lo, hi int, rng int64) (float64, bool) {
+	has := w.Has[lo : hi+1]
+	col := func(st store.Stat) []float64 { return w.Col[st][lo : hi+1] }
 	switch fn {
 	case "rate", "increase":
 		var inc float64
-		if s.Delta() {
-			for i := range w {
-				inc += w[i].Sum
+		found := false
+		if w.Series.Delta() {
+			sum := col(store.StatSum)
+			for k, h := range has {
+				if h {
+					inc += sum[k]
+					found = true
+				}
+			}
+			if !found {
+				return 0, false
 			}
 		} else {
+			incs, first, last, count := col(store.StatIncrease), col(store.StatFirst), col(store.StatLast), col(store.StatCount)
 			var n float64
-			for i := range w {
-				inc += w[i].Inc
-				n += w[i].Count
-				if i > 0 {
-					if w[i].First < w[i-1].Last {
-						inc += w[i].First
+			prev := -1
+			for k, h := range has {
+				if !h {
+					continue
+				}
+				inc += incs[k]
+				n += count[k]
+				if prev >= 0 {
+					if first[k] < last[prev] {
+						inc += first[k]
 					} else {
-						inc += w[i].First - w[i-1].Last
+						inc += first[k] - last[prev]
 					}
 				}
+				prev = k
 			}
 			if n < 2 {
 				return 0, false
@@ -128,31 +141,78 @@ func windowsValue(fn string, s *store.Series, w []store.Window, rng int64) (floa
 		return inc, true
 	case "sum_over_time", "avg_over_time", "count_over_time":
 		var sum, n float64
-		for i := range w {
-			sum += w[i].Sum
-			n += w[i].Count
+		var sums, counts []float64
+		if fn != "count_over_time" {
+			sums = col(store.StatSum)
 		}
-		switch fn {
-		case "avg_over_time":
+		if fn != "sum_over_time" {
+			counts = col(store.StatCount)
+		}
+		found := false
+		for k, h := range has {
+			if !h {
+				continue
+			}
+			found = true
+			if sums != nil {
+				sum += sums[k]
+			}
+			if counts != nil {
+				n += counts[k]
+			}
+		}
+		switch {
+		case !found:
+			return 0, false
+		case fn == "avg_over_time":
 			return sum / n, true
-		case "count_over_time":
+		case fn == "count_over_time":
 			return n, true
 		}
 		return sum, true
 	case "min_over_time", "max_over_time":
-		m := math.NaN()
-		for i := range w {
-			v := w[i].Min
-			if fn == "max_over_time" {
-				v = w[i].Max
+		st := store.StatMin
+		if fn == "max_over_time" {
+			st = store.StatMax
+		}
+		vals := col(st)
+		m, found := math.NaN(), false
+		for k, h := range has {
+			if !h {
+				continue
 			}
-			if math.IsNaN(m) || (fn == "min_over_time" && v < m) || (fn == "max_over_time" && v > m) {
+			v := vals[k]
+			if !found || math.IsNaN(m) || (st == store.StatMin && v < m) || (st == store.StatMax && v > m) {
 				m = v
 			}
+			found = true
 		}
-		return m, true
+		return m, found
 	}
-	return w[len(w)-1].Last, true // last_over_time
+	last := col(store.StatLast) // last_over_time
+	for k := len(has) - 1; k >= 0; k-- {
+		if has[k] {
+			return last[k], true
+		}
+	}
+	return 0, false
+}
+
+// windowRange returns the indexes lo..hi of w's windows ending in (t-rng, t], and whether
+// there are any.
+func windowRange(w *store.Windows, t, rng int64) (int, int, bool) {
+	hi := floorDiv(t-w.Start, w.Res)
+	lo := floorDiv(t-rng-w.Start, w.Res) + 1
+	lo, hi = max(lo, 0), min(hi, int64(w.Len()-1))
+	return int(lo), int(hi), lo <= hi
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }
 
 // rangeFromWindows evaluates a range function from the tier res. It returns false when the
@@ -172,17 +232,9 @@ func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn s
 			ls = dropName(ls)
 		}
 		r := newRow(ls, ev.g.n)
-		lo, hi := 0, 0 // the windows ending in (t-rng, t] are s.W[lo:hi]
 		for i := range ev.g.n {
-			t := ev.g.at(i)
-			for hi < len(s.W) && s.W[hi].End <= t {
-				hi++
-			}
-			for lo < hi && s.W[lo].End <= t-rng {
-				lo++
-			}
-			if lo < hi {
-				r.v[i], r.ok[i] = windowsValue(fn, s.Series, s.W[lo:hi], rng)
+			if lo, hi, ok := windowRange(s, ev.g.at(i), rng); ok {
+				r.v[i], r.ok[i] = windowsValue(fn, s, lo, hi, rng)
 			}
 		}
 		if err := emit(r); err != nil {
@@ -206,14 +258,9 @@ func (ev *evaluator) instantFromWindows(ws WindowSelecter, res time.Duration, vs
 	}
 	for _, s := range got {
 		r := newRow(s.Series.Labels, ev.g.n)
-		j := 0
 		for i := range ev.g.n {
-			t := ev.g.at(i)
-			for j < len(s.W) && s.W[j].End <= t {
-				j++
-			}
-			if j > 0 && s.W[j-1].End > t-lb {
-				r.v[i], r.ok[i] = s.W[j-1].Last, true
+			if lo, hi, ok := windowRange(s, ev.g.at(i), lb); ok {
+				r.v[i], r.ok[i] = windowsValue("last_over_time", s, lo, hi, lb)
 			}
 		}
 		if err := emit(r); err != nil {

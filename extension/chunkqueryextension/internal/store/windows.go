@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -87,11 +89,72 @@ func increase(a, b float64) float64 {
 	return b - a
 }
 
-// Windows is one series' windows in a time range, in time order.
+// numStats bounds the Stat values.
+const numStats = int(StatMerge) + 1
+
+// Windows is one series' windows of a resolution over a query's range, in columns: window k
+// ends at Start + k·Res and holds points when Has[k]; Col[st][k] is its statistic st, for the
+// statistics the query kept (the other columns are nil).
 type Windows struct {
-	Series *Series
-	W      []Window
+	Series     *Series
+	Start, Res int64
+	Has        []bool
+	Col        [numStats][]float64
 }
+
+func newWindows(s *Series, start, res int64, n int, keep *[numStats]bool) *Windows {
+	w := &Windows{Series: s, Start: start, Res: res, Has: make([]bool, n)}
+	for st := range numStats {
+		if keep[st] {
+			w.Col[st] = make([]float64, n)
+		}
+	}
+	return w
+}
+
+// Len returns the number of windows.
+func (w *Windows) Len() int { return len(w.Has) }
+
+// At returns window k (the statistics not kept are zero).
+func (w *Windows) At(k int) Window {
+	out := Window{End: w.Start + int64(k)*w.Res, Has: w.Has[k]}
+	get := func(st Stat) float64 {
+		if c := w.Col[st]; c != nil {
+			return c[k]
+		}
+		return 0
+	}
+	out.Sum, out.Inc, out.Count = get(StatSum), get(StatIncrease), get(StatCount)
+	out.Min, out.Max, out.First, out.Last = get(StatMin), get(StatMax), get(StatFirst), get(StatLast)
+	return out
+}
+
+// set stores window k.
+func (w *Windows) set(k int, win *Window) {
+	w.Has[k] = true
+	put := func(st Stat, v float64) {
+		if c := w.Col[st]; c != nil {
+			c[k] = v
+		}
+	}
+	put(StatSum, win.Sum)
+	put(StatIncrease, win.Inc)
+	put(StatCount, win.Count)
+	put(StatMin, win.Min)
+	put(StatMax, win.Max)
+	put(StatFirst, win.First)
+	put(StatLast, win.Last)
+}
+
+// allStats keeps every statistic: the windows of raw points, which may continue in the next
+// block or segment and are merged with all their statistics.
+var allStats = func() *[numStats]bool {
+	var k [numStats]bool
+	for st := StatSum; st < StatMerge; st++ {
+		k[st] = true
+	}
+	return &k
+}()
 
 // Tiers returns the resolutions of the tiers present, finest first.
 func (s *Store) Tiers() []time.Duration {
@@ -113,32 +176,40 @@ func (s *Store) Tiers() []time.Duration {
 }
 
 // SelectWindows returns the matching series' windows of resolution res whose ends are in
-// [mint, maxt] (ms; res divides both). A segment with a tier file of that resolution is read
-// from it; one without (the open segment, or one not rolled up yet) from its raw points, put
-// into windows on the way, so the answer is the same either way. Windows that straddle
-// segments are merged in segment order. Number series only.
+// [mint, maxt] (ms; res divides both), one Windows per series with points there, sorted by
+// labels. A segment with a tier file of that resolution is read from it; one without (the open
+// segment, or one not rolled up yet) from its raw points, put into windows on the way, so the
+// answer is the same either way. Windows that straddle segments are merged in segment order.
+// Number series only. Segments are decoded in parallel (one per core) and merged in order.
 //
-// need says which statistics of a series the caller uses (nil: all); from tier files only
-// those are read (each statistic has blocks of its own), so the others stay zero in windows
-// that come from tiers.
-func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, maxt int64, res time.Duration, need func(*Series, Stat) bool, lim Limits) ([]*Windows, error) {
+// need says which statistics of a series the caller uses (nil: all); only those are kept, and
+// from tier files only those are read (each statistic has blocks of its own). Keeping the
+// increase keeps the first and last values too, which merging it across segments needs.
+func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, maxt int64, res time.Duration, need func(*Series, Stat) bool, lim Limits) ([]*Windows, int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.refreshLocked(false); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ids := s.match(ms)
 	if lim.MaxSeries > 0 && len(ids) > lim.MaxSeries {
-		return nil, &LimitError{What: fmt.Sprintf("the query selects %d series, more than the limit of %d", len(ids), lim.MaxSeries)}
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	want := make(map[uint32]bool, len(ids))
-	for _, id := range ids {
-		want[id] = true
+		return nil, 0, &LimitError{What: fmt.Sprintf("the query selects %d series, more than the limit of %d", len(ids), lim.MaxSeries)}
 	}
 	resMs := res.Milliseconds()
+	if len(ids) == 0 || resMs <= 0 || maxt < mint {
+		return nil, 0, nil
+	}
+	keep := map[uint32]*[numStats]bool{} // per selected series: the statistics kept
+	for _, id := range ids {
+		var k [numStats]bool
+		for st := StatSum; st < StatMerge; st++ {
+			k[st] = need == nil || need(s.series[id], st)
+		}
+		if k[StatIncrease] {
+			k[StatFirst], k[StatLast] = true, true
+		}
+		keep[id] = &k
+	}
 	// Per segment name: its tier file of this resolution, else its raw file.
 	bases := map[string]*segment{}
 	for _, seg := range s.files {
@@ -146,7 +217,7 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 		case seg.tier == res:
 			bases[seg.base] = seg
 		case seg.tier == 0:
-			if cur, ok := bases[seg.base]; !ok || cur.tier == 0 && seg.ix.Sealed() {
+			if _, ok := bases[seg.base]; !ok {
 				bases[seg.base] = seg
 			}
 		}
@@ -156,12 +227,8 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 		names = append(names, b)
 	}
 	sort.Strings(names)
-	out := map[uint32]*Windows{}
-	samples := 0
+	var jobs []*windowJob
 	for _, b := range names {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 		seg := bases[b]
 		// Raw points of the first window start after mint − res; tier points are stamped with
 		// their window's end.
@@ -169,106 +236,203 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 		if seg.tier == 0 {
 			lo = mint - resMs + 1
 		}
-		if tr, ok := seg.ix.TimeRange(); !ok || tr.Max < lo || tr.Min > maxt {
+		tr, ok := seg.ix.TimeRange()
+		if !ok || tr.Max < lo || tr.Min > maxt {
 			continue
 		}
-		keep := map[*chunkfile.Series]int{}
+		j := &windowJob{seg: seg, lo: lo, hi: maxt, keepCS: map[*chunkfile.Series]int{}}
 		for ref, id := range seg.global {
-			if !want[id] || (seg.tier > 0 && (!useful(seg.stat[ref]) || need != nil && !need(s.series[id], seg.stat[ref]))) {
+			k := keep[id]
+			if k == nil || (seg.tier > 0 && (!useful(seg.stat[ref]) || !k[seg.stat[ref]])) {
 				continue
 			}
 			cs, _ := seg.ix.Series(chunkfile.SeriesRef(ref))
-			keep[cs] = ref
+			j.keepCS[cs] = ref
 		}
-		if len(keep) == 0 {
+		if len(j.keepCS) == 0 {
 			continue
 		}
-		rd := seg.ix.NewReader(seg.f, chunkfile.ReaderOptions{
-			Time:  &chunkfile.TimeRange{Min: lo, Max: maxt},
-			Match: func(cs *chunkfile.Series) bool { _, ok := keep[cs]; return ok },
-		})
-		part := map[uint32][]Window{}         // this segment's windows per series
-		tierPos := map[uint32]map[int64]int{} // tier files: window end -> index in part, when needed
-		var cur []int                         // tier files: per local series (a statistic of a series), its next window
-		if seg.tier > 0 {
-			cur = make([]int, seg.ix.NumSeries())
+		// The windows this segment can touch, clipped to the query.
+		j.k0 = max(ceilDiv(max(tr.Min, lo), resMs)*resMs, mint)
+		j.n = int((min(ceilDiv(tr.Max, resMs)*resMs, maxt)-j.k0)/resMs) + 1
+		if j.n <= 0 {
+			continue
 		}
-		for rd.Next() {
-			bt := rd.Batch()
-			if bt.Num == nil {
-				continue
+		j.rd = seg.ix.NewReader(seg.f, chunkfile.ReaderOptions{
+			Time:  &chunkfile.TimeRange{Min: lo, Max: maxt},
+			Match: func(cs *chunkfile.Series) bool { _, ok := j.keepCS[cs]; return ok },
+		})
+		j.done = make(chan struct{})
+		jobs = append(jobs, j)
+	}
+	// Decode in parallel, merge in segment order.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan *windowJob)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Go(func() {
+			for j := range next {
+				j.run(ctx, s, keep, resMs)
+				close(j.done)
 			}
-			samples += bt.Len()
-			if lim.MaxSamples > 0 && samples > lim.MaxSamples {
-				rd.Close()
-				return nil, &LimitError{What: fmt.Sprintf("the query reads more than %d points, the limit", lim.MaxSamples)}
+		})
+	}
+	go func() {
+		defer close(next)
+		for _, j := range jobs {
+			select {
+			case next <- j:
+			case <-ctx.Done():
+				return
 			}
-			ref := keep[bt.Series]
-			id := seg.global[ref]
-			ws := part[id]
-			for i := range bt.Len() {
-				v := bt.Num[i].Float64()
-				if seg.tier == 0 {
-					end := ceilDiv(bt.T[i], resMs) * resMs
-					ws = windowAt(ws, end)
-					ws[len(ws)-1].add(v)
+		}
+	}()
+	defer wg.Wait()
+	n := int((maxt-mint)/resMs) + 1
+	out := map[uint32]*Windows{}
+	samples := 0
+	var err error
+	for _, j := range jobs {
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if err != nil {
+			break
+		}
+		if j.err != nil {
+			err = fmt.Errorf("%s: %w", j.seg.name, j.err)
+			break
+		}
+		samples += j.samples
+		if lim.MaxSamples > 0 && samples > lim.MaxSamples {
+			err = &LimitError{What: fmt.Sprintf("the query reads more than %d points, the limit", lim.MaxSamples)}
+			break
+		}
+		off := int((j.k0 - mint) / resMs)
+		for id, part := range j.parts {
+			g := out[id]
+			if g == nil {
+				g = newWindows(s.series[id], mint, resMs, n, keep[id])
+				out[id] = g
+			}
+			for k, has := range part.Has {
+				if !has {
 					continue
 				}
-				// A tier file has each statistic in blocks of its own, every statistic with the
-				// same windows in the same order: the k-th point of a statistic belongs to the
-				// k-th window. A window out of that order is found through a map.
-				T := bt.T[i]
-				k := cur[ref]
-				switch {
-				case k < len(ws) && ws[k].End == T:
-				case k == len(ws) && (k == 0 || ws[k-1].End < T):
-					ws = append(ws, Window{End: T})
-					if pos := tierPos[id]; pos != nil {
-						pos[T] = k
-					}
-				default:
-					pos := tierPos[id]
-					if pos == nil {
-						pos = make(map[int64]int, len(ws))
-						for j := range ws {
-							pos[ws[j].End] = j
-						}
-						tierPos[id] = pos
-					}
-					var ok bool
-					if k, ok = pos[T]; !ok {
-						k = len(ws)
-						ws = append(ws, Window{End: T})
-						pos[T] = k
-					}
+				if !g.Has[off+k] {
+					win := part.At(k)
+					g.set(off+k, &win)
+					continue
 				}
-				cur[ref] = k + 1
-				setStat(&ws[k], seg.stat[ref], v)
+				win, o := g.At(off+k), part.At(k)
+				win.merge(&o)
+				g.set(off+k, &win)
 			}
-			part[id] = ws
 		}
-		err := rd.Err()
-		rd.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", seg.name, err)
-		}
-		for id, ws := range part {
-			slices.SortStableFunc(ws, func(a, b Window) int { return int(a.End - b.End) })
-			ws = compact(ws)
-			w := out[id]
-			if w == nil {
-				w = &Windows{Series: s.series[id]}
-				out[id] = w
-			}
-			w.W = mergeWindows(w.W, ws)
-		}
+		j.parts = nil
 	}
-	res2 := make([]*Windows, 0, len(out))
+	if err != nil {
+		cancel()
+		for _, j := range jobs {
+			if j.rd != nil {
+				<-j.done
+			}
+		}
+		return nil, 0, err
+	}
+	list := make([]*Windows, 0, len(out))
 	for _, w := range out {
-		res2 = append(res2, w)
+		list = append(list, w)
 	}
-	slices.SortFunc(res2, func(a, b *Windows) int { return labels.Compare(a.Series.Labels, b.Series.Labels) })
-	return res2, nil
+	slices.SortFunc(list, func(a, b *Windows) int { return labels.Compare(a.Series.Labels, b.Series.Labels) })
+	return list, samples, nil
+}
+
+// windowJob is one segment's part of a SelectWindows: its reader and, once run, the windows
+// it holds per series.
+type windowJob struct {
+	seg     *segment
+	lo, hi  int64
+	keepCS  map[*chunkfile.Series]int // series read -> local ref
+	k0      int64                     // end of the segment's first window in range
+	n       int                       // windows in range
+	rd      *chunkfile.Reader
+	parts   map[uint32]*Windows
+	samples int
+	err     error
+	done    chan struct{}
+}
+
+func (j *windowJob) run(ctx context.Context, s *Store, keep map[uint32]*[numStats]bool, resMs int64) {
+	defer j.rd.Close()
+	j.parts = map[uint32]*Windows{}
+	part := func(id uint32) *Windows {
+		p := j.parts[id]
+		if p == nil {
+			k := keep[id]
+			if j.seg.tier == 0 {
+				k = allStats
+			}
+			p = newWindows(nil, j.k0, resMs, j.n, k)
+			j.parts[id] = p
+		}
+		return p
+	}
+	var cur Window // the raw window being filled
+	curID, curK := uint32(0), -1
+	flush := func() {
+		if curK >= 0 {
+			part(curID).set(curK, &cur)
+		}
+		curK = -1
+	}
+	for j.rd.Next() {
+		if ctx.Err() != nil {
+			j.err = ctx.Err()
+			return
+		}
+		bt := j.rd.Batch()
+		if bt.Num == nil {
+			continue
+		}
+		j.samples += bt.Len()
+		ref := j.keepCS[bt.Series]
+		id := j.seg.global[ref]
+		if j.seg.tier > 0 {
+			p := part(id)
+			col := p.Col[j.seg.stat[ref]]
+			for i, t := range bt.T {
+				k := int((t - j.k0) / resMs)
+				if k < 0 || k >= j.n || (t-j.k0)%resMs != 0 {
+					continue
+				}
+				p.Has[k] = true
+				col[k] = bt.Num[i].Float64()
+			}
+			continue
+		}
+		for i, t := range bt.T {
+			k := int((ceilDiv(t, resMs)*resMs - j.k0) / resMs)
+			if k < 0 || k >= j.n {
+				continue
+			}
+			if id != curID || k != curK {
+				flush()
+				if p := j.parts[id]; p != nil && p.Has[k] {
+					cur = p.At(k) // a window continued in a later block
+				} else {
+					cur = Window{}
+				}
+				curID, curK = id, k
+			}
+			cur.add(bt.Num[i].Float64())
+		}
+	}
+	flush()
+	j.err = j.rd.Err()
 }
 
 // useful reports whether a tier statistic is one the windows are built from.
@@ -303,52 +467,6 @@ func setStat(w *Window, st Stat, v float64) {
 	case StatLast:
 		w.Last = v
 	}
-}
-
-// compact merges windows with the same end (sorted by end), keeping their order.
-func compact(ws []Window) []Window {
-	out := ws[:0]
-	for _, w := range ws {
-		if n := len(out); n > 0 && out[n-1].End == w.End {
-			tmp := w
-			out[n-1].merge(&tmp)
-			continue
-		}
-		out = append(out, w)
-	}
-	return out
-}
-
-// mergeWindows merges a later segment's windows b into a (both sorted by end).
-func mergeWindows(a, b []Window) []Window {
-	if len(a) == 0 {
-		return b
-	}
-	if len(b) == 0 {
-		return a
-	}
-	if a[len(a)-1].End < b[0].End {
-		return append(a, b...)
-	}
-	out := make([]Window, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case j == len(b) || (i < len(a) && a[i].End < b[j].End):
-			out = append(out, a[i])
-			i++
-		case i == len(a) || b[j].End < a[i].End:
-			out = append(out, b[j])
-			j++
-		default:
-			w := a[i]
-			w.merge(&b[j])
-			out = append(out, w)
-			i++
-			j++
-		}
-	}
-	return out
 }
 
 func ceilDiv(a, b int64) int64 {
