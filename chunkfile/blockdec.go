@@ -3,6 +3,8 @@ package chunkfile
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/doghouse-otel/doghouse/chunkfile/internal/enc"
 )
@@ -58,6 +60,11 @@ type blockDecoder struct {
 }
 
 var errStructure = errors.New("block structure invalid")
+
+// decoders recycles block decoders between readers: a query reads many files, and a decoder
+// keeps the columns of the largest block it decoded, which a new one would allocate (and zero)
+// again.
+var decoders = sync.Pool{New: func() any { return new(blockDecoder) }}
 
 // decode decodes payload given the kinds of the series defined so far. budget caps the values.
 func (bd *blockDecoder) decode(payload []byte, kinds []Kind, budget int) (*decodedBlock, error) {
@@ -222,8 +229,21 @@ func (bd *blockDecoder) decodeSeries(h blockHead) {
 	out := &bd.out
 	c := &bd.c
 	out.t = growInts(out.t[:0], h.nPoints)
+	// The number and start columns are appended to: give them their final size at once (the
+	// point count is bounded by the reader's budget), so a large block is not copied while it
+	// grows.
+	nNum, anyStart := 0, false
+	for i := range out.spans {
+		if out.spans[i].kind.isNumber() {
+			nNum += out.spans[i].n
+		}
+		anyStart = anyStart || out.spans[i].hasStart
+	}
+	out.num = slices.Grow(out.num[:0], nNum)
 	out.start = out.start[:0]
-	out.num = out.num[:0]
+	if anyStart {
+		out.start = slices.Grow(out.start, h.nPoints)
+	}
 	out.hist, out.exp, out.sum = out.hist[:0], out.exp[:0], out.sum[:0]
 	modes, bases, steps := bd.hv[3], bd.hv[4], bd.hv[5]
 	si := 0

@@ -101,7 +101,7 @@ type Reader struct {
 	series   []*Series
 	kinds    []Kind
 	keep     []bool
-	bd       blockDecoder
+	bd       *blockDecoder // from decoders; back there at Close
 	blk      *decodedBlock
 	next     int
 	batch    Batch
@@ -146,6 +146,7 @@ func newReader(r io.Reader, opts ReaderOptions) *Reader {
 		fr:     frameReader{r: r, off: headerSize, maxFrame: opts.MaxFrameSize},
 		opts:   opts,
 		budget: opts.MaxBlockValues,
+		bd:     decoders.Get().(*blockDecoder),
 	}
 }
 
@@ -251,12 +252,17 @@ func (r *Reader) Offset() int64 { return r.fr.off }
 // Err returns the error that stopped Next, or nil at a clean end of file.
 func (r *Reader) Err() error { return r.err }
 
-// Batch returns the current batch; valid until the next call to Next.
+// Batch returns the current batch; valid until the next call to Next or Close.
 func (r *Reader) Batch() *Batch { return &r.batch }
 
 // Close releases the file opened by OpenFile.
 func (r *Reader) Close() error {
 	r.fr.close()
+	if r.bd != nil {
+		r.blk = nil
+		decoders.Put(r.bd)
+		r.bd = nil
+	}
 	if r.closer != nil {
 		err := r.closer.Close()
 		r.closer = nil
@@ -428,6 +434,9 @@ func (r *Reader) addSeries(f frame) error {
 }
 
 func (r *Reader) decodeBlock(f frame) error {
+	if r.bd == nil {
+		return ErrClosed
+	}
 	blk, err := r.bd.decode(f.payload, r.kinds, r.budget)
 	if err != nil {
 		return corrupt(f.off, "block", err)

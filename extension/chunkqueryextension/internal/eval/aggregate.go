@@ -164,6 +164,7 @@ func (ev *evaluator) topk(a *parser.AggregateExpr, in vector, param []float64) v
 				order = append(order, g)
 			}
 			idx := len(g.rows)
+			r = &row{labels: r.labels, v: slices.Clone(r.v), ok: slices.Clone(r.ok)} // kept past the call
 			g.rows = append(g.rows, r)
 			for i := range n {
 				k := int(param[i])
@@ -246,15 +247,16 @@ func (ev *evaluator) arith(op parser.ItemType, l, r value) (value, error) {
 		}
 		return value{vec: func(emit func(*row) error) error {
 			return vec(func(in *row) error {
-				out := &row{labels: dropName(in.labels), v: slices.Clone(in.v), ok: in.ok}
-				for i := range out.v {
+				// The row is the producer's and valid during this call: changed in place.
+				in.labels = dropName(in.labels)
+				for i := range in.v {
 					if scalarLeft {
-						out.v[i] = f(sc[i], in.v[i])
+						in.v[i] = f(sc[i], in.v[i])
 					} else {
-						out.v[i] = f(in.v[i], sc[i])
+						in.v[i] = f(in.v[i], sc[i])
 					}
 				}
-				return emit(out)
+				return emit(in)
 			})
 		}}, nil
 	}

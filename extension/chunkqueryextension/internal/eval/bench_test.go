@@ -40,9 +40,7 @@ func BenchmarkQueryRangeDayThroughMinuteTier(b *testing.B) {
 		}
 	}
 	q := `sum by (host) (rate(req[5m]))`
-	b.ResetTimer()
-	for b.Loop() {
-		st := store.New(store.Options{Dir: dir})
+	query := func(b *testing.B, st *store.Store) {
 		e := New(st, Limits{MaxSteps: 11000, MaxSeries: 10_000, MaxSamples: 20_000_000}, 5*time.Minute)
 		res, err := e.Range(context.Background(), q, start.Add(5*time.Minute), start.Add(24*time.Hour), time.Minute)
 		if err != nil {
@@ -51,8 +49,25 @@ func BenchmarkQueryRangeDayThroughMinuteTier(b *testing.B) {
 		if len(res.Series) != 50 {
 			b.Fatalf("%d series", len(res.Series))
 		}
-		st.Close()
 	}
+	// warm: the store has indexed the files (a running extension); every query still decodes
+	// the points it needs, nothing caches results.
+	b.Run("warm", func(b *testing.B) {
+		st := store.New(store.Options{Dir: dir, RescanInterval: time.Hour})
+		defer st.Close()
+		query(b, st)
+		for b.Loop() {
+			query(b, st)
+		}
+	})
+	// cold: a new store per query, which first indexes the 24 files (a collector just started).
+	b.Run("cold", func(b *testing.B) {
+		for b.Loop() {
+			st := store.New(store.Options{Dir: dir})
+			query(b, st)
+			st.Close()
+		}
+	})
 }
 
 // BenchmarkInstantLastFiveMinutes: the issue's second target, an instant query over the last

@@ -212,7 +212,21 @@ func newRow(ls labels.Labels, n int) *row {
 	return &row{labels: ls, v: make([]float64, n), ok: make([]bool, n)}
 }
 
-// vector produces the rows of an instant-vector expression one at a time.
+// reuse makes r (nil: a new row) the empty row of ls. A producer of a vector reuses one row for
+// all its series: a row handed to emit is valid only during the call, and a consumer that keeps
+// it (topk) copies it.
+func reuse(r *row, ls labels.Labels, n int) *row {
+	if r == nil {
+		return newRow(ls, n)
+	}
+	r.labels = ls
+	clear(r.v)
+	clear(r.ok)
+	return r
+}
+
+// vector produces the rows of an instant-vector expression one at a time; a row is valid only
+// during the emit call it is passed to.
 type vector func(emit func(*row) error) error
 
 // value is an evaluated expression: a scalar (one value per step) or a vector.
@@ -349,8 +363,9 @@ func (ev *evaluator) instantSelector(vs *parser.VectorSelector) vector {
 		if err != nil {
 			return err
 		}
+		var r *row
 		for _, p := range pts {
-			r := newRow(p.Series.Labels, ev.g.n)
+			r = reuse(r, p.Series.Labels, ev.g.n)
 			j := 0 // first point after the step
 			for i := range ev.g.n {
 				t := ev.g.at(i)
@@ -401,12 +416,13 @@ func (ev *evaluator) call(c *parser.Call) (value, error) {
 		if err != nil {
 			return err
 		}
+		var r *row
 		for _, p := range pts {
 			ls := p.Series.Labels
 			if !keepName {
 				ls = dropName(ls)
 			}
-			r := newRow(ls, ev.g.n)
+			r = reuse(r, ls, ev.g.n)
 			lo, hi := 0, 0 // the points in (t-rng, t] are p.T[lo:hi]
 			for i := range ev.g.n {
 				t := ev.g.at(i)

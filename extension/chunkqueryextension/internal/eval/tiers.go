@@ -226,12 +226,13 @@ func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn s
 	if err != nil {
 		return true, err
 	}
+	var r *row
 	for _, s := range got {
 		ls := s.Series.Labels
 		if !keepName {
 			ls = dropName(ls)
 		}
-		r := newRow(ls, ev.g.n)
+		r = reuse(r, ls, ev.g.n)
 		for i := range ev.g.n {
 			if lo, hi, ok := windowRange(s, ev.g.at(i), rng); ok {
 				r.v[i], r.ok[i] = windowsValue(fn, s, lo, hi, rng)
@@ -256,8 +257,9 @@ func (ev *evaluator) instantFromWindows(ws WindowSelecter, res time.Duration, vs
 	if err != nil {
 		return true, err
 	}
+	var r *row
 	for _, s := range got {
-		r := newRow(s.Series.Labels, ev.g.n)
+		r = reuse(r, s.Series.Labels, ev.g.n)
 		for i := range ev.g.n {
 			if lo, hi, ok := windowRange(s, ev.g.at(i), lb); ok {
 				r.v[i], r.ok[i] = windowsValue("last_over_time", s, lo, hi, lb)

@@ -102,15 +102,64 @@ type Windows struct {
 	Col        [numStats][]float64
 }
 
-func newWindows(s *Series, start, res int64, n int, keep *[numStats]bool) *Windows {
-	w := &Windows{Series: s, Start: start, Res: res, Has: make([]bool, n)}
+func newWindows(s *Series, start, res int64, n int, keep *[numStats]bool, sl *slab) *Windows {
+	w := &Windows{Series: s, Start: start, Res: res, Has: sl.bools(n)}
 	for st := range numStats {
 		if keep[st] {
-			w.Col[st] = make([]float64, n)
+			w.Col[st] = sl.floats(n)
 		}
 	}
 	return w
 }
+
+// slab hands out zeroed slices carved from large chunks: the windows of ten thousand series
+// are a few allocations instead of tens of thousands, and a pooled slab is reused by the next
+// segment's windows.
+type slab struct {
+	f      [][]float64
+	b      [][]bool
+	fc, bc int // the chunk being carved
+	fi, bi int // its used length
+}
+
+const slabChunk = 1 << 18
+
+func (s *slab) floats(n int) []float64 {
+	for s.fc < len(s.f) && s.fi+n > len(s.f[s.fc]) {
+		s.fc, s.fi = s.fc+1, 0
+	}
+	if s.fc == len(s.f) {
+		s.f = append(s.f, make([]float64, max(n, slabChunk)))
+	}
+	out := s.f[s.fc][s.fi : s.fi+n : s.fi+n]
+	s.fi += n
+	return out
+}
+
+func (s *slab) bools(n int) []bool {
+	for s.bc < len(s.b) && s.bi+n > len(s.b[s.bc]) {
+		s.bc, s.bi = s.bc+1, 0
+	}
+	if s.bc == len(s.b) {
+		s.b = append(s.b, make([]bool, max(n, slabChunk)))
+	}
+	out := s.b[s.bc][s.bi : s.bi+n : s.bi+n]
+	s.bi += n
+	return out
+}
+
+// reset zeroes what was handed out and keeps the chunks for reuse.
+func (s *slab) reset() {
+	for i := 0; i < len(s.f) && i <= s.fc; i++ {
+		clear(s.f[i])
+	}
+	for i := 0; i < len(s.b) && i <= s.bc; i++ {
+		clear(s.b[i])
+	}
+	s.fc, s.bc, s.fi, s.bi = 0, 0, 0, 0
+}
+
+var slabs = sync.Pool{New: func() any { return new(slab) }}
 
 // Len returns the number of windows.
 func (w *Windows) Len() int { return len(w.Has) }
@@ -144,6 +193,38 @@ func (w *Windows) set(k int, win *Window) {
 	put(StatMax, win.Max)
 	put(StatFirst, win.First)
 	put(StatLast, win.Last)
+}
+
+// absorb merges the windows of p (a later segment's), whose window 0 is w's window off, into
+// w. Windows only one of them has are copied column by column; a window both have (a
+// segment boundary inside it) is merged.
+func (w *Windows) absorb(p *Windows, off int) {
+	has := w.Has[off : off+len(p.Has)]
+	for k, ph := range p.Has {
+		if ph && has[k] {
+			win, o := w.At(off+k), p.At(k)
+			win.merge(&o)
+			w.set(off+k, &win)
+			p.Has[k] = false // done
+		}
+	}
+	for st, pc := range p.Col {
+		wc := w.Col[st]
+		if pc == nil || wc == nil {
+			continue
+		}
+		wc = wc[off : off+len(pc)]
+		for k, ph := range p.Has {
+			if ph {
+				wc[k] = pc[k]
+			}
+		}
+	}
+	for k, ph := range p.Has {
+		if ph {
+			has[k] = true
+		}
+	}
 }
 
 // allStats keeps every statistic: the windows of raw points, which may continue in the next
@@ -291,6 +372,7 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 	defer wg.Wait()
 	n := int((maxt-mint)/resMs) + 1
 	out := map[uint32]*Windows{}
+	var global slab // the answer's columns
 	samples := 0
 	var err error
 	for _, j := range jobs {
@@ -315,24 +397,15 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 		for id, part := range j.parts {
 			g := out[id]
 			if g == nil {
-				g = newWindows(s.series[id], mint, resMs, n, keep[id])
+				g = newWindows(s.series[id], mint, resMs, n, keep[id], &global)
 				out[id] = g
 			}
-			for k, has := range part.Has {
-				if !has {
-					continue
-				}
-				if !g.Has[off+k] {
-					win := part.At(k)
-					g.set(off+k, &win)
-					continue
-				}
-				win, o := g.At(off+k), part.At(k)
-				win.merge(&o)
-				g.set(off+k, &win)
-			}
+			g.absorb(part, off)
 		}
 		j.parts = nil
+		j.slab.reset()
+		slabs.Put(j.slab)
+		j.slab = nil
 	}
 	if err != nil {
 		cancel()
@@ -361,6 +434,7 @@ type windowJob struct {
 	n       int                       // windows in range
 	rd      *chunkfile.Reader
 	parts   map[uint32]*Windows
+	slab    *slab // the parts' columns, back to the pool once merged
 	samples int
 	err     error
 	done    chan struct{}
@@ -369,6 +443,7 @@ type windowJob struct {
 func (j *windowJob) run(ctx context.Context, s *Store, keep map[uint32]*[numStats]bool, resMs int64) {
 	defer j.rd.Close()
 	j.parts = map[uint32]*Windows{}
+	j.slab = slabs.Get().(*slab)
 	part := func(id uint32) *Windows {
 		p := j.parts[id]
 		if p == nil {
@@ -376,7 +451,7 @@ func (j *windowJob) run(ctx context.Context, s *Store, keep map[uint32]*[numStat
 			if j.seg.tier == 0 {
 				k = allStats
 			}
-			p = newWindows(nil, j.k0, resMs, j.n, k)
+			p = newWindows(nil, j.k0, resMs, j.n, k, j.slab)
 			j.parts[id] = p
 		}
 		return p
