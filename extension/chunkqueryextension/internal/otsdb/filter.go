@@ -2,6 +2,7 @@ package otsdb
 
 import (
 	"regexp"
+	"regexp/syntax"
 	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -87,21 +88,54 @@ func (f Filter) check() error {
 	case strings.HasSuffix(f.Type, "wildcard") && !strings.Contains(f.Expr, "*"):
 		return badRequest("Filter must contain an asterisk")
 	case f.Type == "regexp":
-		if _, err := regexp.Compile(f.Expr); err != nil {
-			return badRequest("Invalid regular expression in filter %s=regexp(%s): %v", f.Tagk, f.Expr, err)
-		}
+		_, err := f.regexpSize() // parsed only: Query.Validate bounds the compiled size
+		return err
 	}
 	return nil
 }
 
+// regexpSize parses a regexp filter (without compiling it) and returns about how many
+// instructions it compiles to: counted repetitions make a short expression large
+// ("[a-z]{1000}" is 1,000 instructions), and compiling costs memory by the instruction.
+func (f Filter) regexpSize() (int64, error) {
+	re, err := syntax.Parse(f.Expr, syntax.Perl)
+	if err != nil {
+		return 0, badRequest("Invalid regular expression in filter %s=regexp(%s): %v", f.Tagk, f.Expr, err)
+	}
+	return progSize(re), nil
+}
+
+// progSize estimates the instructions re compiles to. Go's parser refuses nested counted
+// repetitions of more than 1,000 in all, so the product stays small.
+func progSize(re *syntax.Regexp) int64 {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return int64(len(re.Rune)) + 1
+	case syntax.OpConcat, syntax.OpAlternate:
+		n := int64(1)
+		for _, sub := range re.Sub {
+			n += progSize(sub)
+		}
+		return n
+	case syntax.OpCapture, syntax.OpStar, syntax.OpPlus, syntax.OpQuest:
+		return progSize(re.Sub[0]) + 2
+	case syntax.OpRepeat:
+		n := re.Max
+		if n < 0 {
+			n = re.Min + 1
+		}
+		return int64(max(n, 1))*(progSize(re.Sub[0])+1) + 1
+	}
+	return 1
+}
+
 // matchers translates the filter into label matchers the store applies (all must match). It
 // returns false when no series can pass (a literal list without a value).
-func (f Filter) matchers() ([]*labels.Matcher, bool) {
+func (f Filter) matchers() ([]*labels.Matcher, bool, error) {
 	fold := ""
 	if strings.HasPrefix(f.Type, "i") || strings.HasPrefix(f.Type, "not_i") {
 		fold = "(?i)"
 	}
-	var m *labels.Matcher
 	switch f.Type {
 	case "literal_or", "iliteral_or", "not_literal_or", "not_iliteral_or":
 		var alts []string
@@ -113,13 +147,13 @@ func (f Filter) matchers() ([]*labels.Matcher, bool) {
 		negate := strings.HasPrefix(f.Type, "not_")
 		switch {
 		case len(alts) == 0 && negate:
-			return nil, true
+			return nil, true, nil
 		case len(alts) == 0:
-			return nil, false
+			return nil, false, nil
 		case negate:
-			m = labels.MustNewMatcher(labels.MatchNotRegexp, f.Tagk, fold+strings.Join(alts, "|"))
+			return matcher(labels.MatchNotRegexp, f.Tagk, fold+strings.Join(alts, "|"))
 		default:
-			m = labels.MustNewMatcher(labels.MatchRegexp, f.Tagk, fold+strings.Join(alts, "|"))
+			return matcher(labels.MatchRegexp, f.Tagk, fold+strings.Join(alts, "|"))
 		}
 	case "wildcard", "iwildcard":
 		parts := strings.Split(f.Expr, "*")
@@ -130,14 +164,26 @@ func (f Filter) matchers() ([]*labels.Matcher, bool) {
 		if strings.Trim(f.Expr, "*") == "" {
 			re = ".+" // the tag must be there, with any value
 		}
-		m = labels.MustNewMatcher(labels.MatchRegexp, f.Tagk, fold+re)
+		return matcher(labels.MatchRegexp, f.Tagk, fold+re)
 	case "regexp":
 		// OpenTSDB looks for a match anywhere in the value, of a tag the series has. The
-		// expression compiled alone (check), so wrapping it cannot change its meaning.
-		return []*labels.Matcher{
-			labels.MustNewMatcher(labels.MatchRegexp, f.Tagk, ".+"),
-			labels.MustNewMatcher(labels.MatchRegexp, f.Tagk, ".*(?:"+f.Expr+").*"),
-		}, true
+		// expression must parse alone, so wrapping it cannot change its meaning.
+		if _, err := f.regexpSize(); err != nil {
+			return nil, false, err
+		}
+		ms, ok, err := matcher(labels.MatchRegexp, f.Tagk, ".*(?:"+f.Expr+").*")
+		if err != nil {
+			return nil, false, err
+		}
+		return append(ms, labels.MustNewMatcher(labels.MatchRegexp, f.Tagk, ".+")), ok, nil
 	}
-	return []*labels.Matcher{m}, true
+	return nil, false, badRequest("Could not find a tag value filter of the type: %s", f.Type)
+}
+
+func matcher(t labels.MatchType, name, value string) ([]*labels.Matcher, bool, error) {
+	m, err := labels.NewMatcher(t, name, value)
+	if err != nil {
+		return nil, false, badRequest("Invalid filter on %s: %v", name, err)
+	}
+	return []*labels.Matcher{m}, true, nil
 }

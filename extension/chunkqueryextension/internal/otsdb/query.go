@@ -45,6 +45,10 @@ type Limits struct {
 // cost about 3 MB. It holds about 800 host names in a literal_or.
 const maxFilterBytes = 16 << 10
 
+// maxRegexpSize bounds the instructions the regexp filters of a request compile to: twice
+// maxFilterBytes, so that any expression without counted repetitions fits.
+const maxRegexpSize = 2 * maxFilterBytes
+
 // Validate checks what can be checked before reading: the time range, the number of sub
 // queries and filters, and the downsampling buckets.
 func (q *Query) Validate(lim Limits) error {
@@ -73,6 +77,22 @@ func (q *Query) Validate(lim Limits) error {
 	}
 	if filterBytes > maxFilterBytes {
 		return badRequest("the tag filters hold %d bytes, more than the limit of %d", filterBytes, maxFilterBytes)
+	}
+	var insts int64
+	for _, sq := range q.Subs {
+		for _, f := range sq.Filters {
+			if f.Type != "regexp" {
+				continue
+			}
+			n, err := f.regexpSize()
+			if err != nil {
+				return err
+			}
+			insts += n
+		}
+	}
+	if insts > maxRegexpSize {
+		return badRequest("the regular expressions of the tag filters compile to about %d instructions, more than the limit of %d: use fewer counted repetitions ({n})", insts, maxRegexpSize)
 	}
 	return nil
 }
@@ -122,9 +142,9 @@ func (ex *executor) sub(sq *SubQuery) ([]Result, error) {
 	name := labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, sq.Metric)
 	ms := []*labels.Matcher{name}
 	for _, f := range sq.Filters {
-		fm, ok := f.matchers()
-		if !ok {
-			return nil, nil
+		fm, ok, err := f.matchers()
+		if err != nil || !ok {
+			return nil, err
 		}
 		ms = append(ms, fm...)
 	}

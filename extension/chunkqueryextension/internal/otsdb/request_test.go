@@ -2,6 +2,7 @@ package otsdb
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,4 +117,10 @@ func TestValidate(t *testing.T) {
 	assert.NoError(t, (&Query{Start: 0, End: 1 << 40, Subs: []*SubQuery{all}}).Validate(lim))
 	assert.EqualError(t, (&Query{Start: 5, End: 5, Subs: []*SubQuery{sq}}).Validate(lim), "End time [5] must be greater than the start time [5]")
 	assert.EqualError(t, (&Query{Start: 0, End: 5}).Validate(lim), "Missing sub queries")
+	// 40 repetitions of 1,000 instructions (and one for the class each time).
+	big := &SubQuery{Metric: "m", Filters: []Filter{{Type: "regexp", Tagk: "h", Expr: strings.Repeat("[a-z]{1000}", 40)}}}
+	assert.EqualError(t, (&Query{Start: 0, End: 5, Subs: []*SubQuery{big}}).Validate(lim),
+		"the regular expressions of the tag filters compile to about 80041 instructions, more than the limit of 32768: use fewer counted repetitions ({n})")
+	big.Filters[0].Expr = strings.Repeat("[a-z]{1000}", 16)
+	assert.NoError(t, (&Query{Start: 0, End: 5, Subs: []*SubQuery{big}}).Validate(lim))
 }
