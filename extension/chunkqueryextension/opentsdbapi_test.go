@@ -249,3 +249,12 @@ func TestPrometheusAndOpenTSDBShareAPI(t *testing.T) {
 		assert.JSONEq(t, `{"error":{"code":404,"message":"Endpoint not found"}}`, string(body), p)
 	}
 }
+
+func TestOpenTSDBQueryTimeout(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir)
+	h := newTestExtension(t, dir, func(c *Config) { c.QueryTimeout = time.Nanosecond }).Handler()
+	code, body := do(t, h, "GET", "/api/query?m=sum:page.views"+otsdbRange(0, time.Minute), "")
+	assert.Equal(t, http.StatusRequestTimeout, code)
+	assert.JSONEq(t, `{"error":{"code":408,"message":"The query timed out (query_timeout)"}}`, string(body))
+}

@@ -39,14 +39,15 @@ type Limits struct {
 	MaxMatchers int // sub queries of a request, and filters of a sub query
 }
 
-// maxFilterBytes bounds the text of a request's tag filters: the store's matchers compile a
-// list of values or a regular expression of n bytes into about 190·n bytes (regexp.Compile of
-// an alternation of 10,000 host names, 228,889 bytes, allocated 41 MB), so 16 KiB of filters
-// cost about 3 MB. It holds about 800 host names in a literal_or.
+// maxFilterBytes bounds the text of a request's tag filters, which the store's matchers
+// compile: 16 KiB of literal_or, iliteral_or or regexp (744 host names of 21 bytes) allocate
+// 3.7 to 4.2 MB (BenchmarkFilterMatchersAtLimit).
 const maxFilterBytes = 16 << 10
 
-// maxRegexpSize bounds the instructions the regexp filters of a request compile to: twice
-// maxFilterBytes, so that any expression without counted repetitions fits.
+// maxRegexpSize bounds the instructions the regexp filters of a request compile to, which
+// counted repetitions multiply (regexp.Compile allocated 347 MB for 16 KiB of "[a-z]{1000}"): twice
+// maxFilterBytes, so that any expression without counted repetitions fits; an expression of
+// repetitions at the bound allocates 13.4 MB (BenchmarkFilterMatchersAtLimit).
 const maxRegexpSize = 2 * maxFilterBytes
 
 // Validate checks what can be checked before reading: the time range, the number of sub
