@@ -45,9 +45,9 @@ type Limits struct {
 const maxFilterBytes = 16 << 10
 
 // maxRegexpSize bounds the instructions the regexp filters of a request compile to, which
-// counted repetitions multiply (regexp.Compile allocated 347 MB for 16 KiB of "[a-z]{1000}"): twice
-// maxFilterBytes, so that any expression without counted repetitions fits; an expression of
-// repetitions at the bound allocates 13.4 MB (BenchmarkFilterMatchersAtLimit).
+// counted repetitions multiply (regexp.Compile allocated 347 MB for 16 KiB of
+// "[a-z]{1000}"): twice maxFilterBytes, so that any expression without counted repetitions
+// fits; repetitions at the bound allocate 13.4 MB (BenchmarkFilterMatchersAtLimit).
 const maxRegexpSize = 2 * maxFilterBytes
 
 // Validate checks what can be checked before reading: the time range, the number of sub
