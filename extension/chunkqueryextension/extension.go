@@ -46,6 +46,7 @@ func newExtension(cfg *Config, set extension.Settings) (*chunkQuery, error) {
 		mux: http.NewServeMux(),
 	}
 	(&promAPI{ext: e}).routes(e.mux)
+	(&openTSDBAPI{ext: e}).routes(e.mux)
 	return e, nil
 }
 

@@ -88,7 +88,7 @@ func (a *promAPI) routes(mux *http.ServeMux) {
 			return writeData(w, data)
 		}))
 	}
-	mux.HandleFunc("/api/", a.ext.instrument("/api/other", func(w http.ResponseWriter, _ *http.Request) string {
+	mux.HandleFunc("/api/v1/", a.ext.instrument("/api/other", func(w http.ResponseWriter, _ *http.Request) string {
 		return writeError(w, &apiError{typ: "not_found", err: errors.New("unknown API endpoint")}, 0)
 	}))
 }
