@@ -172,6 +172,20 @@ func apiQuery(t *testing.T, api, q string) []struct {
 	return r.Data.Result
 }
 
+// apiLabelValues lists a label's values through the collector's API.
+func apiLabelValues(t *testing.T, api, name, match string) []string {
+	t.Helper()
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get(api + "/api/v1/label/" + url.PathEscape(name) + "/values?match[]=" + url.QueryEscape(match))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var r struct {
+		Data []string `json:"data"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
+	return r.Data
+}
+
 // waitStored waits (bounded) until the API answers the sent totals and a sampling factor of
 // the flood, so the browser part starts on data that is all there.
 func waitStored(t *testing.T, c *collector) float64 {
@@ -306,6 +320,21 @@ func TestGUIShowsWhatWasSent(t *testing.T) {
 	assert.False(t, badge.Hidden, "the badge shows on a sampled metric")
 	assert.Equal(t, strconv.FormatFloat(floodFactor, 'f', -1, 64), badge.Factor)
 	assert.Equal(t, fmt.Sprintf("sampled ×%v", math.Round(floodFactor*100)/100), badge.Text)
+	// The flood's tag: its values as the API lists them, the first 200 shown.
+	ids := apiLabelValues(t, c.api, "id", `{"gui.flood"}`)
+	require.NotEmpty(t, ids)
+	b.waitFor("the id tag's values", `document.querySelectorAll('.tag[data-key="id"] .tag-value').length > 0`)
+	var shownIDs []string
+	b.eval(`[...document.querySelectorAll('.tag[data-key="id"] .tag-value')].map((e) => e.dataset.value)`, &shownIDs)
+	assert.Equal(t, ids[:min(200, len(ids))], shownIDs)
+
+	// Live refresh: the chart is redrawn without any action.
+	b.do("live every 5 s", chromedp.SetValue(chromedp.ID("live"), "5"))
+	b.waitFor("the live setting", `location.search.includes('live=5')`)
+	var seq int
+	b.eval(`window.doghouse.seq`, &seq)
+	b.waitFor("a refresh by the timer", fmt.Sprintf(`window.doghouse.seq > %d && document.body.dataset.status === 'ready'`, seq))
+
 	b.do("back to the page views", chromedp.Navigate(reloaded))
 	b.chart("the page views again", `q.includes('`+metric+`')`)
 	b.eval(`document.getElementById('sampling').hidden`, &badge.Hidden)

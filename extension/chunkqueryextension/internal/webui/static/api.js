@@ -32,10 +32,12 @@ export async function tagKeys(selector, start, end) {
   return names.filter((n) => n !== '__name__');
 }
 
-// tagValues lists the values of one label of the metric's series in [start, end].
-export function tagValues(selector, key, start, end, limit) {
+// tagValues lists the values of one label of the metric's series in [start, end]. It sends no
+// `limit`: the extension refuses a request whose series outnumber it rather than cutting the
+// answer short, so the page cuts the list itself.
+export function tagValues(selector, key, start, end) {
   return get(`api/v1/label/${encodeURIComponent(key)}/values`,
-    [['match[]', selector], ['start', start], ['end', end], ['limit', limit]]);
+    [['match[]', selector], ['start', start], ['end', end]]);
 }
 
 export function queryRange(query, start, end, step) {

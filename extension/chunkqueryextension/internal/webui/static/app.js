@@ -140,7 +140,7 @@ async function loadTags() {
       if (!keys.includes(k)) keys.push(k); // a key of the URL shows even without data
     }
     keys.sort();
-    const values = await Promise.all(keys.map((k) => api.tagValues(sel, k, start, end, MAX_TAG_VALUES)));
+    const values = await Promise.all(keys.map((k) => api.tagValues(sel, k, start, end)));
     if (metric !== state.metric) return;
     box.replaceChildren(...keys.map((k, i) => tagRow(k, values[i])));
     syncTags();
@@ -149,8 +149,9 @@ async function loadTags() {
   }
 }
 
-function tagRow(key, values) {
+function tagRow(key, all) {
   const f = state.filters[key];
+  const values = all.slice(0, MAX_TAG_VALUES);
   for (const v of f ? f.values : []) if (!values.includes(v)) values.push(v);
   const row = el('div', { className: 'tag' });
   row.dataset.key = key;
@@ -176,7 +177,8 @@ function tagRow(key, values) {
     });
     return b;
   });
-  const more = values.length >= MAX_TAG_VALUES ? [el('span', { className: 'more', textContent: `first ${MAX_TAG_VALUES} values` })] : [];
+  const more = all.length > MAX_TAG_VALUES
+    ? [el('span', { className: 'more', textContent: `the first ${MAX_TAG_VALUES} of ${all.length} values` })] : [];
   row.append(
     el('div', { className: 'tag-head' }, el('span', { className: 'tag-key', textContent: key }),
       el('label', { className: 'group' }, groupBy, ' group by'), negate),
