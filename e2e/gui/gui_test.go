@@ -242,6 +242,7 @@ func TestGUIShowsWhatWasSent(t *testing.T) {
 
 	// Two values of env kept.
 	b.waitFor("the tag rows", `document.querySelector('.tag[data-key="env"] .tag-value[data-value="stage"]') && document.querySelector('.tag[data-key="page"]')`)
+	b.waitFor("the chart to fit beside the tag rows", `document.querySelector('#chart .uplot').getBoundingClientRect().right <= document.documentElement.clientWidth`)
 	b.do("keep env prod and stage",
 		chromedp.Click(chromedp.CSS(`.tag[data-key="env"] .tag-value[data-value="prod"]`)),
 		chromedp.Click(chromedp.CSS(`.tag[data-key="env"] .tag-value[data-value="stage"]`)))

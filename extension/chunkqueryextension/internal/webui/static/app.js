@@ -333,11 +333,17 @@ window.addEventListener('popstate', () => {
   state = parseState(window.location.search);
   load();
 });
+// The chart follows its container's width (the window, or the tag panel appearing beside it);
+// a new width can mean a new step, so the query runs again once the size settles.
 let resizeTimer = null;
-window.addEventListener('resize', () => {
+let chartWidth = $('chart').clientWidth;
+new ResizeObserver(() => {
+  if ($('chart').clientWidth === chartWidth) return;
+  chartWidth = $('chart').clientWidth;
+  chart.resize();
   clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(() => { chart.resize(); refresh(); }, 200);
-});
+  resizeTimer = setTimeout(refresh, 200);
+}).observe($('chart'));
 if (!window.location.search) window.history.replaceState(null, '', formatState(emptyState()));
 loadNames();
 load();
