@@ -139,10 +139,13 @@ async function loadTags() {
     for (const k of [...state.groupBy, ...Object.keys(state.filters)]) {
       if (!keys.includes(k)) keys.push(k); // a key of the URL shows even without data
     }
-    keys.sort();
     const values = await Promise.all(keys.map((k) => api.tagValues(sel, k, start, end)));
     if (metric !== state.metric) return;
-    box.replaceChildren(...keys.map((k, i) => tagRow(k, values[i])));
+    // Keys with few values first: they are the ones to filter and group by, and a key with
+    // thousands of values (an id) would push them out of sight.
+    const rows = keys.map((k, i) => [k, values[i]]);
+    rows.sort(([a, va], [b, vb]) => va.length - vb.length || (a < b ? -1 : a > b ? 1 : 0));
+    box.replaceChildren(...rows.map(([k, v]) => tagRow(k, v)));
     syncTags();
   } catch (e) {
     setStatus('error', `tags: ${e.message}`);
