@@ -9,7 +9,7 @@ DIST     := build/otelcol-doghouse/otelcol-doghouse
 CONFIGS  := $(wildcard config/*.yaml examples/*.yaml)
 FUZZTIME ?= 20s
 
-.PHONY: all build run test vet unit validate testbed-test bench fuzz generate tools clean prometheus
+.PHONY: all build run test vet unit validate testbed-test gui-test bench fuzz generate tools clean prometheus chromium
 
 all: build
 
@@ -38,6 +38,7 @@ vet:
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
 	cd testbed && $(GO) mod tidy -diff
+	cd e2e/gui && $(GO) vet ./... && $(GO) mod tidy -diff
 
 # Unit, component and end-to-end tests. DOGHOUSE_E2E=require makes the end-to-end test fail
 # (instead of skip) when the built binary is missing.
@@ -63,7 +64,19 @@ validate: build
 testbed-test: build
 	cd testbed && $(GO) vet ./... && DOGHOUSE_TESTBED_SMOKE=1 DOGHOUSE_OTELCOL=$(CURDIR)/$(DIST) $(GO) test -race -count=1 ./...
 
-test: vet unit validate testbed-test
+# The GUI's real-browser test (e2e/gui, a module of its own so the collector's module does not
+# depend on chromedp): Debian's chromium, installed when missing, drives the built collector's
+# page (about 15 s here; installing chromium took 88 s).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the GUI test"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }
+
+gui-test: build chromium
+	cd e2e/gui && DOGHOUSE_E2E=require DOGHOUSE_OTELCOL=$(CURDIR)/$(DIST) $(GO) test -race -count=1 ./...
+
+test: vet unit validate testbed-test gui-test
 
 # Micro-benchmarks of the module, the chunk format against Prometheus' XOR chunks, and the
 # testbed suite against the contrib statsd receiver (every measurement 3 times: about 40 minutes

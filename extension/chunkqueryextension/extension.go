@@ -14,6 +14,7 @@ import (
 	"github.com/doghouse-otel/doghouse/extension/chunkqueryextension/internal/eval"
 	"github.com/doghouse-otel/doghouse/extension/chunkqueryextension/internal/metadata"
 	"github.com/doghouse-otel/doghouse/extension/chunkqueryextension/internal/store"
+	"github.com/doghouse-otel/doghouse/extension/chunkqueryextension/internal/webui"
 )
 
 // chunkQuery is the extension: the store and engine over the directory, and the HTTP server.
@@ -47,6 +48,7 @@ func newExtension(cfg *Config, set extension.Settings) (*chunkQuery, error) {
 	}
 	(&promAPI{ext: e}).routes(e.mux)
 	(&openTSDBAPI{ext: e}).routes(e.mux)
+	e.mux.Handle("/", webui.Handler()) // the GUI; everything under /api/ is the API's
 	return e, nil
 }
 
