@@ -383,7 +383,7 @@ func (a *promAPI) seriesOf(r *http.Request, needMatch bool) ([]*store.Series, er
 	if err != nil {
 		return nil, err
 	}
-	return a.ext.store.SeriesIn(sets, mint, maxt, limitParam(r))
+	return a.ext.store.SeriesIn(sets, mint, maxt, 0) // `limit` shortens the answer (truncate), as Prometheus does
 }
 
 // limitParam reads the `limit` parameter (0: none; bad values are ignored, as the limit only

@@ -257,3 +257,24 @@ func TestServesOverHTTP(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.JSONEq(t, `{"status":"success","data":["page.views","queue.depth"]}`, string(body))
 }
+
+// TestLimitParameterShortensAnswers: `limit` cuts a listing short, as Prometheus does; it
+// never turns it into an error.
+func TestLimitParameterShortensAnswers(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir)
+	h := newTestExtension(t, dir, nil).Handler()
+	for target, want := range map[string]string{
+		"/api/v1/label/__name__/values?limit=1":                               `["page.views"]`,
+		"/api/v1/labels?limit=2":                                              `["__name__","env"]`,
+		"/api/v1/series?limit=1&match[]=" + url.QueryEscape(`{"page.views"}`): `[{"__name__":"page.views","env":"prod","host.name":"web-1"}]`,
+	} {
+		code, body := get(t, h, target)
+		require.Equal(t, http.StatusOK, code, "%s: %s", target, body)
+		var resp struct {
+			Data json.RawMessage `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(body, &resp))
+		assert.JSONEq(t, want, string(resp.Data), target)
+	}
+}
