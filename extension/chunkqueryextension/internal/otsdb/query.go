@@ -1,7 +1,7 @@
 // Package otsdb answers the OpenTSDB 2.4 HTTP API's queries over the chunk store: it parses
 // m= sub queries and JSON bodies, then, per sub query, selects the series of a metric through
 // tag filters, groups them, downsamples each, interpolates and aggregates each group and
-// takes its rate, in the order OpenTSDB documents.
+// takes rates, in the order OpenTSDB 2.4 computes them (each series' rate before aggregation).
 package otsdb
 
 import (
@@ -246,8 +246,8 @@ func sameKeys(ls labels.Labels, want map[string]bool) bool {
 	return ok && n == len(want)
 }
 
-// answer computes one group's result: downsample each series, interpolate and aggregate,
-// take the rate, keep [Start, End].
+// answer computes one group's result: downsample each series and take its rate,
+// interpolate and aggregate, keep [Start, End].
 func (ex *executor) answer(sq *SubQuery, members []*store.Points) (Result, error) {
 	ds := sq.Downsample
 	if ds != nil && ds.Fill != FillNone && ex.lim.MaxSamples > 0 {
@@ -261,6 +261,12 @@ func (ex *executor) answer(sq *SubQuery, members []*store.Points) (Result, error
 		if ds != nil {
 			s = ds.apply(s, ex.q.Start, ex.q.End, &ex.scratch)
 		}
+		if sq.Rate {
+			// Each series' own rate, then the aggregation: what OpenTSDB 2.4 does (its
+			// AggregationIterator wraps every span in a RateSpan), so a series that starts,
+			// stops or resets in the range does not make the sum jump.
+			s = rate(s, sq.RateOptions)
+		}
 		if len(s.t) > 0 {
 			ss = append(ss, s)
 		}
@@ -273,9 +279,6 @@ func (ex *executor) answer(sq *SubQuery, members []*store.Points) (Result, error
 	agg, err := aggregate(ex.ctx, sq.Aggregator, ss, times)
 	if err != nil {
 		return Result{}, err
-	}
-	if sq.Rate {
-		agg = rate(agg, sq.RateOptions)
 	}
 	lo, hi = ex.inRange(agg.t)
 	ex.points += hi - lo

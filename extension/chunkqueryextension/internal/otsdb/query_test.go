@@ -219,21 +219,35 @@ func exec(t *testing.T, st Store, m string, start, end int64) []Result {
 	return res
 }
 
-// TestRateOfTheAggregate: the rate is taken after aggregation (OpenTSDB's documented order).
-// The sum of twoSeries is 0, 15, 30, 45, 40 every 10 s: 1.5/s three times, then a drop of 5.
-func TestRateOfTheAggregate(t *testing.T) {
+// TestRateOfEachSeriesThenTheAggregate: as OpenTSDB 2.4 computes it, each series' rate is taken
+// (after its downsampling) before the series are aggregated. By hand, twoSeries' rates: A
+// (0,0) (20,20) (40,40) is 1/s at 20 s and 40 s; B (10,5) (30,15) is 0.5/s at 30 s. Summed
+// with interpolation at 20, 30, 40 s: B has not started at 20 s and has ended at 40 s, A is 1
+// on its line at 30 s: 1, 1.5, 1. (The rate of the sum would be 1.5, 1.5, 1.5, -0.5.)
+func TestRateOfEachSeriesThenTheAggregate(t *testing.T) {
+	res := exec(t, twoSeries(), "sum:rate:m", 0, 40_000)
+	require.Len(t, res, 1)
+	assert.Equal(t, []int64{20_000, 30_000, 40_000}, res[0].T)
+	assert.Equal(t, []float64{1, 1.5, 1}, res[0].V)
+}
+
+// TestRateCounterOptions: one counter (0,900) (10,950) (20,30) that wrapped at 1000 between
+// 10 s and 20 s: 5/s, then (1000 − 950 + 30) / 10 = 8/s as a counter, −92/s as a plain value.
+func TestRateCounterOptions(t *testing.T) {
+	st := &memStore{}
+	st.add(labels.FromStrings("__name__", "m"), [2]float64{0, 900}, [2]float64{10, 950}, [2]float64{20, 30})
 	for m, want := range map[string][]float64{
-		"sum:rate:m":                  {1.5, 1.5, 1.5, -0.5},
-		"sum:rate{counter,100}:m":     {1.5, 1.5, 1.5, (100 - 45 + 40) / 10.0}, // wrapped at 100
-		"sum:rate{counter,100,5}:m":   {1.5, 1.5, 1.5, 0},                      // 9.5/s is above the reset value
-		"sum:rate{counter,100,10}:m":  {1.5, 1.5, 1.5, 9.5},
-		"sum:rate{dropcounter,100}:m": {1.5, 1.5, 1.5},
-		"sum:rate{counter}:m":         {1.5, 1.5, 1.5, (float64(math.MaxInt64) - 5) / 10},
+		"sum:rate:m":                   {5, -92},
+		"sum:rate{counter,1000}:m":     {5, 8},
+		"sum:rate{counter,1000,6}:m":   {5, 0}, // 8/s is above the reset value
+		"sum:rate{counter,1000,10}:m":  {5, 8},
+		"sum:rate{dropcounter,1000}:m": {5},
+		"sum:rate{counter}:m":          {5, (float64(math.MaxInt64) - 950 + 30) / 10},
 	} {
-		res := exec(t, twoSeries(), m, 0, 40_000)
+		res := exec(t, st, m, 0, 20_000)
 		require.Len(t, res, 1, m)
-		assert.Equal(t, []int64{10_000, 20_000, 30_000, 40_000}[:len(want)], res[0].T, m)
-		assert.Equal(t, want, res[0].V, m)
+		assert.Equal(t, []int64{10_000, 20_000}[:len(want)], res[0].T, m)
+		assert.InDeltaSlice(t, want, res[0].V, 1e-9, m)
 	}
 }
 
@@ -259,7 +273,7 @@ func TestDownsample(t *testing.T) {
 		// One bucket over the query, at its start.
 		{"sum:0all-sum:m", 3_000, 40_000, []int64{3_000}, []float64{15}},
 		{"sum:0all-avg:m", 6_000, 40_000, []int64{6_000}, []float64{14.0 / 3}},
-		// Rate after downsampling and aggregation: 1, 6, 8 at 0, 10, 30 s.
+		// Rate after downsampling (one series: before or after aggregation is the same): 1, 6, 8 at 0, 10, 30 s.
 		{"sum:rate:10s-sum:m", 0, 40_000, []int64{10_000, 30_000}, []float64{0.5, 0.1}},
 	} {
 		res := exec(t, st, c.m, c.start, c.end)
