@@ -226,6 +226,7 @@ func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn s
 	if err != nil {
 		return true, err
 	}
+	defer store.ReleaseWindows(got)
 	var r *row
 	for _, s := range got {
 		ls := s.Series.Labels
@@ -257,6 +258,7 @@ func (ev *evaluator) instantFromWindows(ws WindowSelecter, res time.Duration, vs
 	if err != nil {
 		return true, err
 	}
+	defer store.ReleaseWindows(got)
 	var r *row
 	for _, s := range got {
 		r = reuse(r, s.Series.Labels, ev.g.n)
