@@ -1,0 +1,204 @@
+package dsdbreceiver
+
+import (
+	"slices"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/doghouse-otel/doghouse/internal/exphist"
+	"github.com/doghouse-otel/doghouse/receiver/dsdbreceiver/internal/metadata"
+	"github.com/doghouse-otel/doghouse/receiver/dsdbreceiver/internal/opentsdb"
+	"github.com/doghouse-otel/doghouse/receiver/dsdbreceiver/internal/statshouse"
+)
+
+// kind is the OpenTelemetry shape a point takes; points of one name and kind in a batch share
+// one pmetric.Metric.
+type kind uint8
+
+const (
+	kindGauge     kind = iota // OpenTSDB points
+	kindDeltaSum              // StatsHouse counter
+	kindHistogram             // StatsHouse value
+	kindSet                   // StatsHouse unique: a gauge of the distinct count
+	numKinds
+)
+
+// batch gathers data points into one pmetric.Metrics. Each connection (and the UDP reader, and
+// each /api/put request) has its own; it is not safe for concurrent use. Names and tags are
+// interned, so a stream of the same series allocates no strings.
+type batch struct {
+	version string
+	md      pmetric.Metrics
+	metrics pmetric.MetricSlice
+	byName  [numKinds]map[string]pmetric.Metric
+	points  int
+	started time.Time // when the first point of the batch came
+	strs    interner
+	hist    exphist.Histogram
+}
+
+func newBatch(version string) *batch {
+	b := &batch{version: version}
+	for i := range b.byName {
+		b.byName[i] = make(map[string]pmetric.Metric)
+	}
+	b.reset()
+	return b
+}
+
+// reset starts an empty batch; the previous pmetric.Metrics belongs to whoever took it.
+func (b *batch) reset() {
+	b.md = pmetric.NewMetrics()
+	sm := b.md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
+	sm.Scope().SetName(metadata.ScopeName)
+	sm.Scope().SetVersion(b.version)
+	b.metrics = sm.Metrics()
+	for _, m := range b.byName {
+		clear(m)
+	}
+	b.points = 0
+}
+
+// take returns the gathered metrics and starts a new batch.
+func (b *batch) take() (pmetric.Metrics, int) {
+	md, n := b.md, b.points
+	b.reset()
+	return md, n
+}
+
+func (b *batch) count(now time.Time) {
+	if b.points == 0 {
+		b.started = now
+	}
+	b.points++
+}
+
+// metric returns the batch's metric of that name and kind, adding it on first use.
+func (b *batch) metric(name []byte, k kind) pmetric.Metric {
+	if m, ok := b.byName[k][string(name)]; ok {
+		return m
+	}
+	s := b.strs.get(name)
+	m := b.metrics.AppendEmpty()
+	m.SetName(s)
+	switch k {
+	case kindGauge, kindSet:
+		m.SetEmptyGauge()
+	case kindDeltaSum:
+		sum := m.SetEmptySum()
+		sum.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+		sum.SetIsMonotonic(true) // StatsHouse refuses negative counters
+	case kindHistogram:
+		m.SetEmptyExponentialHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+	}
+	b.byName[k][s] = m
+	return m
+}
+
+// addOpenTSDB adds an OpenTSDB point: a gauge point at its own timestamp.
+func (b *batch) addOpenTSDB(p *opentsdb.Point, now time.Time) {
+	dp := b.metric(p.Metric, kindGauge).Gauge().DataPoints().AppendEmpty()
+	dp.SetTimestamp(pcommon.Timestamp(p.Timestamp * int64(time.Millisecond)))
+	if p.IsInt {
+		dp.SetIntValue(p.Int)
+	} else {
+		dp.SetDoubleValue(p.Float)
+	}
+	attrs := dp.Attributes()
+	attrs.EnsureCapacity(len(p.Tags))
+	for _, t := range p.Tags {
+		attrs.PutStr(b.strs.get(t.Key), b.strs.get(t.Value))
+	}
+	b.count(now)
+}
+
+// addStatsHouse adds a StatsHouse metric: a delta sum of its counter, an exponential histogram
+// of its values (each weighted counter/len(value) when both are sent, as the agent does), or
+// a gauge of the number of distinct unique values. Its interval is the second that ends at ts
+// (or at now without ts).
+func (b *batch) addStatsHouse(m *statshouse.Metric, now time.Time) {
+	end := now
+	if m.TS != 0 {
+		end = time.Unix(int64(m.TS), 0)
+	}
+	ts := pcommon.NewTimestampFromTime(end)
+	start := pcommon.NewTimestampFromTime(end.Add(-time.Second))
+	var attrs pcommon.Map
+	switch {
+	case len(m.Unique) > 0:
+		dp := b.metric(m.Name, kindSet).Gauge().DataPoints().AppendEmpty()
+		dp.SetStartTimestamp(start)
+		dp.SetTimestamp(ts)
+		dp.SetIntValue(int64(distinct(m.Unique)))
+		attrs = dp.Attributes()
+	case len(m.Values) > 0:
+		dp := b.metric(m.Name, kindHistogram).ExponentialHistogram().DataPoints().AppendEmpty()
+		dp.SetStartTimestamp(start)
+		dp.SetTimestamp(ts)
+		w := 1.0
+		if m.Counter > 0 {
+			w = m.Counter / float64(len(m.Values))
+		}
+		b.hist.Reset()
+		for _, v := range m.Values {
+			b.hist.Add(v, w)
+		}
+		b.hist.FillDataPoint(dp, 1, nil)
+		attrs = dp.Attributes()
+	default:
+		dp := b.metric(m.Name, kindDeltaSum).Sum().DataPoints().AppendEmpty()
+		dp.SetStartTimestamp(start)
+		dp.SetTimestamp(ts)
+		dp.SetDoubleValue(m.Counter)
+		attrs = dp.Attributes()
+	}
+	attrs.EnsureCapacity(len(m.Tags))
+	for _, t := range m.Tags {
+		attrs.PutStr(b.strs.get(t.Key), b.strs.get(t.Value))
+	}
+	b.count(now)
+}
+
+// distinct counts the distinct values of u, sorting it in place.
+func distinct(u []int64) int {
+	if len(u) < 2 {
+		return len(u)
+	}
+	slices.Sort(u)
+	n := 1
+	for i := 1; i < len(u); i++ {
+		if u[i] != u[i-1] {
+			n++
+		}
+	}
+	return n
+}
+
+// interner returns one string per distinct byte sequence, so that a stream of the same series
+// allocates no strings. It is bounded: when it holds maxInterned strings it starts over, and a
+// string longer than maxInternLen is allocated and not kept.
+type interner struct{ m map[string]string }
+
+const (
+	// maxInterned: 1000 series of 8 tags need about 2000 distinct strings; 16384 strings of
+	// 32 bytes are about 1 MiB per connection at most.
+	maxInterned  = 16384
+	maxInternLen = 256
+)
+
+func (in *interner) get(b []byte) string {
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(b) > maxInternLen {
+		return s
+	}
+	if in.m == nil || len(in.m) >= maxInterned {
+		in.m = make(map[string]string, 256)
+	}
+	in.m[s] = s
+	return s
+}
