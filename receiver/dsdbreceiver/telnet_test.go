@@ -34,7 +34,7 @@ func TestTelnet(t *testing.T) {
 		{"sys.cpu.user", "gauge", "int:7", "host=webserver02,cpu=0", 1356998400500},
 		{"sys.cpu.nice", "gauge", "int:-3", "hostname=web01", 1346846400000},
 	}, points(sink))
-	assert.EqualValues(t, 6, r.stats.lines.Load()) // the empty line is not counted
+	assert.EqualValues(t, 6, r.stats.lines.Load())              // the empty line is not counted
 	assert.EqualValues(t, 1, r.stats.tsdbRejected[0][0].Load()) // not_enough_arguments
 	assert.EqualValues(t, 3, r.stats.points[protoTelnet].Load())
 
