@@ -8,6 +8,7 @@
 package opentsdb
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"strings"
@@ -85,7 +86,7 @@ func (r *Rules) validString(s []byte) (rune, bool) {
 
 // checkPoint is TSDB.addPoint's checks after a point was read: timestamp range, tag count,
 // and the character rules of the metric name and every tag.
-func (r *Rules) checkPoint(p *Point, rawTS int64, value string) *Error {
+func (r *Rules) checkPoint(p *Point, rawTS int64, value []byte) *Error {
 	if rawTS&secondMask != 0 && rawTS > maxTimestamp {
 		return errorf(ReasonBadTimestamp, "bad timestamp=%d when trying to add value=%s to metric=%s, tags=%s",
 			rawTS, value, p.Metric, formatTags(p.Tags))
@@ -152,9 +153,8 @@ func parseValue(p *Point, v []byte) *Error {
 		p.IsInt, p.Int = true, n
 		return nil
 	}
-	f, err := strconv.ParseFloat(string(v), 64)
-	var numErr *strconv.NumError
-	if err != nil && !(errors.As(err, &numErr) && numErr.Err == strconv.ErrRange) || !javaFloatSyntax(v) {
+	f, ok := parseFloat(v)
+	if !ok {
 		return errorf(ReasonInvalidValue, "For input string: \"%s\"", v)
 	}
 	// Out of range: Java reads an infinity (or zero), refused or kept like any other value.
@@ -162,17 +162,52 @@ func parseValue(p *Point, v []byte) *Error {
 	return nil
 }
 
-// javaFloatSyntax refuses what Go's ParseFloat reads but Java's Float.parseFloat does not:
-// underscores between digits and "inf"/"infinity" in other cases than Java's "Infinity".
-func javaFloatSyntax(v []byte) bool {
-	s := strings.TrimLeft(string(v), "+-")
-	switch strings.ToLower(s) {
-	case "inf", "infinity":
-		return s == "Infinity"
-	case "nan":
-		return s == "NaN"
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseFloat reads a decimal the way Java's Float.parseFloat does, for the values
+// looksLikeInteger did not take. Plain decimals of up to 15 digits ("42.5", "-0.125") take a
+// fast path without allocating: an exact integer divided by an exact power of ten is correctly
+// rounded. The rest goes to strconv, refusing what Java does not read (underscores); out of
+// range is ±Inf or 0, as in Java.
+func parseFloat(v []byte) (float64, bool) {
+	i, neg := 0, false
+	if len(v) > 0 && (v[0] == '-' || v[0] == '+') {
+		neg, i = v[0] == '-', 1
 	}
-	return !strings.Contains(s, "_") && !strings.HasPrefix(strings.ToLower(s), "0x")
+	var mant uint64
+	digits, frac, dot := 0, 0, false
+	for ; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case '0' <= c && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			digits = 99 // an exponent or anything else: the slow path
+		}
+	}
+	if digits > 0 && digits <= 15 && frac < len(pow10) {
+		f := float64(mant) / pow10[frac]
+		if neg {
+			f = -f
+		}
+		return f, true
+	}
+	if bytes.IndexByte(v, '_') >= 0 {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	var numErr *strconv.NumError
+	if err != nil && !(errors.As(err, &numErr) && numErr.Err == strconv.ErrRange) {
+		return 0, false
+	}
+	return f, true
 }
 
 func looksLikeInteger(v []byte) bool {

@@ -220,7 +220,7 @@ func (pp *PutParser) check() (*Point, *Error) {
 	if r.NullTag != nil {
 		return nil, errorf(ReasonIllegalCharacter, "Invalid tag value with key [%s]: null", r.NullTag)
 	}
-	if err := pp.Rules.checkPoint(p, r.Timestamp, string(r.Value)); err != nil {
+	if err := pp.Rules.checkPoint(p, r.Timestamp, r.Value); err != nil {
 		return nil, err
 	}
 	p.Timestamp = millis(r.Timestamp)

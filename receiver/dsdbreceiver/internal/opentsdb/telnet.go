@@ -126,7 +126,7 @@ func (lp *LineParser) put(words [][]byte) (*Point, *Error) {
 	if n > lp.Rules.MaxTags {
 		return nil, errorf(ReasonTooManyTags, "Too many tags: %d maximum allowed: %d, tags: %s", n, lp.Rules.MaxTags, formatTags(p.Tags))
 	}
-	if err := lp.Rules.checkPoint(p, ts, string(value)); err != nil {
+	if err := lp.Rules.checkPoint(p, ts, value); err != nil {
 		return nil, err
 	}
 	p.Timestamp = millis(ts)
