@@ -109,7 +109,12 @@ func (b *batch) addOpenTSDB(p *opentsdb.Point, now time.Time) {
 	attrs := dp.Attributes()
 	attrs.EnsureCapacity(len(p.Tags))
 	for _, t := range p.Tags {
-		attrs.PutStr(b.strs.get(t.Key), b.strs.get(t.Value))
+		if t.Word != nil {
+			k, v := b.strs.pair(t.Word, len(t.Key))
+			attrs.PutStr(k, v)
+		} else {
+			attrs.PutStr(b.strs.get(t.Key), b.strs.get(t.Value))
+		}
 	}
 	b.count(now)
 }
@@ -179,7 +184,12 @@ func distinct(u []int64) int {
 // interner returns one string per distinct byte sequence, so that a stream of the same series
 // allocates no strings. It is bounded: when it holds maxInterned strings it starts over, and a
 // string longer than maxInternLen is allocated and not kept.
-type interner struct{ m map[string]string }
+type interner struct {
+	m     map[string]string
+	pairs map[string]kv // "k=v" words, each to its interned key and value
+}
+
+type kv struct{ k, v string }
 
 const (
 	// maxInterned: 1000 series of 8 tags need about 2000 distinct strings; 16384 strings of
@@ -201,4 +211,20 @@ func (in *interner) get(b []byte) string {
 	}
 	in.m[s] = s
 	return s
+}
+
+// pair interns the key and value of a "key=value" word whose key is its first n bytes: one map
+// lookup for both when the word was seen before.
+func (in *interner) pair(word []byte, n int) (string, string) {
+	if p, ok := in.pairs[string(word)]; ok {
+		return p.k, p.v
+	}
+	p := kv{in.get(word[:n]), in.get(word[n+1:])}
+	if len(word) <= maxInternLen {
+		if in.pairs == nil || len(in.pairs) >= maxInterned {
+			in.pairs = make(map[string]kv, 256)
+		}
+		in.pairs[string(word)] = p
+	}
+	return p.k, p.v
 }

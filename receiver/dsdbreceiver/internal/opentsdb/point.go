@@ -17,7 +17,12 @@ import (
 )
 
 // Tag is one tagk=tagv pair.
-type Tag struct{ Key, Value []byte }
+type Tag struct {
+	Key, Value []byte
+	// Word is the whole "tagk=tagv" word of a telnet line (nil from JSON): one lookup interns
+	// both strings.
+	Word []byte
+}
 
 // Point is one parsed data point.
 type Point struct {

@@ -114,7 +114,7 @@ func (lp *LineParser) put(words [][]byte) (*Point, *Error) {
 			}
 			return nil, errorf(ReasonDuplicateTag, "duplicate tag: %s, tags=%s", w, formatTags(p.Tags))
 		}
-		p.Tags = append(p.Tags, Tag{Key: k, Value: v})
+		p.Tags = append(p.Tags, Tag{Key: k, Value: v, Word: w})
 		n++
 	}
 	if perr := parseValue(p, value); perr != nil {
