@@ -97,6 +97,42 @@ func (b *batch) metric(name []byte, k kind) pmetric.Metric {
 	return m
 }
 
+// merge moves the data points of ms, metrics another batch built, into this batch's metrics of
+// the same name and kind, so that a batch gathered from many requests still has one metric per
+// name and kind (an exporter's per-metric work is not repeated per request). It does not count
+// the points.
+func (b *batch) merge(ms pmetric.MetricSlice) {
+	for i := range ms.Len() {
+		src := ms.At(i)
+		var k kind
+		switch src.Type() {
+		case pmetric.MetricTypeGauge:
+			k = kindGauge
+		case pmetric.MetricTypeSum:
+			k = kindDeltaSum
+		case pmetric.MetricTypeExponentialHistogram:
+			k = kindHistogram
+		default:
+			continue
+		}
+		dst, ok := b.byName[k][src.Name()]
+		if !ok {
+			dst = b.metrics.AppendEmpty()
+			src.MoveTo(dst)
+			b.byName[k][dst.Name()] = dst
+			continue
+		}
+		switch k {
+		case kindGauge:
+			src.Gauge().DataPoints().MoveAndAppendTo(dst.Gauge().DataPoints())
+		case kindDeltaSum:
+			src.Sum().DataPoints().MoveAndAppendTo(dst.Sum().DataPoints())
+		case kindHistogram:
+			src.ExponentialHistogram().DataPoints().MoveAndAppendTo(dst.ExponentialHistogram().DataPoints())
+		}
+	}
+}
+
 // addOpenTSDB adds an OpenTSDB point: a gauge point at its own timestamp.
 func (b *batch) addOpenTSDB(p *opentsdb.Point, now time.Time) {
 	dp := b.metric(p.Metric, kindGauge).Gauge().DataPoints().AppendEmpty()

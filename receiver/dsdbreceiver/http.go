@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/doghouse-otel/doghouse/receiver/dsdbreceiver/internal/opentsdb"
 )
@@ -44,9 +45,11 @@ type putState struct {
 
 var putStates sync.Pool
 
-// handlePut is OpenTSDB's POST /api/put: 204 when every point was stored; with failures 400
+// handlePut is OpenTSDB's POST /api/put: 204 when every point was accepted; with failures 400
 // and OpenTSDB's error document, or with ?summary / ?details the counts (and failures) it
-// documents, 200 or 400. A body that cannot be parsed stores nothing.
+// documents, 200 or 400. A body that cannot be parsed stores nothing. As in OpenTSDB, the
+// answer comes once the points are queued (in the batch all requests share, see putBatch);
+// with ?sync, once the next consumer took them.
 func (r *dsdbReceiver) handlePut(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodPost {
 		writeError(w, http.StatusMethodNotAllowed, "Method not allowed",
@@ -94,14 +97,20 @@ func (r *dsdbReceiver) handlePut(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusBadRequest, be.Message, be.Details)
 		return
 	}
-	md, n := st.b.take()
-	if err := r.consume(protoHTTP, md, n); err != nil {
-		code := http.StatusServiceUnavailable // worth retrying
-		if consumererror.IsPermanent(err) {
-			code = http.StatusInternalServerError
+	if q.Has("sync") {
+		// OpenTSDB's ?sync: answer once the points are stored; here, once the next consumer
+		// took them, with its error if it refused them.
+		md, n := st.b.take()
+		if err := r.consume(protoHTTP, md, n); err != nil {
+			code := http.StatusServiceUnavailable // worth retrying
+			if consumererror.IsPermanent(err) {
+				code = http.StatusInternalServerError
+			}
+			writeError(w, code, "Storage exception", err.Error())
+			return
 		}
-		writeError(w, code, "Storage exception", err.Error())
-		return
+	} else {
+		r.puts.add(st.b)
 	}
 	switch {
 	case !showSummary && !showDetails && failed == 0:
@@ -209,4 +218,82 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(code)
 	_, _ = w.Write(b)
+}
+
+// putBatch gathers the points of all /api/put requests, so that 100-point requests do not each
+// cost a ConsumeMetrics call (and the exporter's per-call work): a request's metrics are moved
+// into it under its lock, and it is handed on when it holds max_batch_points, when its first
+// point is flush_timeout old (run checks), and at Shutdown.
+type putBatch struct {
+	r      *dsdbReceiver
+	mu     sync.Mutex
+	b      *batch
+	closed bool // after the last flush: a request still running hands its points on itself
+	stop   chan struct{}
+}
+
+func newPutBatch(r *dsdbReceiver) *putBatch {
+	return &putBatch{r: r, b: newBatch(r.set.BuildInfo.Version), stop: make(chan struct{})}
+}
+
+// add moves a request's points (emptying from) into the shared batch, and hands the batch on
+// if it is full.
+func (pb *putBatch) add(from *batch) {
+	md, n := from.take()
+	if n == 0 {
+		return
+	}
+	pb.mu.Lock()
+	if pb.closed {
+		pb.mu.Unlock()
+		_ = pb.r.consume(protoHTTP, md, n)
+		return
+	}
+	if pb.b.points == 0 {
+		pb.b.started = time.Now()
+	}
+	pb.b.merge(md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics())
+	pb.b.points += n
+	var full pmetric.Metrics
+	var fn int
+	if pb.b.points >= pb.r.cfg.MaxBatchPoints {
+		full, fn = pb.b.take()
+	}
+	pb.mu.Unlock()
+	_ = pb.r.consume(protoHTTP, full, fn)
+}
+
+// run hands the batch on when it is flush_timeout old, until stop is closed; then it hands on
+// what is left.
+func (pb *putBatch) run() {
+	t := time.NewTicker(max(pb.r.cfg.FlushTimeout/4, time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-pb.stop:
+			pb.mu.Lock()
+			pb.closed = true
+			pb.mu.Unlock()
+			pb.flush()
+			return
+		case now := <-t.C:
+			pb.flushIfDue(now)
+		}
+	}
+}
+
+func (pb *putBatch) flushIfDue(now time.Time) {
+	pb.mu.Lock()
+	due := pb.b.points > 0 && now.Sub(pb.b.started) >= pb.r.cfg.FlushTimeout
+	pb.mu.Unlock()
+	if due {
+		pb.flush()
+	}
+}
+
+func (pb *putBatch) flush() {
+	pb.mu.Lock()
+	md, n := pb.b.take()
+	pb.mu.Unlock()
+	_ = pb.r.consume(protoHTTP, md, n)
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -218,4 +219,26 @@ func TestChunkqueryExtension(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(body), &doc))
 	assert.Equal(t, "success", doc.Status)
+}
+
+// TestPutBatchesRequests: the points of many small requests are handed on together (here at
+// Shutdown, flush_timeout being a minute), and none is lost; ?sync hands a request's points on
+// before it is answered.
+func TestPutBatchesRequests(t *testing.T) {
+	cfg := testConfig()
+	cfg.FlushTimeout = time.Minute
+	r, sink := start(t, cfg, nil)
+	for range 50 {
+		code, _ := post(t, r, "/api/put", goodPoint)
+		require.Equal(t, http.StatusNoContent, code)
+	}
+	assert.Equal(t, 0, sink.DataPointCount())
+	code, _ := post(t, r, "/api/put?sync", goodPoint)
+	require.Equal(t, http.StatusNoContent, code)
+	assert.Equal(t, 1, sink.DataPointCount())
+	require.NoError(t, r.Shutdown(t.Context()))
+	assert.Equal(t, 51, sink.DataPointCount())
+	require.Len(t, sink.AllMetrics(), 2)
+	// The 50 requests' points are one metric: merged by name, not one metric per request.
+	assert.Equal(t, 1, sink.AllMetrics()[1].MetricCount())
 }

@@ -44,6 +44,7 @@ type dsdbReceiver struct {
 	udp     net.PacketConn
 	httpLn  *connListener
 	httpSrv *http.Server
+	puts    *putBatch
 
 	mu       sync.Mutex
 	conns    map[net.Conn]bool // true once handed to the HTTP server, which closes it
@@ -110,6 +111,8 @@ func (r *dsdbReceiver) Start(_ context.Context, host component.Host) error {
 		MaxHeaderBytes:    httpMaxHeaderBytes,
 		ErrorLog:          zap.NewStdLog(r.set.Logger.Named("http")),
 	}
+	r.puts = newPutBatch(r)
+	r.serving.Go(r.puts.run)
 	r.serving.Go(func() {
 		if err := r.httpSrv.Serve(r.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			r.set.Logger.Error("dsdb: HTTP server stopped", zap.Error(err))
@@ -267,6 +270,7 @@ func (r *dsdbReceiver) Shutdown(ctx context.Context) error {
 	r.mu.Unlock()
 	err := r.httpSrv.Shutdown(ctx)
 	r.httpLn.Close()
+	close(r.puts.stop) // after the last request: hand on what they queued
 	done := make(chan struct{})
 	go func() { r.serving.Wait(); close(done) }()
 	select {
