@@ -37,6 +37,10 @@ type batch struct {
 	started time.Time // when the first point of the batch came
 	strs    interner
 	hist    exphist.Histogram
+	// sizes are the points each metric had in the previous batch, so that its point slice is
+	// allocated once at about its size instead of growing by doubling (bounded like the
+	// interner).
+	sizes map[string]int
 }
 
 func newBatch(version string) *batch {
@@ -55,7 +59,15 @@ func (b *batch) reset() {
 	sm.Scope().SetName(metadata.ScopeName)
 	sm.Scope().SetVersion(b.version)
 	b.metrics = sm.Metrics()
-	for _, m := range b.byName {
+	for k, m := range b.byName {
+		if k == int(kindGauge) {
+			if b.sizes == nil || len(b.sizes) >= maxInterned {
+				b.sizes = make(map[string]int)
+			}
+			for name, metric := range m {
+				b.sizes[name] = metric.Gauge().DataPoints().Len()
+			}
+		}
 		clear(m)
 	}
 	b.points = 0
@@ -84,7 +96,9 @@ func (b *batch) metric(name []byte, k kind) pmetric.Metric {
 	m := b.metrics.AppendEmpty()
 	m.SetName(s)
 	switch k {
-	case kindGauge, kindSet:
+	case kindGauge:
+		m.SetEmptyGauge().DataPoints().EnsureCapacity(b.sizes[s])
+	case kindSet:
 		m.SetEmptyGauge()
 	case kindDeltaSum:
 		sum := m.SetEmptySum()
@@ -144,11 +158,13 @@ func (b *batch) addOpenTSDB(p *opentsdb.Point, now time.Time) {
 	}
 	attrs := dp.Attributes()
 	attrs.EnsureCapacity(len(p.Tags))
-	for _, t := range p.Tags {
-		if t.Word != nil {
-			k, v := b.strs.pair(t.Word, len(t.Key))
-			attrs.PutStr(k, v)
-		} else {
+	if p.TagsText != nil {
+		kvs := b.strs.tagSet(p)
+		for i := 0; i+1 < len(kvs); i += 2 {
+			attrs.PutStr(kvs[i], kvs[i+1])
+		}
+	} else {
+		for _, t := range p.Tags {
 			attrs.PutStr(b.strs.get(t.Key), b.strs.get(t.Value))
 		}
 	}
@@ -222,7 +238,8 @@ func distinct(u []int64) int {
 // string longer than maxInternLen is allocated and not kept.
 type interner struct {
 	m     map[string]string
-	pairs map[string]kv // "k=v" words, each to its interned key and value
+	pairs map[string]kv       // "k=v" words, each to its interned key and value
+	sets  map[string][]string // the tags text of telnet lines, to their keys and values
 }
 
 type kv struct{ k, v string }
@@ -247,6 +264,30 @@ func (in *interner) get(b []byte) string {
 	}
 	in.m[s] = s
 	return s
+}
+
+// tagSet returns the interned keys and values of p's tags (k1, v1, k2, v2, ...), found by one
+// lookup of the line's tags text when the same tags came before.
+func (in *interner) tagSet(p *opentsdb.Point) []string {
+	if kvs, ok := in.sets[string(p.TagsText)]; ok {
+		return kvs
+	}
+	kvs := make([]string, 0, 2*len(p.Tags))
+	for _, t := range p.Tags {
+		if t.Word != nil {
+			k, v := in.pair(t.Word, len(t.Key))
+			kvs = append(kvs, k, v)
+		} else {
+			kvs = append(kvs, in.get(t.Key), in.get(t.Value))
+		}
+	}
+	if len(p.TagsText) <= maxInternLen {
+		if in.sets == nil || len(in.sets) >= maxInterned {
+			in.sets = make(map[string][]string, 256)
+		}
+		in.sets[string(p.TagsText)] = kvs
+	}
+	return kvs
 }
 
 // pair interns the key and value of a "key=value" word whose key is its first n bytes: one map

@@ -36,6 +36,10 @@ type Point struct {
 	Int   int64
 	Float float64
 	Tags  []Tag
+	// TagsText is the text the tags were read from: a telnet line from its first tag to its
+	// end, or the JSON "tags" object. The same text always gives the same tags, so one lookup
+	// finds a series' interned tags when they come again.
+	TagsText []byte
 }
 
 // Rules are the limits and character rules a point must meet.

@@ -30,6 +30,8 @@ type Raw struct {
 	Tags      []Tag
 	// NullTag is the key of a tag whose value was null (OpenTSDB refuses it), if any.
 	NullTag []byte
+	// TagsText is the JSON text of the "tags" object, for Point.TagsText.
+	TagsText []byte
 }
 
 // PutParser parses the JSON body of `POST /api/put`: one data point object or an array of
@@ -110,7 +112,10 @@ func (pp *PutParser) object() error {
 				return err
 			}
 			r.Tags = r.Tags[:0]
-			return sc.Object(&pp.key, pp.tag)
+			start := sc.Pos
+			err := sc.Object(&pp.key, pp.tag)
+			r.TagsText = sc.Buf[start:sc.Pos]
+			return err
 		default:
 			return sc.Skip()
 		}
@@ -207,7 +212,7 @@ func (pp *PutParser) check() (*Point, *Error) {
 		return nil, errorf(ReasonMissingTags, "Missing tags")
 	}
 	p := &pp.p
-	p.Metric, p.Tags = r.Metric, r.Tags
+	p.Metric, p.Tags, p.TagsText = r.Metric, r.Tags, r.TagsText
 	if perr := parseValue(p, r.Value); perr != nil {
 		return nil, errorf(ReasonInvalidValue, "Unable to parse value to a number")
 	}

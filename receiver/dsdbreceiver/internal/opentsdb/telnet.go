@@ -25,6 +25,7 @@ type LineParser struct {
 	Rules Rules
 
 	words [][]byte
+	line  []byte
 	ts    []byte
 	p     Point
 }
@@ -37,6 +38,7 @@ func (lp *LineParser) Parse(line []byte) (Command, *Point, *Error) {
 		return CmdNone, nil, nil
 	}
 	// OpenTSDB splits on single spaces, so two spaces make an empty word.
+	lp.line = line
 	lp.words = lp.words[:0]
 	for {
 		i := bytes.IndexByte(line, ' ')
@@ -94,6 +96,11 @@ func (lp *LineParser) put(words [][]byte) (*Point, *Error) {
 		return nil, errorf(ReasonEmptyValue, "empty value")
 	}
 	p.Tags = p.Tags[:0]
+	off := 0 // where words[4] starts in the line: the words are split at single spaces
+	for _, w := range words[:4] {
+		off += len(w) + 1
+	}
+	p.TagsText = lp.line[off:]
 	n := 0 // tags given, duplicates with the same value counted once
 	for _, w := range words[4:] {
 		if len(w) == 0 {
