@@ -6,6 +6,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"unicode/utf16"
@@ -79,8 +80,8 @@ func (s *Scanner) Expect(c byte) error {
 	return nil
 }
 
-// Object walks the members of an object: for each it reads the key into *key (unescaped,
-// reusing its storage) and calls member, which must consume the value (with Skip if it has no
+// Object walks the members of an object: for each it reads the key (a slice of Buf, or
+// unescaped into *key, whose storage is reused) and calls member, which must consume the value (with Skip if it has no
 // use for it). An error from member ends the walk and is returned.
 func (s *Scanner) Object(key *[]byte, member func(key []byte) error) error {
 	if err := s.Expect('{'); err != nil {
@@ -91,11 +92,11 @@ func (s *Scanner) Object(key *[]byte, member func(key []byte) error) error {
 		return nil
 	}
 	for {
-		k, err := s.String((*key)[:0])
+		k, buf, err := s.Text((*key)[:0])
+		*key = buf
 		if err != nil {
 			return err
 		}
-		*key = k
 		if err := s.Expect(':'); err != nil {
 			return err
 		}
@@ -139,6 +140,40 @@ func (s *Scanner) Array(elem func() error) error {
 	}
 }
 
+// Text reads a string value like String, but returns a slice of Buf itself when the string
+// holds no escape (the common case: no copy), and the unescaped bytes appended to dst
+// otherwise. dst is returned too, for reuse.
+func (s *Scanner) Text(dst []byte) (val, buf []byte, err error) {
+	if err := s.Expect('"'); err != nil {
+		return nil, dst, err
+	}
+	start := s.Pos
+	if end, ok := s.plain(start); ok {
+		s.Pos = end + 1
+		return s.Buf[start:end:end], dst, nil
+	}
+	s.Pos = start - 1 // read it again, unescaping
+	n := len(dst)
+	dst, err = s.String(dst)
+	return dst[n:len(dst):len(dst)], dst, err
+}
+
+// plain finds the closing quote of a string starting at i and reports whether everything
+// before it is printable ASCII without escapes: a fast path that a SIMD search for the quote
+// and one pass over the bytes make.
+func (s *Scanner) plain(i int) (int, bool) {
+	q := bytes.IndexByte(s.Buf[i:], '"')
+	if q < 0 {
+		return 0, false
+	}
+	for _, c := range s.Buf[i : i+q] {
+		if c < 0x20 || c >= utf8.RuneSelf || c == '\\' {
+			return 0, false
+		}
+	}
+	return i + q, true
+}
+
 // String reads a string value, appends its unescaped bytes to dst and returns it. Invalid
 // UTF-8 and unpaired surrogates are errors: every name and tag the parsers keep is text.
 func (s *Scanner) String(dst []byte) ([]byte, error) {
@@ -146,6 +181,10 @@ func (s *Scanner) String(dst []byte) ([]byte, error) {
 		return dst, err
 	}
 	start := s.Pos
+	if end, ok := s.plain(start); ok {
+		s.Pos = end + 1
+		return append(dst, s.Buf[start:end]...), nil
+	}
 	for s.Pos < len(s.Buf) {
 		c := s.Buf[s.Pos]
 		switch {

@@ -128,10 +128,9 @@ func (pp *PutParser) text(numbers bool) ([]byte, error) {
 	sc := &pp.sc
 	switch c := sc.Peek(); {
 	case c == '"':
-		start := len(pp.arena)
-		var err error
-		pp.arena, err = sc.String(pp.arena)
-		return pp.arena[start:len(pp.arena):len(pp.arena)], err
+		v, arena, err := sc.Text(pp.arena)
+		pp.arena = arena
+		return v, err
 	case c == 'n':
 		lit, err := sc.Literal()
 		if err == nil && string(lit) != "null" {
