@@ -69,7 +69,11 @@ type collector struct {
 	exited    chan error
 }
 
-var listenerLine = regexp.MustCompile(`DogStatsD listener started.*"transport": "(\w+)", "address": "([^"]+)"`)
+var (
+	listenerLine = regexp.MustCompile(`DogStatsD listener started.*"transport": "(\w+)", "address": "([^"]+)"`)
+	// dsdbLine is the dsdb receiver's start line; its TCP address is addrs["dsdb"].
+	dsdbLine = regexp.MustCompile(`dsdb receiver listening.*"tcp": "([^"]+)"`)
+)
 
 // start runs the binary on config and waits (bounded) until every expected listener is bound.
 func start(t *testing.T, config string, transports int) *collector {
@@ -86,7 +90,11 @@ func start(t *testing.T, config string, transports int) *collector {
 		for sc.Scan() {
 			c.mu.Lock()
 			c.log.WriteString(sc.Text() + "\n")
-			if m := listenerLine.FindStringSubmatch(sc.Text()); m != nil {
+			m := listenerLine.FindStringSubmatch(sc.Text())
+			if d := dsdbLine.FindStringSubmatch(sc.Text()); d != nil {
+				m = []string{d[0], "dsdb", d[1]}
+			}
+			if m != nil {
 				c.addrs[m[1]] = m[2]
 				if len(c.addrs) == transports {
 					close(ready)

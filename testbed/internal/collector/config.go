@@ -16,6 +16,9 @@ const (
 	Doghouse Kind = "doghouse"
 	// Contrib is otelcol-statsd-contrib with the contrib statsd receiver v0.164.1.
 	Contrib Kind = "contrib"
+	// VictoriaMetrics is Debian's victoria-metrics, the peer of the dsdb receiver's OpenTSDB
+	// ingestion (scenario 9).
+	VictoriaMetrics Kind = "victoriametrics"
 )
 
 // SystemRcvBuf as Settings.UDPRcvBuf sets doghouse's `udp.so_rcvbuf: 0`: the system's default

@@ -41,7 +41,13 @@ var (
 // KillAll can stop it if the testbed fails before stopping it itself; on Linux it also gets
 // SIGKILL if the testbed dies.
 func Start(kind Kind, binary, config string) (*Process, error) {
-	cmd := exec.Command(binary, "--config", config)
+	return StartArgs(kind, binary, "--config", config)
+}
+
+// StartArgs runs binary with args, as Start does: registered, stopped by PID. It starts the
+// peers that are not collectors (VictoriaMetrics) the same way.
+func StartArgs(kind Kind, binary string, args ...string) (*Process, error) {
+	cmd := exec.Command(binary, args...)
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Stdout = io.Discard
 	stderr, err := cmd.StderrPipe()

@@ -352,12 +352,12 @@ func (r *Report) runsNote() string {
 	if r.Smoke {
 		return "Each figure is from one run."
 	}
-	s := fmt.Sprintf("Scenarios 1-6 measure each configuration %s and scenarios 7 and 8 %s", times(r.Runs), times(r.CardRuns))
+	s := fmt.Sprintf("Scenarios 1-6 and 9 measure each configuration %s and scenarios 7 and 8 %s", times(r.Runs), times(r.CardRuns))
 	if r.Runs == r.CardRuns {
 		s = "Every scenario measures each configuration " + times(r.Runs)
 	}
 	s += ", the collectors' runs alternating; a figure is the median of its runs with their range, min–max, in brackets, " +
-		"and a ratio is doghouse's median over contrib's."
+		"and a ratio is doghouse's median over contrib's (in scenario 9, over VictoriaMetrics')."
 	if len(r.Only) > 0 {
 		parts := make([]string, len(r.Only))
 		for i, n := range r.Only {
@@ -370,7 +370,7 @@ func (r *Report) runsNote() string {
 		s += fmt.Sprintf(" Only %s ran (-only).", which)
 	}
 	if r.DurationScale > 0 {
-		s += fmt.Sprintf(" The load durations of scenarios 1-5 were multiplied by %g (-duration-scale), a short look.", r.DurationScale)
+		s += fmt.Sprintf(" The load durations of scenarios 1-5 and the load sizes of scenario 9 were multiplied by %g (-duration-scale), a short look.", r.DurationScale)
 	}
 	return s
 }

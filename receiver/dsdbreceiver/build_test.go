@@ -1,0 +1,50 @@
+package dsdbreceiver
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+
+	"github.com/doghouse-otel/doghouse/receiver/dsdbreceiver/internal/opentsdb"
+)
+
+// TestBatchInternsTagSets: points whose tags text repeats get their attributes from the
+// interned set, equal to those of the first, and other tags text gets its own; a batch keeps
+// one metric per name.
+func TestBatchInternsTagSets(t *testing.T) {
+	b := newBatch("test")
+	lp := opentsdb.LineParser{Rules: opentsdb.Rules{MaxTags: 8}}
+	pp := opentsdb.PutParser{Rules: opentsdb.Rules{MaxTags: 8}}
+	now := time.Now()
+	for _, line := range []string{
+		"put a 1356998400 1 host=x dc=y", "put a 1356998401 2 host=x dc=y", "put b 1356998400 3 host=x dc=y",
+		"put a 1356998400 4 host=x  dc=z", "put a 1356998400 5 host=x host=x",
+	} {
+		_, p, rej := lp.Parse([]byte(line))
+		require.Nil(t, rej, line)
+		b.addOpenTSDB(p, now)
+	}
+	body := `[{"metric":"c","timestamp":1,"value":6,"tags":{"h\u00f4te":"w"}},{"metric":"c","timestamp":2,"value":7,"tags":{"hôte":"w"}},{"metric":"c","timestamp":3,"value":8,"tags":{"hôte":"w","hôte":"v"}}]`
+	require.NoError(t, pp.Parse([]byte(body), func(p *opentsdb.Point, _ *opentsdb.Raw, rej *opentsdb.Error) {
+		require.Nil(t, rej)
+		b.addOpenTSDB(p, now)
+	}))
+	md, n := b.take()
+	require.Equal(t, 8, n)
+	sink := new(consumertest.MetricsSink)
+	require.NoError(t, sink.ConsumeMetrics(t.Context(), md))
+	assert.Equal(t, 3, md.MetricCount())
+	assert.Equal(t, []point{
+		{"a", "gauge", "int:1", "host=x,dc=y", 1356998400000},
+		{"a", "gauge", "int:2", "host=x,dc=y", 1356998401000},
+		{"a", "gauge", "int:4", "host=x,dc=z", 1356998400000},
+		{"a", "gauge", "int:5", "host=x", 1356998400000},
+		{"b", "gauge", "int:3", "host=x,dc=y", 1356998400000},
+		{"c", "gauge", "int:6", "hôte=w", 1000},
+		{"c", "gauge", "int:7", "hôte=w", 2000},
+		{"c", "gauge", "int:8", "hôte=v", 3000},
+	}, points(sink))
+}
