@@ -130,70 +130,88 @@ func TestRollupRandomFiles(t *testing.T) {
 	for seed := range seeds {
 		raw, series, _ := randomFile(t, seed)
 		res := []time.Duration{time.Second, 10 * time.Second, time.Minute, time.Hour}[seed%4]
-		resMs := res.Milliseconds()
-		one, st1 := rollStream(t, raw, res)
-		// Few windows a pass, so files take many passes; files spread too thin for that are
-		// refused, then rolled up with room for all their windows.
-		many, st2, err := rollAtErr(t, raw, res, len(series)*(1+int(seed%5)))
-		if errors.Is(err, ErrRollupTooSpread) {
-			many, st2 = rollAt(t, raw, res, math.MaxInt32)
-		} else if err != nil {
-			t.Fatal(err)
-		} else if st2.Passes > 2 {
+		if checkRollup(t, raw, res, len(series)*(1+int(seed%5))) {
 			multi++
-		}
-		a, b := readTier(t, one), readTier(t, many)
-		if st1.RawPoints != st2.RawPoints || st1.SkippedPoints != st2.SkippedPoints || st1.Windows != st2.Windows || st1.Points != st2.Points {
-			t.Fatalf("seed %d: one pass %+v, %d passes %+v", seed, st1, st2.Passes, st2)
-		}
-		_, points := readAll(t, raw, ReaderOptions{})
-		var total int64
-		for ref, s := range series {
-			k := seriesKeyString(&s)
-			for st := range numStats {
-				if len(a[k][st]) != len(b[k][st]) {
-					t.Fatalf("seed %d series %d %s: %d windows in one pass, %d in many", seed, ref, st, len(a[k][st]), len(b[k][st]))
-				}
-				for i := range a[k][st] {
-					if err := pointEqual(a[k][st][i], b[k][st][i]); err != nil {
-						t.Fatalf("seed %d series %d %s point %d: one pass vs many: %v", seed, ref, st, i, err)
-					}
-				}
-			}
-			// The raw points by window, in file order.
-			pts := points[SeriesRef(ref)]
-			total += int64(len(pts))
-			byEnd := map[int64][]Point{}
-			for _, p := range pts {
-				if end, ok := refEnd(p.T, resMs); ok {
-					byEnd[end] = append(byEnd[end], p)
-				}
-			}
-			if s.Kind.isNumber() {
-				got := tierWindows(t, a[k], resMs)
-				if len(got) != len(byEnd) {
-					t.Fatalf("seed %d series %d: %d windows, want %d", seed, ref, len(got), len(byEnd))
-				}
-				for end, ps := range byEnd {
-					vs := make([]Number, len(ps))
-					for i, p := range ps {
-						vs[i] = p.Num
-					}
-					if err := checkNumberWindow(vs, got[end]); err != nil {
-						t.Fatalf("seed %d series %d window %d: %v", seed, ref, end, err)
-					}
-				}
-				continue
-			}
-			checkMergeCounts(t, s.Kind, a[k][StatMerge], byEnd, resMs)
-		}
-		if st1.RawPoints != total {
-			t.Fatalf("seed %d: read %d raw points, the file has %d", seed, st1.RawPoints, total)
 		}
 	}
 	if multi < minMulti {
 		t.Errorf("only %d files were read in several passes", multi)
 	}
+}
+
+// checkRollup rolls up the sealed file raw in one pass and in passes of maxWindows (or, for a
+// file spread too thin for that, with room for all its windows): both must agree, and agree
+// with the statistics computed directly from the points read back. It reports whether the
+// passes were several.
+func checkRollup(t *testing.T, raw []byte, res time.Duration, maxWindows int) bool {
+	t.Helper()
+	resMs := res.Milliseconds()
+	one, st1 := rollStream(t, raw, res)
+	multi := false
+	many, st2, err := rollAtErr(t, raw, res, maxWindows)
+	if errors.Is(err, ErrRollupTooSpread) {
+		many, st2 = rollAt(t, raw, res, math.MaxInt32)
+	} else if err != nil {
+		t.Fatal(err)
+	} else {
+		multi = st2.Passes > 2
+	}
+	a, b := readTier(t, one), readTier(t, many)
+	if st1.RawPoints != st2.RawPoints || st1.SkippedPoints != st2.SkippedPoints || st1.Windows != st2.Windows || st1.Points != st2.Points {
+		t.Fatalf("one pass %+v, %d passes %+v", st1, st2.Passes, st2)
+	}
+	r, points := readAll(t, raw, ReaderOptions{})
+	var total int64
+	for ref := range r.NumSeries() {
+		s, _ := r.Series(SeriesRef(ref))
+		k := seriesKeyString(s)
+		for st := range numStats {
+			if len(a[k][st]) != len(b[k][st]) {
+				t.Fatalf("series %d %s: %d windows in one pass, %d in many", ref, st, len(a[k][st]), len(b[k][st]))
+			}
+			for i := range a[k][st] {
+				if err := pointEqual(a[k][st][i], b[k][st][i]); err != nil {
+					t.Fatalf("series %d %s point %d: one pass vs many: %v", ref, st, i, err)
+				}
+			}
+		}
+		pts := points[SeriesRef(ref)]
+		total += int64(len(pts))
+		if _, ok := s.Attr(RollupAttr); ok {
+			if len(a[k]) > 0 {
+				t.Fatalf("series %d has a %s attribute of its own but was rolled up", ref, RollupAttr)
+			}
+			continue
+		}
+		// The raw points by window, in file order.
+		byEnd := map[int64][]Point{}
+		for _, p := range pts {
+			if end, ok := refEnd(p.T, resMs); ok {
+				byEnd[end] = append(byEnd[end], p)
+			}
+		}
+		if !s.Kind.isNumber() {
+			checkMergeCounts(t, s.Kind, a[k][StatMerge], byEnd, resMs)
+			continue
+		}
+		got := tierWindows(t, a[k], resMs)
+		if len(got) != len(byEnd) {
+			t.Fatalf("series %d: %d windows, want %d", ref, len(got), len(byEnd))
+		}
+		for end, ps := range byEnd {
+			vs := make([]Number, len(ps))
+			for i, p := range ps {
+				vs[i] = p.Num
+			}
+			if err := checkNumberWindow(vs, got[end]); err != nil {
+				t.Fatalf("series %d window %d: %v", ref, end, err)
+			}
+		}
+	}
+	if st1.RawPoints != total {
+		t.Fatalf("read %d raw points, the file has %d", st1.RawPoints, total)
+	}
+	return multi
 }
 
 // checkMergeCounts checks what merging must keep: per window, the total count, the bucket
