@@ -117,6 +117,9 @@ type Reader struct {
 	foot     *footer
 	fblk     int
 	fileSize int64
+	// blockRange, when set (by RollupAt), selects the blocks of a footer-indexed read by time
+	// like opts.Time, but hands over their points unfiltered.
+	blockRange *TimeRange
 }
 
 // NewReader reads and checks the file header from r and returns a Reader.
@@ -302,6 +305,9 @@ func (r *Reader) nextIndexedBlock() error {
 		b := r.foot.blocks[r.fblk]
 		r.fblk++
 		if t := r.opts.Time; t != nil && (b.maxT < t.Min || b.minT > t.Max) {
+			continue
+		}
+		if t := r.blockRange; t != nil && (b.maxT < t.Min || b.minT > t.Max) {
 			continue
 		}
 		if b.maxID >= uint64(len(r.keep)) {

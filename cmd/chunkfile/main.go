@@ -1,5 +1,5 @@
 // Command chunkfile inspects and converts chunk files (docs/chunk-format.md): dump, verify,
-// stats, recover and import.
+// stats, recover, import and rollup.
 package main
 
 import (
@@ -16,6 +16,7 @@ commands:
   stats    series, events, bytes per event by kind, time range
   recover  seal a segment left unsealed by a crash (cuts a torn tail)
   import   build a chunk file from a JSON lines dump
+  rollup   write the rollup of a sealed file at one resolution (a tier file)
 
 run 'chunkfile <command> -h' for the flags of a command.
 `
@@ -31,6 +32,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	cmds := map[string]func([]string, io.Reader, io.Writer, io.Writer) int{
 		"dump": dumpCmd, "verify": verifyCmd, "stats": statsCmd, "recover": recoverCmd, "import": importCmd,
+		"rollup": rollupCmd,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -194,6 +194,60 @@ func TestRecoverAndStats(t *testing.T) {
 	}
 }
 
+// TestRollup: a tier file of the golden file, read back with dump and verify. The expected
+// figures of sum.counter's first minute (41 points, 1002 to 1120, increase 118) were computed
+// with awk from 'chunkfile dump -format csv -name sum.counter', not by the rollup code.
+func TestRollup(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "golden-1m.chunk")
+	code, out, errs := runCmd(t, "", "rollup", "-res", "1m", "-o", path, golden)
+	if code != 0 || !strings.Contains(out, "7 series, 14 windows, 63 points from 630 raw points") {
+		t.Fatalf("rollup: %d %q %s", code, out, errs)
+	}
+	code, out, _ = runCmd(t, "", "dump", "-format", "csv", "-name", "sum.counter", "-to", "1700000040000", path)
+	for _, want := range []string{
+		"sum.counter,sum,__rollup__=count,1700000040000,1699999980000,41,",
+		"sum.counter,sum,__rollup__=increase,1700000040000,1699999980000,118,",
+		"sum.counter,sum,__rollup__=first,1700000040000,1699999980000,1002,",
+		"sum.counter,sum,__rollup__=last,1700000040000,1699999980000,1120,",
+	} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("dump of the rollup lacks %q:\n%s", want, out)
+		}
+	}
+	if code, out, _ := runCmd(t, "", "verify", path); code != 0 || !strings.Contains(out, "ok, sealed, 31 series, 63 points") {
+		t.Fatalf("verify rollup: %d %q", code, out)
+	}
+	// Refusals leave no file behind (and do not touch an existing one).
+	if code, _, _ := runCmd(t, "", "rollup", "-res", "1m", "-o", path, golden); code != 1 {
+		t.Fatalf("rollup over an existing file exited %d", code)
+	}
+	if code, _, _ := runCmd(t, "", "rollup", "-o", filepath.Join(dir, "x"), golden); code != 2 {
+		t.Fatal("rollup without -res")
+	}
+	odd := filepath.Join(dir, "odd.chunk")
+	if code, _, errs := runCmd(t, "", "rollup", "-res", "1500us", "-o", odd, golden); code != 1 || !strings.Contains(errs, "whole number of milliseconds") {
+		t.Fatalf("rollup -res 1500us: %d %q", code, errs)
+	}
+	data, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	torn := filepath.Join(dir, "torn.chunk")
+	if err := os.WriteFile(torn, data[:len(data)-200], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out2 := filepath.Join(dir, "torn-1m.chunk")
+	if code, _, errs := runCmd(t, "", "rollup", "-res", "1m", "-o", out2, torn); code != 1 || !strings.Contains(errs, "chunkfile recover") {
+		t.Fatalf("rollup of an unsealed file: %d %q", code, errs)
+	}
+	for _, p := range []string{odd, out2} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("a failed rollup left %s", p)
+		}
+	}
+}
+
 func TestUsage(t *testing.T) {
 	if code, _, errs := runCmd(t, ""); code != 2 || !strings.Contains(errs, "usage") {
 		t.Fatal("no command")

@@ -68,7 +68,7 @@ func BenchmarkPush(b *testing.B) {
 	var size int64
 	var read int
 	for _, e := range entries {
-		if e.Name() == lockName {
+		if e.Name() == lockName || e.IsDir() {
 			continue
 		}
 		info, _ := e.Info()

@@ -10,6 +10,8 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/doghouse-otel/doghouse/chunkfile"
 )
 
 // Config configures the chunkfile exporter.
@@ -37,6 +39,10 @@ type Config struct {
 	BlockDuration time.Duration `mapstructure:"block_duration"`
 	// Compression is "auto" (zstd on a frame when it makes it smaller) or "none".
 	Compression string `mapstructure:"compression"`
+	// Rollups are the tiers written for every sealed segment, in the background: one
+	// directory per resolution (rollup-1m, rollup-1h) of files with the segment's name, each
+	// tier with its own retention. An empty list disables them.
+	Rollups []RollupConfig `mapstructure:"rollups"`
 
 	TimeoutConfig exporterhelper.TimeoutConfig                             `mapstructure:",squash"`
 	BackOff       configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
@@ -53,6 +59,16 @@ type RetentionConfig struct {
 	// 0 means no bound.
 	MaxTotalBytes int64 `mapstructure:"max_total_bytes"`
 	_             struct{}
+}
+
+// RollupConfig is one rollup tier.
+type RollupConfig struct {
+	// Resolution is the length of the tier's windows: a whole number of seconds, at least 1s.
+	Resolution time.Duration `mapstructure:"resolution"`
+	// Retention deletes the tier's oldest files; a file's age is its raw segment's (the time
+	// it was sealed). Zero values keep everything.
+	Retention RetentionConfig `mapstructure:"retention"`
+	_         struct{}
 }
 
 var _ component.Config = (*Config)(nil)
@@ -85,6 +101,27 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("`block_duration` (%s) must be at least 1ms", c.BlockDuration)
 	case !slices.Contains(compressions, c.Compression):
 		return fmt.Errorf("`compression` (%q) must be one of %q", c.Compression, compressions)
+	}
+	return c.validateRollups()
+}
+
+func (c *Config) validateRollups() error {
+	seen := map[string]int{}
+	for i, r := range c.Rollups {
+		key := fmt.Sprintf("`rollups[%d]", i)
+		switch {
+		case r.Resolution < time.Second || r.Resolution%time.Second != 0:
+			return fmt.Errorf("%s.resolution` (%s) must be a whole number of seconds, at least 1s", key, r.Resolution)
+		case r.Retention.MaxAge < 0:
+			return fmt.Errorf("%s.retention.max_age` (%s) must not be negative", key, r.Retention.MaxAge)
+		case r.Retention.MaxTotalBytes < 0:
+			return fmt.Errorf("%s.retention.max_total_bytes` (%d) must not be negative", key, r.Retention.MaxTotalBytes)
+		}
+		dir := chunkfile.RollupDirName(r.Resolution)
+		if j, ok := seen[dir]; ok {
+			return fmt.Errorf("%s.resolution` (%s) repeats `rollups[%d]`", key, r.Resolution, j)
+		}
+		seen[dir] = i
 	}
 	return nil
 }

@@ -37,10 +37,19 @@ func TestLoadConfig(t *testing.T) {
 	tuned.TimeoutConfig.Timeout = 3 * time.Second
 	tuned.BackOff.Enabled = false
 	tuned.QueueConfig = disabledQueue(tuned)
+	tuned.Rollups = []RollupConfig{
+		{Resolution: 5 * time.Minute, Retention: RetentionConfig{MaxAge: 48 * time.Hour}},
+		{Resolution: time.Hour, Retention: RetentionConfig{MaxTotalBytes: 1_000_000}},
+	}
+
+	noRollups := createDefaultConfig().(*Config)
+	noRollups.Directory = "/var/lib/doghouse/chunks"
+	noRollups.Rollups = []RollupConfig{}
 
 	for id, want := range map[component.ID]*Config{
-		component.NewID(metadata.Type):                  def,
-		component.NewIDWithName(metadata.Type, "tuned"): tuned,
+		component.NewID(metadata.Type):                      def,
+		component.NewIDWithName(metadata.Type, "tuned"):     tuned,
+		component.NewIDWithName(metadata.Type, "norollups"): noRollups,
 	} {
 		t.Run(id.String(), func(t *testing.T) {
 			cfg := createDefaultConfig()
@@ -65,15 +74,18 @@ func disabledQueue(*Config) configoptional.Optional[exporterhelper.QueueBatchCon
 
 func TestInvalidConfigs(t *testing.T) {
 	for file, want := range map[string]string{
-		"no_directory.yaml":   "`directory` must be set",
-		"fsync.yaml":          "`fsync` (\"sometimes\") must be one of [\"always\" \"interval\" \"never\"]",
-		"interval.yaml":       "`fsync_interval` (0s) must be positive with `fsync: interval`",
-		"segment_bytes.yaml":  "`max_segment_bytes` (10) must be at least 4096",
-		"segment_age.yaml":    "`max_segment_age` (0s) must be positive",
-		"segment_series.yaml": "`max_segment_series` (0) must be positive",
-		"retention.yaml":      "`retention.max_total_bytes` (-1) must not be negative",
-		"compression.yaml":    "`compression` (\"lz4\") must be one of [\"auto\" \"none\"]",
-		"block.yaml":          "`block_duration` (0s) must be at least 1ms",
+		"no_directory.yaml":      "`directory` must be set",
+		"fsync.yaml":             "`fsync` (\"sometimes\") must be one of [\"always\" \"interval\" \"never\"]",
+		"interval.yaml":          "`fsync_interval` (0s) must be positive with `fsync: interval`",
+		"segment_bytes.yaml":     "`max_segment_bytes` (10) must be at least 4096",
+		"segment_age.yaml":       "`max_segment_age` (0s) must be positive",
+		"segment_series.yaml":    "`max_segment_series` (0) must be positive",
+		"retention.yaml":         "`retention.max_total_bytes` (-1) must not be negative",
+		"compression.yaml":       "`compression` (\"lz4\") must be one of [\"auto\" \"none\"]",
+		"block.yaml":             "`block_duration` (0s) must be at least 1ms",
+		"rollup_resolution.yaml": "`rollups[0].resolution` (1.5s) must be a whole number of seconds, at least 1s",
+		"rollup_twice.yaml":      "`rollups[1].resolution` (1m0s) repeats `rollups[0]`",
+		"rollup_retention.yaml":  "`rollups[0].retention.max_age` (-1h0m0s) must not be negative",
 	} {
 		t.Run(strings.TrimSuffix(file, ".yaml"), func(t *testing.T) {
 			cm, err := confmaptest.LoadConf(filepath.Join("testdata", "invalid", file))

@@ -32,6 +32,7 @@ type chunkExporter struct {
 
 	mu        sync.Mutex
 	store     *store
+	tiers     *tiers
 	conv      converter
 	telemetry *metadata.TelemetryBuilder
 	stop      chan struct{}
@@ -59,6 +60,20 @@ func (e *chunkExporter) start(ctx context.Context, _ component.Host) error {
 	if e.unlock, err = lockDir(e.cfg.Directory); err != nil {
 		return err
 	}
+	onError := func(op string, err error) {
+		tb.ExporterChunkfileBackgroundErrors.Add(bg, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("operation", op))))
+		e.set.Logger.Error("chunk store maintenance failed; no data is retried for it", zap.String("operation", op), zap.Error(err))
+	}
+	e.tiers = &tiers{
+		dir: e.cfg.Directory, cfg: e.cfg.Rollups, compression: compression, log: e.set.Logger, now: time.Now,
+		onWritten: func(trigger string, n int64) {
+			tb.ExporterChunkfileRollupFilesWritten.Add(bg, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("trigger", trigger))))
+			tb.ExporterChunkfileRollupBytesWritten.Add(bg, n)
+		},
+		onSkipped: func(n int64) { tb.ExporterChunkfileRollupPointsSkipped.Add(bg, n) },
+		onDeleted: func() { tb.ExporterChunkfileRollupFilesDeleted.Add(bg, 1) },
+		onError:   onError,
+	}
 	e.store = &store{
 		dir: e.cfg.Directory, cfg: e.cfg, log: e.set.Logger, now: time.Now,
 		opts: chunkfile.Options{
@@ -68,10 +83,10 @@ func (e *chunkExporter) start(ctx context.Context, _ component.Host) error {
 		onSeal:   func() { tb.ExporterChunkfileSegmentsSealed.Add(bg, 1) },
 		onBytes:  func(n int64) { tb.ExporterChunkfileBytesWritten.Add(bg, n) },
 		onDelete: func() { tb.ExporterChunkfileRetentionDeleted.Add(bg, 1) },
-		onError: func(op string, err error) {
-			tb.ExporterChunkfileBackgroundErrors.Add(bg, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("operation", op))))
-			e.set.Logger.Error("chunk store maintenance failed; no data is retried for it", zap.String("operation", op), zap.Error(err))
-		},
+		onError:  onError,
+	}
+	if len(e.cfg.Rollups) > 0 {
+		e.store.onSealed = func(path string) { e.tiers.enqueue(path, triggerSeal) }
 	}
 	dropped, err := e.store.recoverOpen()
 	if dropped > 0 {
@@ -82,6 +97,9 @@ func (e *chunkExporter) start(ctx context.Context, _ component.Host) error {
 	}
 	if err := e.store.retain(); err != nil {
 		e.store.onError("retention", err)
+	}
+	if len(e.cfg.Rollups) > 0 {
+		e.tiers.start() // also builds the tier files that are missing, in the background
 	}
 	e.store.startSealer()
 	e.stop, e.done = make(chan struct{}), make(chan struct{})
@@ -162,7 +180,8 @@ func (e *chunkExporter) push(ctx context.Context, md pmetric.Metrics) error {
 }
 
 // shutdown is called by exporterhelper after its queue is drained: it seals the open segment,
-// waits for the sealer and releases the directory.
+// waits for the sealer, abandons the rollups not written yet (the next start writes them) and
+// releases the directory.
 func (e *chunkExporter) shutdown(context.Context) error {
 	if e.stop != nil {
 		close(e.stop)
@@ -170,6 +189,7 @@ func (e *chunkExporter) shutdown(context.Context) error {
 		e.mu.Lock()
 		e.store.stopSealer()
 		e.mu.Unlock()
+		e.tiers.stop()
 		e.telemetry.Shutdown()
 	}
 	if e.unlock != nil {

@@ -26,6 +26,13 @@ const (
 	// sends at most 8192 points a push, fairshare's default budget about 13,000 rows a second).
 	defaultMaxSegmentSeries = 50_000
 	defaultBlockDuration    = time.Minute
+	// Rollup tiers: 1-minute windows for a month (dashboards of a day to a month at a step
+	// of a minute or more), 1-hour windows for 400 days (a year back, plus a month, for
+	// year-over-year comparisons). What they cost on disk is in the README.
+	defaultRollupFine      = time.Minute
+	defaultRollupFineAge   = 30 * 24 * time.Hour
+	defaultRollupCoarse    = time.Hour
+	defaultRollupCoarseAge = 400 * 24 * time.Hour
 )
 
 // NewFactory returns the factory of the chunkfile exporter.
@@ -45,9 +52,13 @@ func createDefaultConfig() component.Config {
 		MaxSegmentSeries: defaultMaxSegmentSeries,
 		BlockDuration:    defaultBlockDuration,
 		Compression:      "auto",
-		TimeoutConfig:    exporterhelper.NewDefaultTimeoutConfig(),
-		BackOff:          configretry.NewDefaultBackOffConfig(),
-		QueueConfig:      configoptional.Some(queue),
+		Rollups: []RollupConfig{
+			{Resolution: defaultRollupFine, Retention: RetentionConfig{MaxAge: defaultRollupFineAge}},
+			{Resolution: defaultRollupCoarse, Retention: RetentionConfig{MaxAge: defaultRollupCoarseAge}},
+		},
+		TimeoutConfig: exporterhelper.NewDefaultTimeoutConfig(),
+		BackOff:       configretry.NewDefaultBackOffConfig(),
+		QueueConfig:   configoptional.Some(queue),
 	}
 }
 

@@ -117,20 +117,27 @@ func TestKillNineLosesAndDoublesNothing(t *testing.T) {
 	t.Logf("%d rounds, %d pushes acknowledged", rounds, len(acked))
 }
 
-// checkExactlyOnce restarts an exporter on dir (it recovers what a crash left), then checks
-// what chunkfile verify checks (every file sealed, every frame intact) and compares exactly:
-// every acknowledged push is stored whole and once, and no point of any push twice.
+// checkExactlyOnce restarts an exporter on dir (it recovers what a crash left and writes the
+// missing rollup tiers), then checks what chunkfile verify checks (every file sealed, every
+// frame intact) and compares exactly: every acknowledged push is stored whole and once, and no
+// point of any push twice. The tiers must hold exactly the rollups of the segments.
 func checkExactlyOnce(t *testing.T, dir string, acked map[int]bool) {
 	t.Helper()
-	exp, _ := newTestExporter(t, func(c *Config) { c.Directory = dir })
-	require.NoError(t, exp.Shutdown(context.Background()))
+	cfg := createDefaultConfig().(*Config)
+	cfg.Directory = dir
+	e := newExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
+	waitTiers(t, e)
+	require.NoError(t, e.shutdown(context.Background()))
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	seen := map[int]map[string]int{} // id -> series -> points
+	segments := 0
 	for _, e := range entries {
-		if e.Name() == lockName {
+		if e.Name() == lockName || e.IsDir() {
 			continue
 		}
+		segments++
 		require.True(t, strings.HasSuffix(e.Name(), sealedSuffix), "left behind: %s", e.Name())
 		r, err := chunkfile.OpenFile(filepath.Join(dir, e.Name()), chunkfile.ReaderOptions{})
 		require.NoError(t, err)
@@ -162,7 +169,8 @@ func checkExactlyOnce(t *testing.T, dir string, acked map[int]bool) {
 			require.Equal(t, 1, n, "push %d, series %s stored %d times (acknowledged: %v)", id, name, n, acked[id])
 		}
 	}
-	t.Logf("%d pushes found in %d files", len(seen), len(entries)-1)
+	checkTiers(t, dir, cfg.Rollups)
+	t.Logf("%d pushes found in %d segments", len(seen), segments)
 }
 
 // killOnce starts the child on dir with push ids from first, kills it after delay and returns

@@ -45,6 +45,8 @@ type store struct {
 	onSeal   func()
 	onBytes  func(int64)
 	onDelete func()
+	// onSealed is told of every segment the sealer published, by its sealed path.
+	onSealed func(path string)
 	// onError counts an error of work done after the data it concerns was written: sealing,
 	// publishing, retention. It is logged, never returned from a push, since a retry would
 	// store data that is already safe a second time.
@@ -276,6 +278,9 @@ func (s *store) finish(job sealJob) {
 		s.onError("seal", err)
 		return
 	}
+	if s.onSealed != nil {
+		s.onSealed(sealedName(path))
+	}
 	if err := s.retain(); err != nil {
 		s.onError("retention", err)
 	}
@@ -305,43 +310,50 @@ type sealedFile struct {
 	mod  time.Time
 }
 
-// sealedFiles lists the sealed segments, oldest first.
-func (s *store) sealedFiles() ([]sealedFile, error) {
-	entries, err := os.ReadDir(s.dir)
+// listSegments lists the sealed segments (or tier files) in dir, oldest first.
+func listSegments(dir string) ([]sealedFile, error) {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []sealedFile
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), segmentPrefix) || !strings.HasSuffix(e.Name(), sealedSuffix) {
+		if e.IsDir() || !strings.HasPrefix(e.Name(), segmentPrefix) || !strings.HasSuffix(e.Name(), sealedSuffix) {
 			continue
 		}
 		info, err := e.Info()
 		if err != nil {
 			continue // deleted meanwhile
 		}
-		out = append(out, sealedFile{filepath.Join(s.dir, e.Name()), info.Size(), info.ModTime()})
+		out = append(out, sealedFile{filepath.Join(dir, e.Name()), info.Size(), info.ModTime()})
 	}
 	slices.SortFunc(out, func(a, b sealedFile) int { return strings.Compare(a.path, b.path) })
 	return out, nil
 }
 
 // retain deletes the oldest sealed segments beyond retention.max_age or max_total_bytes and
-// returns how many it deleted through onDelete.
+// reports each through onDelete.
 func (s *store) retain() error {
-	r := s.cfg.Retention
+	return retainDir(s.dir, s.cfg.Retention, s.now(), func(path string) {
+		s.onDelete()
+		s.log.Debug("retention deleted a segment", zap.String("segment", path))
+	})
+}
+
+// retainDir deletes the oldest files of dir (sealed segments or tier files) while they are
+// older than r.MaxAge or all together larger than r.MaxTotalBytes.
+func retainDir(dir string, r RetentionConfig, now time.Time, onDelete func(path string)) error {
 	if r.MaxAge == 0 && r.MaxTotalBytes == 0 {
 		return nil
 	}
-	files, err := s.sealedFiles()
+	files, err := listSegments(dir)
 	if err != nil {
-		return fmt.Errorf("chunkfile: listing segments for retention: %w", err)
+		return fmt.Errorf("chunkfile: listing %s for retention: %w", dir, err)
 	}
 	var total int64
 	for _, f := range files {
 		total += f.size
 	}
-	now := s.now()
 	for _, f := range files {
 		tooOld := r.MaxAge > 0 && now.Sub(f.mod) > r.MaxAge
 		tooBig := r.MaxTotalBytes > 0 && total > r.MaxTotalBytes
@@ -352,8 +364,7 @@ func (s *store) retain() error {
 			return fmt.Errorf("chunkfile: retention: %w", err)
 		}
 		total -= f.size
-		s.onDelete()
-		s.log.Debug("retention deleted a segment", zap.String("segment", f.path))
+		onDelete(f.path)
 	}
 	return nil
 }

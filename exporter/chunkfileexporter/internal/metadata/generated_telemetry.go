@@ -32,6 +32,10 @@ type TelemetryBuilder struct {
 	ExporterChunkfilePointsWritten         metric.Int64Counter
 	ExporterChunkfileRecoveredBytesDropped metric.Int64Counter
 	ExporterChunkfileRetentionDeleted      metric.Int64Counter
+	ExporterChunkfileRollupBytesWritten    metric.Int64Counter
+	ExporterChunkfileRollupFilesDeleted    metric.Int64Counter
+	ExporterChunkfileRollupFilesWritten    metric.Int64Counter
+	ExporterChunkfileRollupPointsSkipped   metric.Int64Counter
 	ExporterChunkfileSegmentsSealed        metric.Int64Counter
 	ExporterChunkfileWriteErrors           metric.Int64Counter
 }
@@ -67,7 +71,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	var err, errs error
 	builder.ExporterChunkfileBackgroundErrors, err = builder.meter.Int64Counter(
 		"otelcol_exporter_chunkfile_background_errors",
-		metric.WithDescription("Errors of work done after the data it concerns was written (sealing a segment, retention, a segment of a newer format version left untouched at start). They are logged and never fail a push, since a retry would store safe data twice; a segment that could not be sealed is recovered at the next start. [Alpha]"),
+		metric.WithDescription("Errors of work done after the data it concerns was written (sealing a segment, retention, a segment of a newer format version left untouched at start, writing a rollup tier file). They are logged and never fail a push, since a retry would store safe data twice; a segment that could not be sealed is recovered at the next start. [Alpha]"),
 		metric.WithUnit("{error}"),
 	)
 	errs = errors.Join(errs, err)
@@ -99,6 +103,30 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_exporter_chunkfile_retention_deleted",
 		metric.WithDescription("Sealed segments deleted by retention (max_age, max_total_bytes). [Alpha]"),
 		metric.WithUnit("{segment}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterChunkfileRollupBytesWritten, err = builder.meter.Int64Counter(
+		"otelcol_exporter_chunkfile_rollup_bytes_written",
+		metric.WithDescription("Bytes of the rollup tier files written. [Alpha]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterChunkfileRollupFilesDeleted, err = builder.meter.Int64Counter(
+		"otelcol_exporter_chunkfile_rollup_files_deleted",
+		metric.WithDescription("Rollup tier files deleted by their tier's retention (rollups[].retention). [Alpha]"),
+		metric.WithUnit("{file}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterChunkfileRollupFilesWritten, err = builder.meter.Int64Counter(
+		"otelcol_exporter_chunkfile_rollup_files_written",
+		metric.WithDescription("Rollup tier files written (one per sealed segment and tier), by what made them be written. [Alpha]"),
+		metric.WithUnit("{file}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterChunkfileRollupPointsSkipped, err = builder.meter.Int64Counter(
+		"otelcol_exporter_chunkfile_rollup_points_skipped",
+		metric.WithDescription("Raw points left out of a rollup tier file - of series with a __rollup__ attribute of their own, with timestamps within one resolution of the int64 range's ends, or exponential histograms of a scale beyond 2^20. They stay in the raw segment. [Alpha]"),
+		metric.WithUnit("{datapoint}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ExporterChunkfileSegmentsSealed, err = builder.meter.Int64Counter(

@@ -24,7 +24,7 @@ func NewSettings(tt *componenttest.Telemetry) exporter.Settings {
 func AssertEqualExporterChunkfileBackgroundErrors(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_chunkfile_background_errors",
-		Description: "Errors of work done after the data it concerns was written (sealing a segment, retention, a segment of a newer format version left untouched at start). They are logged and never fail a push, since a retry would store safe data twice; a segment that could not be sealed is recovered at the next start. [Alpha]",
+		Description: "Errors of work done after the data it concerns was written (sealing a segment, retention, a segment of a newer format version left untouched at start, writing a rollup tier file). They are logged and never fail a push, since a retry would store safe data twice; a segment that could not be sealed is recovered at the next start. [Alpha]",
 		Unit:        "{error}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -113,6 +113,70 @@ func AssertEqualExporterChunkfileRetentionDeleted(t *testing.T, tt *componenttes
 		},
 	}
 	got, err := tt.GetMetric("otelcol_exporter_chunkfile_retention_deleted")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualExporterChunkfileRollupBytesWritten(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_exporter_chunkfile_rollup_bytes_written",
+		Description: "Bytes of the rollup tier files written. [Alpha]",
+		Unit:        "By",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_exporter_chunkfile_rollup_bytes_written")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualExporterChunkfileRollupFilesDeleted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_exporter_chunkfile_rollup_files_deleted",
+		Description: "Rollup tier files deleted by their tier's retention (rollups[].retention). [Alpha]",
+		Unit:        "{file}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_exporter_chunkfile_rollup_files_deleted")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualExporterChunkfileRollupFilesWritten(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_exporter_chunkfile_rollup_files_written",
+		Description: "Rollup tier files written (one per sealed segment and tier), by what made them be written. [Alpha]",
+		Unit:        "{file}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_exporter_chunkfile_rollup_files_written")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualExporterChunkfileRollupPointsSkipped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_exporter_chunkfile_rollup_points_skipped",
+		Description: "Raw points left out of a rollup tier file - of series with a __rollup__ attribute of their own, with timestamps within one resolution of the int64 range's ends, or exponential histograms of a scale beyond 2^20. They stay in the raw segment. [Alpha]",
+		Unit:        "{datapoint}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_exporter_chunkfile_rollup_points_skipped")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

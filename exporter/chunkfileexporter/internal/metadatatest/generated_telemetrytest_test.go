@@ -25,6 +25,10 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ExporterChunkfilePointsWritten.Add(context.Background(), 1)
 	tb.ExporterChunkfileRecoveredBytesDropped.Add(context.Background(), 1)
 	tb.ExporterChunkfileRetentionDeleted.Add(context.Background(), 1)
+	tb.ExporterChunkfileRollupBytesWritten.Add(context.Background(), 1)
+	tb.ExporterChunkfileRollupFilesDeleted.Add(context.Background(), 1)
+	tb.ExporterChunkfileRollupFilesWritten.Add(context.Background(), 1)
+	tb.ExporterChunkfileRollupPointsSkipped.Add(context.Background(), 1)
 	tb.ExporterChunkfileSegmentsSealed.Add(context.Background(), 1)
 	tb.ExporterChunkfileWriteErrors.Add(context.Background(), 1)
 	AssertEqualExporterChunkfileBackgroundErrors(t, testTel,
@@ -43,6 +47,18 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterChunkfileRetentionDeleted(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterChunkfileRollupBytesWritten(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterChunkfileRollupFilesDeleted(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterChunkfileRollupFilesWritten(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterChunkfileRollupPointsSkipped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterChunkfileSegmentsSealed(t, testTel,
