@@ -57,10 +57,10 @@ func ParseStatistic(name string) (Statistic, error) {
 // pass, rolls it up.
 var ErrRollupTooSpread = errors.New("rollup: the file's points are spread over too many windows for MaxWindows")
 
-// maxRollupRereads bounds the decoding work of RollupAt: the points it decodes, summed over its
-// passes, are at most this many times the file's points (plus one block's worth). A file
-// written in time order is decoded about once; blocks that span many passes (a point far in
-// the future makes every later point of its segment join one block) are decoded by each.
+// maxRollupRereads bounds the decoding work of RollupAt: the points its passes decode, summed,
+// are at most this many times the file's points. A file written in time order is decoded about
+// once; blocks that span many passes (a point far in the future makes every later point of its
+// segment join one block) are decoded by each.
 const maxRollupRereads = 16
 
 // ErrNotSealed is returned by the rollup functions for a source that is not a sealed file: a
@@ -81,8 +81,8 @@ type RollupOptions struct {
 	// Windows are aligned to multiples of it since the Unix epoch.
 	Resolution time.Duration
 	// MaxWindows bounds the (series, window) pairs RollupAt and RollupFile hold in memory: they
-	// read the file in passes over consecutive windows, as many windows per pass as this allows
-	// for the file's series. 0 means DefaultRollupMaxWindows. Rollup, on a stream, makes one pass.
+	// read the file in passes over consecutive windows holding at most this many pairs each.
+	// 0 means DefaultRollupMaxWindows. Rollup, on a stream, makes one pass and holds them all.
 	MaxWindows int
 	// MaxFrameSize and MaxBlockValues are the limits of the reader of the source (ReaderOptions);
 	// 0 means their defaults.
@@ -97,7 +97,7 @@ type RollupStats struct {
 	SkippedPoints int64 // raw points in no rollup: of skipped series, within one resolution of the int64 range's ends, or exponential histograms of a scale beyond ±2^20
 	Windows       int64 // (series, window) pairs written
 	Points        int64 // rollup points written
-	Passes        int   // passes over the source
+	Passes        int   // passes over the source (RollupAt: the one that counts the windows included)
 }
 
 // RollupDirName returns the name of the directory of the tier of resolution res, next to the
