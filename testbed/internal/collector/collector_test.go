@@ -446,7 +446,7 @@ func TestPipelineRendersTheDefaultConfig(t *testing.T) {
 	if pc.ChunkDir != filepath.Join(dir, "chunkfile") || !strings.Contains(pc.Metrics, "dogstatsd → fairshare → chunkfile") {
 		t.Fatalf("%+v", pc)
 	}
-	for _, want := range []string{"endpoint: 127.0.0.1:18125", "port: 18888", "host: 127.0.0.1", "merge_attributes:"} {
+	for _, want := range []string{"endpoint: 127.0.0.1:18125", "port: 18888", "host: 127.0.0.1", "merge_attributes:", "endpoint: 127.0.0.1:0"} {
 		if !strings.Contains(pc.YAML, want) {
 			t.Errorf("config lacks %q:\n%s", want, pc.YAML)
 		}

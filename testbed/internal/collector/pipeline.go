@@ -50,10 +50,8 @@ func (p Pipeline) Render() (PipelineConfig, error) {
 		return out, fmt.Errorf("collector: %s: %w", p.Source, err)
 	}
 	r := rewriter{set: map[string]bool{}}
-	for _, section := range []string{"extensions", "connectors"} {
-		if len(r.mapAt(cfg, section)) > 0 {
-			return out, fmt.Errorf("collector: %s: the testbed does not run %s", p.Source, section)
-		}
+	if len(r.mapAt(cfg, "connectors")) > 0 {
+		return out, fmt.Errorf("collector: %s: the testbed does not run connectors", p.Source)
 	}
 	dogstatsd := 0
 	for id, v := range r.mapAt(cfg, "receivers") {
@@ -102,6 +100,26 @@ func (p Pipeline) Render() (PipelineConfig, error) {
 		default:
 			return out, fmt.Errorf("collector: %s: exporter %q: the testbed only runs chunkfile, file and debug exporters", p.Source, id)
 		}
+	}
+	// The chunkquery extension (config/default.yaml serves the stored chunks) runs as
+	// configured: on a loopback port from the OS, reading the run's chunk directory. It reads
+	// only when queried, which the testbed does not do.
+	for id, v := range r.mapAt(cfg, "extensions") {
+		if typ, _, _ := strings.Cut(id, "/"); typ != "chunkquery" {
+			return out, fmt.Errorf("collector: %s: extension %q: the testbed only runs the chunkquery extension", p.Source, id)
+		}
+		if len(chunkDirs) != 1 {
+			return out, fmt.Errorf("collector: %s: extension %q needs exactly one chunkfile exporter to read", p.Source, id)
+		}
+		xc, _ := v.(map[string]any)
+		if xc == nil {
+			xc = map[string]any{}
+			r.mapAt(cfg, "extensions")[id] = xc
+		}
+		for _, dir := range chunkDirs {
+			r.put(xc, "extensions."+id, "", "directory", dir)
+		}
+		r.put(xc, "extensions."+id, "", "endpoint", "127.0.0.1:0")
 	}
 	tel := r.mapAt(r.mapAt(cfg, "service"), "telemetry")
 	metrics := r.mapAt(tel, "metrics")
