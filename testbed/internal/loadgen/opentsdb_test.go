@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -90,9 +91,14 @@ func TestSendTelnetAndPuts(t *testing.T) {
 		t.Fatalf("received %d bytes, sent %d", n, 3*len(block))
 	}
 
-	var bodies bytes.Buffer
+	var (
+		mu     sync.Mutex // SendPuts sends on several connections at once
+		bodies bytes.Buffer
+	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		_, _ = io.Copy(&bodies, r.Body)
+		mu.Unlock()
 		if strings.Contains(r.URL.RawQuery, "fail") {
 			w.WriteHeader(http.StatusBadRequest)
 			return
