@@ -27,7 +27,7 @@ func (ev *evaluator) pickTier(rng int64) (time.Duration, WindowSelecter) {
 	if !ok {
 		return 0, nil
 	}
-	tiers := ev.e.tiers(ws)
+	tiers := ws.Tiers()
 	for i := len(tiers) - 1; i >= 0; i-- {
 		res := tiers[i].Milliseconds()
 		if res <= 0 || rng%res != 0 || ev.g.start%res != 0 || (ev.g.n > 1 && ev.g.step%res != 0) {
@@ -37,9 +37,6 @@ func (ev *evaluator) pickTier(rng int64) (time.Duration, WindowSelecter) {
 	}
 	return 0, nil
 }
-
-// tiers caches the store's tiers for the engine's evaluation.
-func (e *Engine) tiers(ws WindowSelecter) []time.Duration { return ws.Tiers() }
 
 // selectWindows reads a selector's windows of resolution res ending in [mint, maxt].
 func (ev *evaluator) selectWindows(ws WindowSelecter, vs *parser.VectorSelector, res time.Duration, mint, maxt int64, need func(*store.Series, store.Stat) bool) ([]*store.Windows, error) {

@@ -582,16 +582,6 @@ func (j *windowJob) run(ctx context.Context, s *Store, keep map[uint32]*[numStat
 // useful reports whether a tier statistic is one the windows are built from.
 func useful(st Stat) bool { return st != StatNone && st != StatMerge }
 
-// windowAt returns ws with a window ending at end last: the last one if it ends there (points
-// of a series come in time order within a block; a new block may start an earlier window, which
-// compact merges later).
-func windowAt(ws []Window, end int64) []Window {
-	if n := len(ws); n > 0 && ws[n-1].End == end {
-		return ws
-	}
-	return append(ws, Window{End: end})
-}
-
 // setStat stores one statistic of a tier window. Tier windows hold at least one point.
 func setStat(w *Window, st Stat, v float64) {
 	w.Has = true

@@ -248,3 +248,12 @@ func TestTierStatisticsWithDifferentWindows(t *testing.T) {
 		{End: 240_000, Count: 4, Last: 9, Has: true},
 	}, got[`{__name__="g"}`])
 }
+
+// windowAt returns ws with a window ending at end last: the last one if it ends there (the
+// tests' points come in time order).
+func windowAt(ws []Window, end int64) []Window {
+	if n := len(ws); n > 0 && ws[n-1].End == end {
+		return ws
+	}
+	return append(ws, Window{End: end})
+}
