@@ -582,27 +582,6 @@ func (j *windowJob) run(ctx context.Context, s *Store, keep map[uint32]*[numStat
 // useful reports whether a tier statistic is one the windows are built from.
 func useful(st Stat) bool { return st != StatNone && st != StatMerge }
 
-// setStat stores one statistic of a tier window. Tier windows hold at least one point.
-func setStat(w *Window, st Stat, v float64) {
-	w.Has = true
-	switch st {
-	case StatSum:
-		w.Sum = v
-	case StatIncrease:
-		w.Inc = v
-	case StatCount:
-		w.Count = v
-	case StatMin:
-		w.Min = v
-	case StatMax:
-		w.Max = v
-	case StatFirst:
-		w.First = v
-	case StatLast:
-		w.Last = v
-	}
-}
-
 func ceilDiv(a, b int64) int64 {
 	q := a / b
 	if a%b != 0 && (a > 0) == (b > 0) {
