@@ -355,7 +355,8 @@ func (ev *evaluator) instantSelector(vs *parser.VectorSelector) vector {
 	return func(emit func(*row) error) error {
 		lb := ev.e.LookbackDelta.Milliseconds()
 		if res, ws := ev.pickTier(lb); res > 0 {
-			if used, err := ev.instantFromWindows(ws, res, vs, emit); used {
+			// An instant selector is last_over_time over the lookback, labels kept.
+			if used, err := ev.rangeFromWindows(ws, res, "last_over_time", vs, lb, true, emit); used {
 				return err
 			}
 		}

@@ -242,31 +242,3 @@ func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn s
 	}
 	return true, nil
 }
-
-// instantFromWindows evaluates an instant selector from the tier res: the last value of the
-// last window ending within the lookback.
-func (ev *evaluator) instantFromWindows(ws WindowSelecter, res time.Duration, vs *parser.VectorSelector, emit func(*row) error) (bool, error) {
-	lb := ev.e.LookbackDelta.Milliseconds()
-	resMs := res.Milliseconds()
-	got, err := ev.selectWindows(ws, vs, res, ev.g.start-lb+resMs, ev.g.end(), needFor("last_over_time"))
-	if errors.Is(err, errNotAligned) {
-		return false, nil
-	}
-	if err != nil {
-		return true, err
-	}
-	defer store.ReleaseWindows(got)
-	var r *row
-	for _, s := range got {
-		r = reuse(r, s.Series.Labels, ev.g.n)
-		for i := range ev.g.n {
-			if lo, hi, ok := windowRange(s, ev.g.at(i), lb); ok {
-				r.v[i], r.ok[i] = windowsValue("last_over_time", s, lo, hi, lb)
-			}
-		}
-		if err := emit(r); err != nil {
-			return true, err
-		}
-	}
-	return true, nil
-}

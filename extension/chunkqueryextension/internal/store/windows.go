@@ -180,27 +180,20 @@ type slab struct {
 
 const slabChunk = 1 << 18
 
-func (s *slab) floats(n int) []float64 {
-	for s.fc < len(s.f) && s.fi+n > len(s.f[s.fc]) {
-		s.fc, s.fi = s.fc+1, 0
-	}
-	if s.fc == len(s.f) {
-		s.f = append(s.f, make([]float64, max(n, slabChunk)))
-	}
-	out := s.f[s.fc][s.fi : s.fi+n : s.fi+n]
-	s.fi += n
-	return out
-}
+func (s *slab) floats(n int) []float64 { return carve(&s.f, &s.fc, &s.fi, n) }
 
-func (s *slab) bools(n int) []bool {
-	for s.bc < len(s.b) && s.bi+n > len(s.b[s.bc]) {
-		s.bc, s.bi = s.bc+1, 0
+func (s *slab) bools(n int) []bool { return carve(&s.b, &s.bc, &s.bi, n) }
+
+// carve hands out n elements of chunks, from chunk *c at *i, adding a chunk when none has room.
+func carve[T any](chunks *[][]T, c, i *int, n int) []T {
+	for *c < len(*chunks) && *i+n > len((*chunks)[*c]) {
+		*c, *i = *c+1, 0
 	}
-	if s.bc == len(s.b) {
-		s.b = append(s.b, make([]bool, max(n, slabChunk)))
+	if *c == len(*chunks) {
+		*chunks = append(*chunks, make([]T, max(n, slabChunk)))
 	}
-	out := s.b[s.bc][s.bi : s.bi+n : s.bi+n]
-	s.bi += n
+	out := (*chunks)[*c][*i : *i+n : *i+n]
+	*i += n
 	return out
 }
 
