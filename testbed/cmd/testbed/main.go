@@ -51,7 +51,7 @@ func run(ctx context.Context, cmd string, args []string) int {
 	case "suite":
 		smoke := fs.Bool("smoke", false, "the short doghouse-only smoke run (under 2 minutes)")
 		out := fs.String("out", "", "markdown file to write the tables to (default: stdout only)")
-		only := fs.String("only", "", "comma-separated scenarios (1-9) to run instead of all")
+		only := fs.String("only", "", "comma-separated scenarios (1-10) to run instead of all")
 		command := fs.String("command", "", "how the run was started, for the report, e.g. \"make bench\" (the suite's own arguments are always given)")
 		readme := fs.String("readme", "", "README.md whose bench table (between "+suite.ReadmeBegin+" and "+suite.ReadmeEnd+") to rewrite from the results")
 		runs := fs.Int("runs", 0, "runs of each configuration in scenarios 1-6, searches in scenario 1 (default 3)")
@@ -87,8 +87,8 @@ func run(ctx context.Context, cmd string, args []string) int {
 				continue
 			}
 			n, err := strconv.Atoi(f)
-			if err != nil || n < 1 || n > 9 {
-				fmt.Fprintf(os.Stderr, "testbed: -only %q: scenarios are 1 to 9\n", *only)
+			if err != nil || n < 1 || n > 10 {
+				fmt.Fprintf(os.Stderr, "testbed: -only %q: scenarios are 1 to 10\n", *only)
 				return 2
 			}
 			opts.Only = append(opts.Only, n)

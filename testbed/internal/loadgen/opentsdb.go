@@ -141,3 +141,37 @@ func SendPuts(ctx context.Context, url string, bodies [][]byte, requests, conns 
 	wg.Wait()
 	return HTTPResult{OK: ok.Load(), Failed: failed.Load(), FirstError: first}
 }
+
+// CounterPass formats pass p of the query comparison's data (scenario 10): one `put` line per
+// series of `req`, series i tagged host=h<i%hosts> and path=/p<i>, stamped start+p seconds,
+// with the cumulative value p·(1 + i%5), so each series' rate is 1 to 5 per second.
+func CounterPass(b []byte, series, hosts, p int, start time.Time) []byte {
+	ts := start.Unix() + int64(p)
+	for i := range series {
+		b = fmt.Appendf(b, "put req %d %d host=h%02d path=/p%04d\n", ts, p*(1+i%5), i%hosts, i)
+	}
+	return b
+}
+
+// SendCounterPasses writes passes passes of CounterPass lines over one TCP connection to
+// addr, formatting each pass just before writing it (5,000 passes of 1,000 series would be
+// 250 MB formatted at once).
+func SendCounterPasses(ctx context.Context, addr string, series, hosts, passes int, start time.Time) error {
+	c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var b []byte
+	for p := range passes {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		b = CounterPass(b[:0], series, hosts, p, start)
+		_ = c.SetWriteDeadline(time.Now().Add(time.Minute))
+		if _, err := c.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -73,7 +73,8 @@ type VictoriaMetrics struct {
 
 // StartVictoriaMetrics runs binary with its storage in dir and waits (at most 30 s) until it
 // answers /health. Retention is 100 years so that no test timestamp is refused as too old.
-func StartVictoriaMetrics(binary, dir string) (*VictoriaMetrics, error) {
+// extra are more flags (e.g. -search.disableCache).
+func StartVictoriaMetrics(binary, dir string, extra ...string) (*VictoriaMetrics, error) {
 	httpPort, err := freePort()
 	if err != nil {
 		return nil, err
@@ -86,9 +87,9 @@ func StartVictoriaMetrics(binary, dir string) (*VictoriaMetrics, error) {
 		HTTPAddr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(httpPort)),
 		OpenTSDBAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(tsdbPort)),
 	}
-	vm.Proc, err = collector.StartArgs(collector.VictoriaMetrics, binary,
-		"-storageDataPath="+dir, "-retentionPeriod=100y",
-		"-httpListenAddr="+vm.HTTPAddr, "-opentsdbListenAddr="+vm.OpenTSDBAddr)
+	args := append([]string{"-storageDataPath=" + dir, "-retentionPeriod=100y",
+		"-httpListenAddr=" + vm.HTTPAddr, "-opentsdbListenAddr=" + vm.OpenTSDBAddr}, extra...)
+	vm.Proc, err = collector.StartArgs(collector.VictoriaMetrics, binary, args...)
 	if err != nil {
 		return nil, err
 	}

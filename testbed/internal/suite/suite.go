@@ -29,7 +29,7 @@ type Options struct {
 	// Command is how the run was started ("make bench"), for the report; Args are the suite's
 	// arguments.
 	Command string
-	// Only, when not empty, runs just these scenarios (1-9) of the full suite; the later ones
+	// Only, when not empty, runs just these scenarios (1-10) of the full suite; the later ones
 	// fall back to 50k lines/s where they would use scenario 1's rates.
 	Only []int
 	// Cardinality overrides the size of the cardinality floods (scenarios 7 and 8), e.g. for a
@@ -276,7 +276,7 @@ func (e *env) repeat(ctx context.Context, scenario string, configs []config) ([]
 
 // full runs every scenario against both collectors.
 func (e *env) full(ctx context.Context, r *Report) error {
-	// Scenario 9 compares with VictoriaMetrics only: the contrib build is needed by 1-8.
+	// Scenarios 9 and 10 compare with VictoriaMetrics only: the contrib build is needed by 1-8.
 	if len(e.o.Only) == 0 || slices.ContainsFunc(e.o.Only, func(n int) bool { return n <= 8 }) {
 		if err := BuildContrib(ctx, e.o.Paths, e.o.Progress); err != nil {
 			return err
@@ -284,7 +284,7 @@ func (e *env) full(ctx context.Context, r *Report) error {
 	}
 	steps := []func(context.Context, *Report) error{
 		e.sustainable, e.cpuFixed, e.memory, e.flood, e.gracefulStop, e.killChunkfile, e.uniqueNames, e.tagValues,
-		e.opentsdbPut,
+		e.opentsdbPut, e.queryCompare,
 	}
 	for i, step := range steps {
 		if len(e.o.Only) > 0 && !slices.Contains(e.o.Only, i+1) {

@@ -52,27 +52,7 @@ func (ev *evaluator) aggregate(a *parser.AggregateExpr) (value, error) {
 				groups[key] = g
 				order = append(order, g)
 			}
-			for i := range n {
-				if !r.ok[i] {
-					continue
-				}
-				v := r.v[i]
-				switch {
-				case g.n[i] == 0:
-					g.v[i] = v
-				case a.Op == parser.SUM || a.Op == parser.AVG:
-					g.v[i] += v
-				case a.Op == parser.MIN:
-					if v < g.v[i] || math.IsNaN(g.v[i]) {
-						g.v[i] = v
-					}
-				case a.Op == parser.MAX:
-					if v > g.v[i] || math.IsNaN(g.v[i]) {
-						g.v[i] = v
-					}
-				}
-				g.n[i]++
-			}
+			fold(a.Op, g, r)
 			return nil
 		})
 		if err != nil {
@@ -98,6 +78,53 @@ func (ev *evaluator) aggregate(a *parser.AggregateExpr) (value, error) {
 		}
 		return nil
 	}}, nil
+}
+
+// fold adds row r to group g: the first value of a step is taken as it is, the later ones
+// summed (sum, avg), or compared (min, max; a NaN is replaced by any value); g.n counts them.
+// One loop per operation, as this runs for every step of every series.
+func fold(op parser.ItemType, g *group, r *row) {
+	gv, gn, rv, rok := g.v[:len(r.v)], g.n[:len(r.v)], r.v, r.ok[:len(r.v)]
+	switch op {
+	case parser.SUM, parser.AVG:
+		for i, ok := range rok {
+			if ok {
+				if gn[i] == 0 {
+					gv[i] = rv[i]
+				} else {
+					gv[i] += rv[i]
+				}
+				gn[i]++
+			}
+		}
+	case parser.MIN:
+		for i, ok := range rok {
+			if ok {
+				if v := rv[i]; gn[i] == 0 || v < gv[i] || math.IsNaN(gv[i]) {
+					gv[i] = v
+				}
+				gn[i]++
+			}
+		}
+	case parser.MAX:
+		for i, ok := range rok {
+			if ok {
+				if v := rv[i]; gn[i] == 0 || v > gv[i] || math.IsNaN(gv[i]) {
+					gv[i] = v
+				}
+				gn[i]++
+			}
+		}
+	default: // count
+		for i, ok := range rok {
+			if ok {
+				if gn[i] == 0 {
+					gv[i] = rv[i]
+				}
+				gn[i]++
+			}
+		}
+	}
 }
 
 // groupLabels returns the labels of the group a series falls in: only the `by` labels, or all

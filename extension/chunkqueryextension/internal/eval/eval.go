@@ -354,7 +354,7 @@ func (ev *evaluator) selectPoints(vs *parser.VectorSelector, mint, maxt int64) (
 func (ev *evaluator) instantSelector(vs *parser.VectorSelector) vector {
 	return func(emit func(*row) error) error {
 		lb := ev.e.LookbackDelta.Milliseconds()
-		if res, ws := ev.pickTier(lb); res > 0 {
+		if res, ws := ev.windowsFor(lb); res > 0 {
 			// An instant selector is last_over_time over the lookback, labels kept.
 			if used, err := ev.rangeFromWindows(ws, res, "last_over_time", vs, lb, true, emit); used {
 				return err
@@ -408,7 +408,7 @@ func (ev *evaluator) call(c *parser.Call) (value, error) {
 	}
 	fn := c.Func.Name
 	return value{vec: func(emit func(*row) error) error {
-		if res, ws := ev.pickTier(rng); res > 0 {
+		if res, ws := ev.windowsFor(rng); res > 0 {
 			if used, err := ev.rangeFromWindows(ws, res, fn, vs, rng, keepName, emit); used {
 				return err
 			}

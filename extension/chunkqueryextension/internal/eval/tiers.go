@@ -19,12 +19,20 @@ type WindowSelecter interface {
 	SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, maxt int64, res time.Duration, need func(*store.Series, store.Stat) bool, lim store.Limits) ([]*store.Windows, int, error)
 }
 
-// pickTier returns the coarsest tier that answers a selector exactly on the grid: its
-// resolution divides the first step's time, the step (range queries) and rng (the range of the
-// function, or the lookback of an instant selector); 0 when none does, and raw points are read.
-func (ev *evaluator) pickTier(rng int64) (time.Duration, WindowSelecter) {
+// windowsFor returns the resolution of the windows a selector with range rng (the range of
+// its function, or the lookback of an instant selector) is read as, and the store to read
+// them from; 0 when its raw points are read as they are.
+//
+//   - The coarsest tier that answers exactly on the grid: its resolution divides the first
+//     step's time, the step (range queries) and rng.
+//   - Otherwise raw points put into windows as they are decoded: of rng for an instant query
+//     (one window per series), of gcd(step, rng) for a range query, when that is at least a
+//     second and a quarter of the step (so that windows are no more than four per step).
+//     Windows make the same answer as the points (rate, increase and *_over_time need only the
+//     windows' statistics) with the memory of a few windows per series per step.
+func (ev *evaluator) windowsFor(rng int64) (time.Duration, WindowSelecter) {
 	ws, ok := ev.e.Store.(WindowSelecter)
-	if !ok {
+	if !ok || rng <= 0 {
 		return 0, nil
 	}
 	tiers := ws.Tiers()
@@ -35,19 +43,34 @@ func (ev *evaluator) pickTier(rng int64) (time.Duration, WindowSelecter) {
 		}
 		return tiers[i], ws
 	}
-	return 0, nil
+	res := rng
+	if ev.g.n > 1 {
+		res = gcd(ev.g.step, rng)
+		if 4*res < ev.g.step {
+			return 0, nil
+		}
+	}
+	if res < 1000 {
+		return 0, nil
+	}
+	return time.Duration(res) * time.Millisecond, ws
 }
 
-// selectWindows reads a selector's windows of resolution res ending in [mint, maxt].
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// selectWindows reads a selector's windows of resolution res ending at mint, mint+res, … up to
+// maxt.
 func (ev *evaluator) selectWindows(ws WindowSelecter, vs *parser.VectorSelector, res time.Duration, mint, maxt int64, need func(*store.Series, store.Stat) bool) ([]*store.Windows, error) {
-	lim := store.Limits{MaxSeries: ev.e.Limits.MaxSeries}
+	lim := store.Limits{MaxSeries: ev.e.Limits.MaxSeries, MaxWindows: ev.e.Limits.MaxSamples}
 	if ev.e.Limits.MaxSamples > 0 {
 		lim.MaxSamples = max(ev.e.Limits.MaxSamples-ev.samples, 1)
 	}
 	off := vs.OriginalOffset.Milliseconds()
-	if off%res.Milliseconds() != 0 {
-		return nil, errNotAligned
-	}
 	got, n, err := ws.SelectWindows(ev.ctx, vs.LabelMatchers, mint-off, maxt-off, res, need, lim)
 	if err != nil {
 		var le *store.LimitError
@@ -62,8 +85,6 @@ func (ev *evaluator) selectWindows(ws WindowSelecter, vs *parser.VectorSelector,
 	}
 	return got, nil
 }
-
-var errNotAligned = errors.New("offset not a multiple of the tier's resolution")
 
 // needFor returns the statistics function fn needs of a series.
 func needFor(fn string) func(*store.Series, store.Stat) bool {
@@ -89,29 +110,38 @@ func needFor(fn string) func(*store.Series, store.Stat) bool {
 	}
 }
 
-// windowsValue applies fn to the windows lo..hi (inclusive) of w: those ending in the
-// function's range.
-func windowsValue(fn string, w *store.Windows, lo, hi int, rng int64) (float64, bool) {
-	has := w.Has[lo : hi+1]
-	col := func(st store.Stat) []float64 { return w.Col[st][lo : hi+1] }
+// windowsFunc returns fn applied to the windows lo..hi (inclusive) of a series' windows (those
+// ending in the function's range), for a series whose values are deltas or not. It is chosen
+// once per series: the loop over the steps only calls it.
+func windowsFunc(fn string, delta bool, rng int64) func(w *store.Windows, lo, hi int) (float64, bool) {
+	perSecond := 1.0
+	if fn == "rate" {
+		perSecond = float64(rng) / 1000
+	}
 	switch fn {
 	case "rate", "increase":
-		var inc float64
-		found := false
-		if w.Series.Delta() {
-			sum := col(store.StatSum)
-			for k, h := range has {
-				if h {
-					inc += sum[k]
-					found = true
+		if delta {
+			// Each value counts its own interval: the increase is the sum.
+			return func(w *store.Windows, lo, hi int) (float64, bool) {
+				has, sum := w.Has[lo:hi+1], w.Col[store.StatSum][lo:hi+1]
+				var inc float64
+				found := false
+				for k, h := range has {
+					if h {
+						inc += sum[k]
+						found = true
+					}
 				}
+				return inc / perSecond, found
 			}
-			if !found {
-				return 0, false
-			}
-		} else {
-			incs, first, last, count := col(store.StatIncrease), col(store.StatFirst), col(store.StatLast), col(store.StatCount)
-			var n float64
+		}
+		// Cumulative values: the increases inside each window, and between a window's first
+		// value and the last value of the window before (a drop being a reset).
+		return func(w *store.Windows, lo, hi int) (float64, bool) {
+			has := w.Has[lo : hi+1]
+			incs, first := w.Col[store.StatIncrease][lo:hi+1], w.Col[store.StatFirst][lo:hi+1]
+			last, count := w.Col[store.StatLast][lo:hi+1], w.Col[store.StatCount][lo:hi+1]
+			var inc, n float64
 			prev := -1
 			for k, h := range has {
 				if !h {
@@ -131,68 +161,72 @@ func windowsValue(fn string, w *store.Windows, lo, hi int, rng int64) (float64, 
 			if n < 2 {
 				return 0, false
 			}
+			return inc / perSecond, true
 		}
-		if fn == "rate" {
-			return inc / (float64(rng) / 1000), true
-		}
-		return inc, true
 	case "sum_over_time", "avg_over_time", "count_over_time":
-		var sum, n float64
-		var sums, counts []float64
-		if fn != "count_over_time" {
-			sums = col(store.StatSum)
-		}
-		if fn != "sum_over_time" {
-			counts = col(store.StatCount)
-		}
-		found := false
-		for k, h := range has {
-			if !h {
-				continue
+		return func(w *store.Windows, lo, hi int) (float64, bool) {
+			has := w.Has[lo : hi+1]
+			var sums, counts []float64
+			if fn != "count_over_time" {
+				sums = w.Col[store.StatSum][lo : hi+1]
 			}
-			found = true
-			if sums != nil {
-				sum += sums[k]
+			if fn != "sum_over_time" {
+				counts = w.Col[store.StatCount][lo : hi+1]
 			}
-			if counts != nil {
-				n += counts[k]
+			var sum, n float64
+			found := false
+			for k, h := range has {
+				if !h {
+					continue
+				}
+				found = true
+				if sums != nil {
+					sum += sums[k]
+				}
+				if counts != nil {
+					n += counts[k]
+				}
 			}
+			switch {
+			case !found:
+				return 0, false
+			case fn == "avg_over_time":
+				return sum / n, true
+			case fn == "count_over_time":
+				return n, true
+			}
+			return sum, true
 		}
-		switch {
-		case !found:
-			return 0, false
-		case fn == "avg_over_time":
-			return sum / n, true
-		case fn == "count_over_time":
-			return n, true
-		}
-		return sum, true
 	case "min_over_time", "max_over_time":
 		st := store.StatMin
 		if fn == "max_over_time" {
 			st = store.StatMax
 		}
-		vals := col(st)
-		m, found := math.NaN(), false
-		for k, h := range has {
-			if !h {
-				continue
+		return func(w *store.Windows, lo, hi int) (float64, bool) {
+			has, vals := w.Has[lo:hi+1], w.Col[st][lo:hi+1]
+			m, found := math.NaN(), false
+			for k, h := range has {
+				if !h {
+					continue
+				}
+				v := vals[k]
+				if !found || math.IsNaN(m) || (st == store.StatMin && v < m) || (st == store.StatMax && v > m) {
+					m = v
+				}
+				found = true
 			}
-			v := vals[k]
-			if !found || math.IsNaN(m) || (st == store.StatMin && v < m) || (st == store.StatMax && v > m) {
-				m = v
-			}
-			found = true
-		}
-		return m, found
-	}
-	last := col(store.StatLast) // last_over_time
-	for k := len(has) - 1; k >= 0; k-- {
-		if has[k] {
-			return last[k], true
+			return m, found
 		}
 	}
-	return 0, false
+	return func(w *store.Windows, lo, hi int) (float64, bool) { // last_over_time
+		has, last := w.Has[lo:hi+1], w.Col[store.StatLast][lo:hi+1]
+		for k := len(has) - 1; k >= 0; k-- {
+			if has[k] {
+				return last[k], true
+			}
+		}
+		return 0, false
+	}
 }
 
 // windowRange returns the indexes lo..hi of w's windows ending in (t-rng, t], and whether
@@ -212,12 +246,13 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// rangeFromWindows evaluates a range function from the tier res. It returns false when the
-// selector cannot use it (an offset that is not a multiple of res).
+// rangeFromWindows evaluates a range function from windows of resolution res. It returns
+// false when there would be too many windows (the points are read instead, under their own
+// limit).
 func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn string, vs *parser.VectorSelector, rng int64, keepName bool, emit func(*row) error) (bool, error) {
 	resMs := res.Milliseconds()
 	got, err := ev.selectWindows(ws, vs, res, ev.g.start-rng+resMs, ev.g.end(), needFor(fn))
-	if errors.Is(err, errNotAligned) {
+	if errors.Is(err, store.ErrTooManyWindows) {
 		return false, nil
 	}
 	if err != nil {
@@ -225,15 +260,20 @@ func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn s
 	}
 	defer store.ReleaseWindows(got)
 	var r *row
+	fns := [2]func(*store.Windows, int, int) (float64, bool){windowsFunc(fn, false, rng), windowsFunc(fn, true, rng)}
 	for _, s := range got {
 		ls := s.Series.Labels
 		if !keepName {
 			ls = dropName(ls)
 		}
 		r = reuse(r, ls, ev.g.n)
+		f := fns[0]
+		if s.Series.Delta() {
+			f = fns[1]
+		}
 		for i := range ev.g.n {
 			if lo, hi, ok := windowRange(s, ev.g.at(i), rng); ok {
-				r.v[i], r.ok[i] = windowsValue(fn, s, lo, hi, rng)
+				r.v[i], r.ok[i] = f(s, lo, hi)
 			}
 		}
 		if err := emit(r); err != nil {

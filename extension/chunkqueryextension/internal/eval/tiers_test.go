@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -119,6 +120,7 @@ func TestTiersAnswerAsRawData(t *testing.T) {
 	defer spec.Close()
 	require.Equal(t, []time.Duration{time.Minute, time.Hour}, tiered.Tiers())
 	require.Equal(t, []time.Duration{time.Minute, time.Hour}, spec.Tiers())
+	ep := New(pointsOnly{raw}, Limits{MaxSteps: 11000}, 5*time.Minute)
 	er := New(raw, Limits{MaxSteps: 11000}, 5*time.Minute)
 	et := New(tiered, Limits{MaxSteps: 11000}, 5*time.Minute)
 	es := New(spec, Limits{MaxSteps: 11000}, 5*time.Minute)
@@ -145,6 +147,9 @@ func TestTiersAnswerAsRawData(t *testing.T) {
 	} {
 		rr, err := er.Range(context.Background(), c.q, from, to, c.step)
 		require.NoError(t, err, c.q)
+		rp, err := ep.Range(context.Background(), c.q, from, to, c.step)
+		require.NoError(t, err, c.q)
+		assert.Equal(t, rp.Series, rr.Series, "%s: raw points in windows and as they are", c.q)
 		rt, err := et.Range(context.Background(), c.q, from, to, c.step)
 		require.NoError(t, err, c.q)
 		rs, err := es.Range(context.Background(), c.q, from, to, c.step)
@@ -159,4 +164,66 @@ func TestTiersAnswerAsRawData(t *testing.T) {
 			assert.Equal(t, rr.Samples, rt.Samples, c.q)
 		}
 	}
+}
+
+// pointsOnly hides a store's windows: the engine reads raw points as they are.
+type pointsOnly struct{ st *store.Store }
+
+func (p pointsOnly) Select(ctx context.Context, ms []*labels.Matcher, mint, maxt int64, lim store.Limits) ([]*store.Points, error) {
+	return p.st.Select(ctx, ms, mint, maxt, lim)
+}
+
+// TestRawWindowsAnswerAsPoints: raw points put into windows off the tiers' grid (instant
+// queries at any time, range queries whose step and range are not whole minutes) give the same
+// answers, bit for bit, as the points read as they are, with and without tiers present; and a
+// query that would need too many windows is answered from the points.
+func TestRawWindowsAnswerAsPoints(t *testing.T) {
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	dir := t.TempDir()
+	bases := writeRaw(t, dir, start)
+	rollup(t, dir, bases[0], time.Minute)
+	st := store.New(store.Options{Dir: dir})
+	defer st.Close()
+	ep := New(pointsOnly{st}, Limits{MaxSteps: 11000}, 5*time.Minute)
+	ew := New(st, Limits{MaxSteps: 11000}, 5*time.Minute)
+	t0 := time.UnixMilli(start)
+	for _, at := range []time.Duration{time.Hour + 7*time.Second, 2*time.Hour + 30*time.Minute + 1234*time.Millisecond, 3*time.Hour + 59*time.Minute + 59*time.Second} {
+		for _, q := range []string{`rate(views[5m])`, `sum by (host) (increase(reqs[17m]))`, `temp`, `max_over_time(temp[95s])`,
+			`count_over_time(temp[1h])`, `avg_over_time(temp[3m])`, `last_over_time(reqs[2m])`} {
+			rp, err := ep.Instant(context.Background(), q, t0.Add(at))
+			require.NoError(t, err, q)
+			rw, err := ew.Instant(context.Background(), q, t0.Add(at))
+			require.NoError(t, err, q)
+			require.NotEmpty(t, rp.Series, "%s at %s", q, at)
+			assert.Equal(t, rp.Series, rw.Series, "%s at %s", q, at)
+			assert.Equal(t, rp.Samples, rw.Samples, "%s at %s: the same points are read", q, at)
+		}
+	}
+	from, to := t0.Add(time.Hour+13*time.Second), t0.Add(3*time.Hour+50*time.Minute)
+	for _, c := range []struct {
+		q    string
+		step time.Duration
+	}{
+		{`rate(views[5m])`, 15 * time.Second},
+		{`sum(rate(reqs[2m]))`, 40 * time.Second},
+		{`temp`, 20 * time.Second},
+		{`min_over_time(temp[90s])`, 30 * time.Second},
+		{`rate(views[70s])`, 7 * time.Second}, // gcd 7 s: windows
+		{`rate(views[71s])`, 7 * time.Second}, // gcd 1 s, under a quarter of the step: points
+	} {
+		rp, err := ep.Range(context.Background(), c.q, from, to, c.step)
+		require.NoError(t, err, c.q)
+		rw, err := ew.Range(context.Background(), c.q, from, to, c.step)
+		require.NoError(t, err, c.q)
+		require.NotEmpty(t, rp.Series, c.q)
+		assert.Equal(t, rp.Series, rw.Series, c.q)
+	}
+	// Too many windows for the limit: the points are read (and fit theirs).
+	small := New(st, Limits{MaxSteps: 11000, MaxSamples: 400}, 5*time.Minute) // 3 series × 181 windows > 400 > 270 points
+	q := `rate(views[5m])`
+	rp, err := ep.Range(context.Background(), q, from, from.Add(10*time.Minute), 5*time.Second)
+	require.NoError(t, err)
+	rw, err := small.Range(context.Background(), q, from, from.Add(10*time.Minute), 5*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, rp.Series, rw.Series)
 }

@@ -8,9 +8,11 @@ package store
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,6 +76,8 @@ type Store struct {
 	files    map[string]*segment // by file name
 	series   []*Series
 	byLabels map[string]uint32 // labels.Labels.String() -> id
+	byDesc   map[string]uint32 // descriptorKey -> id
+	key      []byte            // descriptorKey's buffer
 	byName   map[string][]uint32
 	scanned  time.Time
 }
@@ -92,7 +96,7 @@ type segment struct {
 
 // New returns a store over opts.Dir. The directory need not exist yet.
 func New(opts Options) *Store {
-	return &Store{opts: opts, files: map[string]*segment{}, byLabels: map[string]uint32{}, byName: map[string][]uint32{}}
+	return &Store{opts: opts, files: map[string]*segment{}, byLabels: map[string]uint32{}, byDesc: map[string]uint32{}, byName: map[string][]uint32{}}
 }
 
 // Close releases the open files.
@@ -171,12 +175,12 @@ func (s *Store) rescan() error {
 			if sub != "" {
 				name = sub + "/" + name
 			}
-			seen[name] = true
 			path := filepath.Join(s.opts.Dir, filepath.FromSlash(name))
 			st, err := os.Stat(path)
 			if err != nil {
 				continue // renamed or removed since the listing: the next rescan sees where it went
 			}
+			seen[name] = true
 			if seg, ok := s.files[name]; ok {
 				if seg.ino == inode(st) {
 					continue
@@ -257,28 +261,125 @@ func (s *Store) update(seg *segment) error {
 	return nil
 }
 
-// link maps the segment's series defined since the last call to global series.
+// link maps the segment's series defined since the last call to global series. Every file
+// defines its series again (and a tier file each one once per statistic), so a series is
+// first looked up by its descriptor's bytes, which costs far less than making its labels.
 func (s *Store) link(seg *segment) {
 	for ref := len(seg.global); ref < seg.ix.NumSeries(); ref++ {
 		cs, _ := seg.ix.Series(chunkfile.SeriesRef(ref))
-		ls := Labels(cs)
-		if seg.tier > 0 {
-			st := statOf(ls.Get(RollupAttr))
-			seg.stat = append(seg.stat, st)
-			ls = labels.NewBuilder(ls).Del(RollupAttr).Labels()
-		}
-		key := ls.String()
-		id, ok := s.byLabels[key]
+		s.key = descriptorKey(s.key[:0], cs, seg.tier > 0)
+		id, ok := s.byDesc[string(s.key)]
 		if !ok {
-			id = uint32(len(s.series))
-			s.series = append(s.series, &Series{ID: id, Labels: ls, Kind: cs.Kind, Temporality: cs.Temporality, Monotonic: cs.Monotonic,
-				Unit: cs.Unit, Description: cs.Description})
-			s.byLabels[key] = id
-			name := ls.Get(labels.MetricName)
-			s.byName[name] = append(s.byName[name], id)
+			ls := Labels(cs)
+			if seg.tier > 0 {
+				ls = labels.NewBuilder(ls).Del(RollupAttr).Labels()
+			}
+			id = s.seriesID(ls, cs)
+			if len(s.key) <= maxDescKey {
+				s.byDesc[string(s.key)] = id
+			}
+		}
+		if seg.tier > 0 {
+			seg.stat = append(seg.stat, rollupStat(cs))
 		}
 		seg.global = append(seg.global, id)
 	}
+}
+
+// seriesID returns the id of the series with labels ls, adding it (described by cs) if new.
+func (s *Store) seriesID(ls labels.Labels, cs *chunkfile.Series) uint32 {
+	key := ls.String()
+	if id, ok := s.byLabels[key]; ok {
+		return id
+	}
+	id := uint32(len(s.series))
+	s.series = append(s.series, &Series{ID: id, Labels: ls, Kind: cs.Kind, Temporality: cs.Temporality, Monotonic: cs.Monotonic,
+		Unit: cs.Unit, Description: cs.Description})
+	s.byLabels[key] = id
+	name := ls.Get(labels.MetricName)
+	s.byName[name] = append(s.byName[name], id)
+	return id
+}
+
+// maxDescKey bounds the descriptor keys kept: a longer one is looked up by its labels.
+const maxDescKey = 4096
+
+// descriptorKey appends to dst the bytes that identify a series descriptor for the labels it
+// gets: its name, kind, temporality and monotonicity, and its point and resource attributes
+// (without the rollup statistic in a tier file), each string length-prefixed. Equal keys give
+// equal labels; different keys may too (an attribute moved between resource and point), which
+// the labels lookup resolves.
+func descriptorKey(dst []byte, cs *chunkfile.Series, tier bool) []byte {
+	str := func(s string) {
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	}
+	str(cs.Name)
+	dst = append(dst, byte(cs.Kind), byte(cs.Temporality))
+	if cs.Monotonic {
+		dst = append(dst, 1)
+	} else {
+		dst = append(dst, 0)
+	}
+	for i, list := range [][]chunkfile.Attr{cs.Attrs, cs.Resource} {
+		skip := tier && i == 0 // the statistic of a tier file's series is not part of its identity
+		n := len(list)
+		if _, ok := cs.Attr(RollupAttr); skip && ok {
+			n--
+		}
+		dst = binary.AppendUvarint(dst, uint64(n))
+		for _, a := range list {
+			if skip && a.Key == RollupAttr {
+				continue
+			}
+			str(a.Key)
+			v := a.Value
+			dst = append(dst, byte(v.Type))
+			switch v.Type {
+			case chunkfile.ValueString:
+				str(v.Str)
+			case chunkfile.ValueInt:
+				dst = binary.LittleEndian.AppendUint64(dst, uint64(v.Int))
+			case chunkfile.ValueDouble:
+				dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.Double))
+			case chunkfile.ValueBool:
+				if v.Bool {
+					dst = append(dst, 1)
+				} else {
+					dst = append(dst, 0)
+				}
+			default:
+				str(string(v.Bytes))
+			}
+		}
+	}
+	return dst
+}
+
+// rollupStat returns the statistic a tier file's series holds (its `__rollup__` attribute).
+func rollupStat(cs *chunkfile.Series) Stat {
+	if v, ok := cs.Attr(RollupAttr); ok {
+		return statOf(ValueText(v))
+	}
+	return StatNone
+}
+
+// bySegment returns, per segment (its base name), its raw file, or its tier file of
+// resolution tier (> 0) where it has one. A segment listed under both its open and its sealed
+// name (a listing made while it was renamed) is read once, from its sealed file.
+func (s *Store) bySegment(tier time.Duration) map[string]*segment {
+	out := map[string]*segment{}
+	for _, seg := range s.files {
+		prev, ok := out[seg.base]
+		switch {
+		case tier > 0 && seg.tier == tier:
+			out[seg.base] = seg
+		case seg.tier != 0 || (ok && (prev.tier != 0 || !strings.HasSuffix(seg.name, sealedSuffix))):
+		default:
+			out[seg.base] = seg
+		}
+	}
+	return out
 }
 
 func inode(st os.FileInfo) uint64 {
@@ -331,12 +432,21 @@ func ValueText(v chunkfile.Value) string {
 type Limits struct {
 	MaxSeries  int // series matched
 	MaxSamples int // points decoded
+	MaxWindows int // windows of a SelectWindows answer (series × windows of the range)
 }
 
 // LimitError reports a query that would pass a limit.
-type LimitError struct{ What string }
+type LimitError struct {
+	What string
+	err  error
+}
 
 func (e *LimitError) Error() string { return e.What }
+func (e *LimitError) Unwrap() error { return e.err }
+
+// ErrTooManyWindows is the cause of a SelectWindows LimitError on MaxWindows: the caller may
+// read raw points instead, under their own limit.
+var ErrTooManyWindows = errors.New("too many windows")
 
 // Points is one matched series and its number points in a time range, in time order.
 // Start holds each point's start time where the series has one (delta sums), else 0.
@@ -369,19 +479,17 @@ func (s *Store) Select(ctx context.Context, ms []*labels.Matcher, mint, maxt int
 		want[id] = true
 	}
 	samples := 0
-	names := make([]string, 0, len(s.files))
-	for name := range s.files {
-		names = append(names, name)
+	raw := s.bySegment(0)
+	names := make([]string, 0, len(raw))
+	for base := range raw {
+		names = append(names, base)
 	}
 	sort.Strings(names)
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		seg := s.files[name]
-		if seg.tier != 0 {
-			continue
-		}
+		seg := raw[name]
 		if tr, ok := seg.ix.TimeRange(); !ok || tr.Max < mint || tr.Min > maxt {
 			continue
 		}

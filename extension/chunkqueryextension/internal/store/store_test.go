@@ -196,3 +196,31 @@ func TestMissingDirectoryIsEmpty(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, pts)
 }
+
+// TestASegmentUnderTwoNamesIsReadOnce: a listing made while the exporter renamed a sealed
+// segment can hold it under its open and its sealed name; its points are read once, from the
+// sealed file, by both Select and SelectWindows.
+func TestASegmentUnderTwoNamesIsReadOnce(t *testing.T) {
+	dir := t.TempDir()
+	w := newWriter(t, dir, 1)
+	for i := range 10 {
+		w.add("page.views", "a", "prod", int64(i+1)*1000, float64(i))
+	}
+	w.seal()
+	require.NoError(t, os.Link(filepath.Join(dir, w.name+sealedSuffix), filepath.Join(dir, w.name+openSuffix)))
+	s := New(Options{Dir: dir})
+	defer s.Close()
+	require.NoError(t, s.Refresh(true))
+	require.Len(t, s.files, 2)
+	got := selectAll(t, s, eq(labels.MetricName, "page.views"))
+	assert.Equal(t, []float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, got[`{__name__="page.views", env="prod", "host.name"="a"}`])
+	ws, n, err := s.SelectWindows(context.Background(), []*labels.Matcher{eq(labels.MetricName, "page.views")}, 10_000, 10_000, 10*time.Second, nil, Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, 10, n)
+	require.Len(t, ws, 1)
+	assert.Equal(t, 45.0, ws[0].At(0).Sum)
+	for base, seg := range s.bySegment(0) {
+		assert.Equal(t, w.name, base)
+		assert.Equal(t, w.name+sealedSuffix, seg.name)
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -53,7 +54,7 @@ type Window struct {
 
 // add folds point v into the window (points come in time order).
 func (w *Window) add(v float64) {
-	if w.Count == 0 {
+	if !w.Has {
 		w.Min, w.Max, w.First = v, v, v
 	} else {
 		w.Inc += increase(w.Last, v)
@@ -63,6 +64,28 @@ func (w *Window) add(v float64) {
 	w.Last = v
 	w.Count++
 	w.Has = true
+}
+
+// addRun folds the points vs into the window (in time order), as add would one by one.
+func (w *Window) addRun(vs []chunkfile.Number) {
+	if len(vs) == 0 {
+		return
+	}
+	w.add(vs[0].Float64())
+	sum, inc, mn, mx, last := w.Sum, w.Inc, w.Min, w.Max, w.Last
+	for _, n := range vs[1:] {
+		v := n.Float64()
+		if v < last {
+			inc += v
+		} else {
+			inc += v - last
+		}
+		sum += v
+		mn, mx = math.Min(mn, v), math.Max(mx, v)
+		last = v
+	}
+	w.Sum, w.Inc, w.Min, w.Max, w.Last = sum, inc, mn, mx, last
+	w.Count += float64(len(vs) - 1)
 }
 
 // merge folds o, the same window seen later (in a later segment), into w.
@@ -168,9 +191,10 @@ func newWindows(s *Series, start, res int64, n int, keep *[numStats]bool, sl *sl
 	return w
 }
 
-// slab hands out zeroed slices carved from large chunks: the windows of ten thousand series
-// are a few allocations instead of tens of thousands, and a pooled slab is reused by the next
-// segment's windows.
+// slab hands out slices carved from large chunks: the windows of ten thousand series are a few
+// allocations instead of tens of thousands, and a pooled slab is reused by the next segment's
+// windows. Bool slices (Has) are zeroed; float slices (the columns) hold whatever a previous
+// use left, as a column is only read where Has is set, and only after it was written there.
 type slab struct {
 	f      [][]float64
 	b      [][]bool
@@ -209,11 +233,8 @@ func (s *slab) bytes() int {
 	return n
 }
 
-// reset zeroes what was handed out and keeps the chunks for reuse.
+// reset zeroes the bools handed out and keeps the chunks for reuse.
 func (s *slab) reset() {
-	for i := 0; i < len(s.f) && i <= s.fc; i++ {
-		clear(s.f[i])
-	}
 	for i := 0; i < len(s.b) && i <= s.bc; i++ {
 		clear(s.b[i])
 	}
@@ -237,6 +258,15 @@ func (w *Windows) At(k int) Window {
 	out.Sum, out.Inc, out.Count = get(StatSum), get(StatIncrease), get(StatCount)
 	out.Min, out.Max, out.First, out.Last = get(StatMin), get(StatMax), get(StatFirst), get(StatLast)
 	return out
+}
+
+// zero sets window k's kept statistics to 0.
+func (w *Windows) zero(k int) {
+	for _, c := range w.Col {
+		if c != nil {
+			c[k] = 0
+		}
+	}
 }
 
 // set stores window k.
@@ -288,16 +318,6 @@ func (w *Windows) absorb(p *Windows, off int) {
 	}
 }
 
-// allStats keeps every statistic: the windows of raw points, which may continue in the next
-// block or segment and are merged with all their statistics.
-var allStats = func() *[numStats]bool {
-	var k [numStats]bool
-	for st := StatSum; st < StatMerge; st++ {
-		k[st] = true
-	}
-	return &k
-}()
-
 // Tiers returns the resolutions of the tiers present, finest first.
 func (s *Store) Tiers() []time.Duration {
 	s.mu.Lock()
@@ -317,12 +337,16 @@ func (s *Store) Tiers() []time.Duration {
 	return out
 }
 
-// SelectWindows returns the matching series' windows of resolution res whose ends are in
-// [mint, maxt] (ms; res divides both), one Windows per series with points there, sorted by
-// labels. A segment with a tier file of that resolution is read from it; one without (the open
-// segment, or one not rolled up yet) from its raw points, put into windows on the way, so the
+// SelectWindows returns the matching series' windows of resolution res ending at mint,
+// mint+res, … up to maxt (ms), one Windows per series with points there, sorted by labels. When
+// the grid is the tiers' (res divides mint), a segment with a tier file of that resolution is
+// read from it; one without (the open segment, or one not rolled up yet), and every segment
+// when the grid is not the tiers', from its raw points, put into windows on the way, so the
 // answer is the same either way. Windows that straddle segments are merged in segment order.
 // Number series only. Segments are decoded in parallel (one per core) and merged in order.
+//
+// lim.MaxWindows bounds the windows of the answer (the selected series × the windows of the
+// range) before anything is read: past it, the error is a *LimitError and ErrTooManyWindows.
 //
 // need says which statistics of a series the caller uses (nil: all); only those are kept, and
 // from tier files only those are read (each statistic has blocks of its own). Keeping the
@@ -341,6 +365,14 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 	if len(ids) == 0 || resMs <= 0 || maxt < mint {
 		return nil, 0, nil
 	}
+	n := int((maxt-mint)/resMs) + 1
+	if lim.MaxWindows > 0 && int64(len(ids))*int64(n) > int64(lim.MaxWindows) {
+		return nil, 0, &LimitError{What: fmt.Sprintf("the query needs %d series × %d windows of %s, more than the limit of %d windows",
+			len(ids), n, res, lim.MaxWindows), err: ErrTooManyWindows}
+	}
+	onGrid := mint%resMs == 0 // the tiers' windows end at multiples of their resolution
+	// gridCeil is the end of the window that holds time t: the first grid time at or after it.
+	gridCeil := func(t int64) int64 { return mint + ceilDiv(t-mint, resMs)*resMs }
 	keep := map[uint32]*[numStats]bool{} // per selected series: the statistics kept
 	for _, id := range ids {
 		var k [numStats]bool
@@ -353,22 +385,29 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 		keep[id] = &k
 	}
 	// Per segment name: its tier file of this resolution, else its raw file.
-	bases := map[string]*segment{}
-	for _, seg := range s.files {
-		switch {
-		case seg.tier == res:
-			bases[seg.base] = seg
-		case seg.tier == 0:
-			if _, ok := bases[seg.base]; !ok {
-				bases[seg.base] = seg
-			}
-		}
+	var bases map[string]*segment
+	if onGrid {
+		bases = s.bySegment(res)
+	} else {
+		bases = s.bySegment(0)
 	}
 	names := make([]string, 0, len(bases))
 	for b := range bases {
 		names = append(names, b)
 	}
 	sort.Strings(names)
+	// A query over fewer segments than cores (the open segment alone, say) cuts each raw one
+	// into time ranges at block boundaries, decoded in parallel like segments.
+	procs, inRange := runtime.GOMAXPROCS(0), 0
+	for _, b := range names {
+		if tr, ok := bases[b].ix.TimeRange(); ok && tr.Max >= mint-resMs+1 && tr.Min <= maxt {
+			inRange++
+		}
+	}
+	pieces := 1
+	if inRange > 0 && inRange < procs {
+		pieces = (procs + inRange - 1) / inRange
+	}
 	var jobs []*windowJob
 	for _, b := range names {
 		seg := bases[b]
@@ -382,30 +421,35 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 		if !ok || tr.Max < lo || tr.Min > maxt {
 			continue
 		}
-		j := &windowJob{seg: seg, lo: lo, hi: maxt, keepCS: map[*chunkfile.Series]int{}}
+		keepCS := map[*chunkfile.Series]int{}
 		for ref, id := range seg.global {
 			k := keep[id]
 			if k == nil || (seg.tier > 0 && (!useful(seg.stat[ref]) || !k[seg.stat[ref]])) {
 				continue
 			}
 			cs, _ := seg.ix.Series(chunkfile.SeriesRef(ref))
-			j.keepCS[cs] = ref
+			keepCS[cs] = ref
 		}
-		if len(j.keepCS) == 0 {
+		if len(keepCS) == 0 {
 			continue
 		}
-		// The windows this segment can touch, clipped to the query.
-		j.k0 = max(ceilDiv(max(tr.Min, lo), resMs)*resMs, mint)
-		j.n = int((min(ceilDiv(tr.Max, resMs)*resMs, maxt)-j.k0)/resMs) + 1
-		if j.n <= 0 {
-			continue
+		match := func(cs *chunkfile.Series) bool { _, ok := keepCS[cs]; return ok }
+		ranges := []chunkfile.TimeRange{{Min: lo, Max: maxt}}
+		if seg.tier == 0 {
+			ranges = splitRange(seg.ix, lo, maxt, pieces)
 		}
-		j.rd = seg.ix.NewReader(seg.f, chunkfile.ReaderOptions{
-			Time:  &chunkfile.TimeRange{Min: lo, Max: maxt},
-			Match: func(cs *chunkfile.Series) bool { _, ok := j.keepCS[cs]; return ok },
-		})
-		j.done = make(chan struct{})
-		jobs = append(jobs, j)
+		for _, rg := range ranges {
+			// The windows this range can touch, clipped to the query.
+			j := &windowJob{seg: seg, keepCS: keepCS}
+			j.k0 = max(gridCeil(max(tr.Min, rg.Min)), mint)
+			j.n = int((min(gridCeil(min(tr.Max, rg.Max)), maxt)-j.k0)/resMs) + 1
+			if j.n <= 0 {
+				continue
+			}
+			j.rd = seg.ix.NewReader(seg.f, chunkfile.ReaderOptions{Time: &rg, Match: match})
+			j.done = make(chan struct{})
+			jobs = append(jobs, j)
+		}
 	}
 	// Decode in parallel, merge in segment order.
 	ctx, cancel := context.WithCancel(ctx)
@@ -431,7 +475,6 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 		}
 	}()
 	defer wg.Wait()
-	n := int((maxt-mint)/resMs) + 1
 	out := map[uint32]*Windows{}
 	global := spare.get() // the answer's columns
 	samples := 0
@@ -490,7 +533,6 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 // it holds per series.
 type windowJob struct {
 	seg     *segment
-	lo, hi  int64
 	keepCS  map[*chunkfile.Series]int // series read -> local ref
 	k0      int64                     // end of the segment's first window in range
 	n       int                       // windows in range
@@ -509,11 +551,7 @@ func (j *windowJob) run(ctx context.Context, s *Store, keep map[uint32]*[numStat
 	part := func(id uint32) *Windows {
 		p := j.parts[id]
 		if p == nil {
-			k := keep[id]
-			if j.seg.tier == 0 {
-				k = allStats
-			}
-			p = newWindows(nil, j.k0, resMs, j.n, k, j.slab)
+			p = newWindows(nil, j.k0, resMs, j.n, keep[id], j.slab)
 			j.parts[id] = p
 		}
 		return p
@@ -546,30 +584,74 @@ func (j *windowJob) run(ctx context.Context, s *Store, keep map[uint32]*[numStat
 				if k < 0 || k >= j.n || (t-j.k0)%resMs != 0 {
 					continue
 				}
-				p.Has[k] = true
+				if !p.Has[k] {
+					p.zero(k) // a statistic the file lacks for this window reads 0
+					p.Has[k] = true
+				}
 				col[k] = bt.Num[i].Float64()
 			}
 			continue
 		}
-		for i, t := range bt.T {
-			k := int((ceilDiv(t, resMs)*resMs - j.k0) / resMs)
-			if k < 0 || k >= j.n {
-				continue
+		// Raw points, in time order: each run of points in one window is folded at once.
+		ts := bt.T
+		for i := 0; i < len(ts); {
+			kk := ceilDiv(ts[i]-j.k0, resMs)
+			end := j.k0 + kk*resMs
+			e := i + 1
+			for e < len(ts) && ts[e] <= end {
+				e++
 			}
-			if id != curID || k != curK {
-				flush()
-				if p := j.parts[id]; p != nil && p.Has[k] {
-					cur = p.At(k) // a window continued in a later block
-				} else {
-					cur = Window{}
+			if k := int(kk); kk >= 0 && k < j.n {
+				if id != curID || k != curK {
+					flush()
+					if p := j.parts[id]; p != nil && p.Has[k] {
+						cur = p.At(k) // a window continued in a later block
+					} else {
+						cur = Window{}
+					}
+					curID, curK = id, k
 				}
-				curID, curK = id, k
+				cur.addRun(bt.Num[i:e])
 			}
-			cur.add(bt.Num[i].Float64())
+			i = e
 		}
 	}
 	flush()
 	j.err = j.rd.Err()
+}
+
+// splitRange cuts [lo, hi] into at most n ranges holding about as many of the index's points
+// each, at the starts of blocks (a block that overlaps another's time is read by both ranges,
+// each keeping its own points).
+func splitRange(ix *chunkfile.Index, lo, hi int64, n int) []chunkfile.TimeRange {
+	whole := []chunkfile.TimeRange{{Min: lo, Max: hi}}
+	if n < 2 {
+		return whole
+	}
+	var blocks []chunkfile.BlockInfo
+	total := 0
+	for _, b := range ix.Blocks() {
+		if b.MaxT >= lo && b.MinT <= hi {
+			blocks = append(blocks, b)
+			total += b.Points
+		}
+	}
+	if len(blocks) < 2 {
+		return whole
+	}
+	slices.SortStableFunc(blocks, func(a, b chunkfile.BlockInfo) int { return cmp.Compare(a.MinT, b.MinT) })
+	var out []chunkfile.TimeRange
+	start, acc := lo, 0
+	for i, b := range blocks[:len(blocks)-1] {
+		acc += b.Points
+		if len(out) < n-1 && acc*n >= total*(len(out)+1) {
+			if cut := blocks[i+1].MinT - 1; cut >= start && cut < hi {
+				out = append(out, chunkfile.TimeRange{Min: start, Max: cut})
+				start = cut + 1
+			}
+		}
+	}
+	return append(out, chunkfile.TimeRange{Min: start, Max: hi})
 }
 
 // useful reports whether a tier statistic is one the windows are built from.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -256,4 +257,88 @@ func windowAt(ws []Window, end int64) []Window {
 		return ws
 	}
 	return append(ws, Window{End: end})
+}
+
+// TestOneSegmentCutIntoRangesGivesTheSameWindows: the open segment alone, cut into time ranges
+// decoded in parallel (as many as cores, here forced to 1, 2, 3 and 8), gives the windows of
+// one pass over its points, on the tiers' grid and off it, with windows that straddle the cuts
+// merged (a cumulative counter that resets inside one of them included); splitRange cuts at
+// block starts into ranges of about equal points.
+func TestOneSegmentCutIntoRangesGivesTheSameWindows(t *testing.T) {
+	dir := t.TempDir()
+	w := newWriter(t, dir, 1)
+	ref, err := w.seg.AddSeries(chunkfile.Series{Name: "reqs", Kind: chunkfile.KindSum, Temporality: chunkfile.TemporalityCumulative, Monotonic: true})
+	require.NoError(t, err)
+	for i := 1; i <= 600; i++ { // 10 minutes at 1 s: ten 1-minute blocks, then checkpoints
+		w.add("views", "a", "prod", int64(i)*1000, float64(i%7))
+		v := float64(i * 3)
+		if i > 333 {
+			v = float64(i - 333) // a restart
+		}
+		require.NoError(t, w.seg.Append(ref, chunkfile.Point{T: int64(i) * 1000, Num: chunkfile.FloatNumber(v)}))
+		if i%10 == 0 {
+			w.checkpoint()
+		}
+	}
+	s := New(Options{Dir: dir})
+	defer s.Close()
+	all := []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, labels.MetricName, ".+")}
+	pts, err := s.Select(context.Background(), all, 0, 1<<62, Limits{})
+	require.NoError(t, err)
+	for _, c := range []struct{ mint, maxt, res int64 }{
+		{60_000, 600_000, 60_000},  // the tiers' grid
+		{7_500, 607_500, 100_000},  // off it
+		{300_000, 600_000, 300_000}, // one 5-minute window per series
+		{1_000, 600_000, 1_000},    // a window per point
+	} {
+		want := map[string][]Window{}
+		for _, p := range pts {
+			var ws []Window
+			for i, tm := range p.T {
+				end := c.mint + ceilDiv(tm-c.mint, c.res)*c.res
+				if end < c.mint || end > c.maxt {
+					continue
+				}
+				ws = windowAt(ws, end)
+				ws[len(ws)-1].add(p.V[i])
+			}
+			want[p.Series.Labels.String()] = ws
+		}
+		for _, procs := range []int{1, 2, 3, 8} {
+			prev := runtime.GOMAXPROCS(procs)
+			got, _, err := s.SelectWindows(context.Background(), all, c.mint, c.maxt, time.Duration(c.res)*time.Millisecond, nil, Limits{})
+			runtime.GOMAXPROCS(prev)
+			require.NoError(t, err)
+			out := map[string][]Window{}
+			for _, w := range got {
+				out[w.Series.Labels.String()] = hasWindows(w)
+			}
+			assert.Equal(t, want, out, "%+v, %d cores", c, procs)
+		}
+	}
+	ix := s.files[w.name+openSuffix].ix
+	total := 0
+	for _, b := range ix.Blocks() {
+		total += b.Points
+	}
+	ranges := splitRange(ix, 0, 600_000, 3)
+	require.Len(t, ranges, 3)
+	assert.Equal(t, int64(0), ranges[0].Min)
+	assert.Equal(t, int64(600_000), ranges[2].Max)
+	for i, rg := range ranges {
+		n := 0
+		for _, p := range pts {
+			for _, tm := range p.T {
+				if tm >= rg.Min && tm <= rg.Max {
+					n++
+				}
+			}
+		}
+		assert.InDelta(t, total/3, n, float64(total)/5, "range %d %+v: a block of 120 points either way", i, rg)
+		if i > 0 {
+			assert.Equal(t, ranges[i-1].Max+1, rg.Min)
+		}
+	}
+	assert.Len(t, splitRange(ix, 0, 600_000, 1), 1)
+	assert.Len(t, splitRange(ix, 545_000, 555_000, 4), 1, "one block in range: nothing to cut")
 }
