@@ -87,7 +87,18 @@ type RollupOptions struct {
 	// MaxFrameSize and MaxBlockValues are the limits of the reader of the source (ReaderOptions);
 	// 0 means their defaults.
 	MaxFrameSize, MaxBlockValues int
+	// MinPointsPerSeries makes RollupAt and RollupFile refuse, with ErrRollupSparse and before
+	// reading anything but the footer, a file holding fewer points than this many per series
+	// it defines: a cardinality flood's segment, where each series has a point or two. Its
+	// rollup would hold about a window per point, eight series per raw one (several times the
+	// file's bytes, and the dictionary's memory while it is written) and answer no faster than
+	// the raw points. 0 rolls up every file.
+	MinPointsPerSeries float64
 }
+
+// ErrRollupSparse is returned by RollupAt and RollupFile for a file with fewer points per
+// series than RollupOptions.MinPointsPerSeries.
+var ErrRollupSparse = errors.New("too few points per series to roll up")
 
 // RollupStats counts what a rollup read and wrote.
 type RollupStats struct {
@@ -179,6 +190,25 @@ func RollupAt(ctx context.Context, dst *Writer, r io.ReaderAt, size int64, opts 
 		return RollupStats{}, err
 	}
 	defer ro.restore()
+	if opts.MinPointsPerSeries > 0 {
+		maxFrame := opts.MaxFrameSize
+		if maxFrame <= 0 {
+			maxFrame = DefaultMaxFrameSize
+		}
+		foot, _, err := readSealedFooter(r, size, maxFrame)
+		if err != nil {
+			return ro.stats, err
+		}
+		if foot != nil {
+			var points int64
+			for _, b := range foot.blocks {
+				points += int64(b.nPoints)
+			}
+			if float64(points) < opts.MinPointsPerSeries*float64(foot.nSeries) {
+				return ro.stats, fmt.Errorf("%w: %d points of %d series, fewer than %g per series", ErrRollupSparse, points, foot.nSeries, opts.MinPointsPerSeries)
+			}
+		}
+	}
 	ix, err := NewIndex(r, size, ReaderOptions{MaxFrameSize: opts.MaxFrameSize, MaxBlockValues: opts.MaxBlockValues})
 	if err != nil {
 		return ro.stats, err

@@ -145,3 +145,58 @@ func sampleHeap(peak, live *uint64) func() {
 	}()
 	return func() { close(done); wg.Wait() }
 }
+
+// BenchmarkRollupFloodSegment reports the peak heap of the rollup of a segment a cardinality
+// flood leaves: 50,000 series (the exporter's max_segment_series) of one point each, every
+// one a new name with three attributes, at 1 minute and 1 hour.
+func BenchmarkRollupFloodSegment(b *testing.B) {
+	const nSeries = 50_000
+	var raw bytes.Buffer
+	w, err := NewWriter(&raw, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := int64(workload.Base)
+	for i := range nSeries {
+		ref, err := w.AddSeries(Series{Name: fmt.Sprintf("flood.metric.%07d", i), Kind: KindSum, Temporality: TemporalityDelta, Monotonic: true,
+			ScopeName: "github.com/doghouse-otel/doghouse/receiver/dogstatsdreceiver",
+			Attrs: []Attr{{Key: "env", Value: StringValue("prod")}, {Key: "service", Value: StringValue(fmt.Sprintf("svc%d", i%100))},
+				{Key: "version", Value: StringValue("1.2.3")}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := w.AppendInt(ref, t0+int64(i)*20, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	data := raw.Bytes()
+	for _, res := range []time.Duration{time.Minute, time.Hour} {
+		b.Run(res.String(), func(b *testing.B) {
+			var peak, live uint64
+			var out bytes.Buffer
+			for b.Loop() {
+				runtime.GC()
+				stop := sampleHeap(&peak, &live)
+				out.Reset()
+				ow, err := NewWriter(&out, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := RollupAt(context.Background(), ow, bytes.NewReader(data), int64(len(data)), RollupOptions{Resolution: res}); err != nil {
+					b.Fatal(err)
+				}
+				if err := ow.Close(); err != nil {
+					b.Fatal(err)
+				}
+				stop()
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(live)/(1<<20), "peak-live-MiB")
+			b.ReportMetric(float64(len(data))/(1<<20), "raw-MiB")
+			b.ReportMetric(float64(out.Len())/(1<<20), "tier-MiB")
+		})
+	}
+}

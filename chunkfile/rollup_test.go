@@ -549,3 +549,31 @@ func TestRollupRefusals(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// TestRollupSparseFileRefused: with MinPointsPerSeries, a file with fewer points per series
+// (a flood's segment: one or two points each) is refused with ErrRollupSparse and nothing is
+// written to dst; one with as many is rolled up.
+func TestRollupSparseFileRefused(t *testing.T) {
+	raw := writeRaw(t, Options{},
+		rawSeries{gauge("a"), nums(1000, 1000, I(1), I(2), I(3))},
+		rawSeries{gauge("b"), nums(1000, 1000, I(1))},
+	) // 4 points of 2 series
+	for _, c := range []struct {
+		min    float64
+		sparse bool
+	}{{0, false}, {2, false}, {2.01, true}, {10, true}} {
+		var out bytes.Buffer
+		w, _ := NewWriter(&out, Options{})
+		before := out.Len()
+		st, err := RollupAt(context.Background(), w, bytes.NewReader(raw), int64(len(raw)), RollupOptions{Resolution: time.Second, MinPointsPerSeries: c.min})
+		if c.sparse {
+			if !errors.Is(err, ErrRollupSparse) || st.RawPoints != 0 || out.Len() != before || w.Stats().Series != 0 {
+				t.Errorf("min %g: %v, %+v, %d bytes written", c.min, err, st, out.Len()-before)
+			}
+			continue
+		}
+		if err != nil || st.RawPoints != 4 {
+			t.Errorf("min %g: %v, %+v", c.min, err, st)
+		}
+	}
+}

@@ -43,6 +43,12 @@ type Config struct {
 	// directory per resolution (rollup-1m, rollup-1h) of files with the segment's name, each
 	// tier with its own retention. An empty list disables them.
 	Rollups []RollupConfig `mapstructure:"rollups"`
+	// RollupMinPointsPerSeries leaves out of the tiers a sealed segment with fewer points than
+	// this many per series (a cardinality flood's segment): its tier files would hold about a
+	// window per point, several times its size, and cost the memory of eight rollup series per
+	// raw one while written. Its points stay in the raw segment, which queries read instead.
+	// 0 rolls up every segment.
+	RollupMinPointsPerSeries float64 `mapstructure:"rollup_min_points_per_series"`
 
 	TimeoutConfig exporterhelper.TimeoutConfig                             `mapstructure:",squash"`
 	BackOff       configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
@@ -106,6 +112,9 @@ func (c *Config) Validate() error {
 }
 
 func (c *Config) validateRollups() error {
+	if c.RollupMinPointsPerSeries < 0 {
+		return fmt.Errorf("`rollup_min_points_per_series` (%g) must not be negative", c.RollupMinPointsPerSeries)
+	}
 	seen := map[string]int{}
 	for i, r := range c.Rollups {
 		key := fmt.Sprintf("`rollups[%d]", i)

@@ -71,6 +71,8 @@ func (e *chunkExporter) start(ctx context.Context, _ component.Host) error {
 			tb.ExporterChunkfileRollupBytesWritten.Add(bg, n)
 		},
 		onSkipped: func(n int64) { tb.ExporterChunkfileRollupPointsSkipped.Add(bg, n) },
+		onSparse:  func() { tb.ExporterChunkfileRollupSegmentsSparse.Add(bg, 1) },
+		minPoints: e.cfg.RollupMinPointsPerSeries,
 		onDeleted: func() { tb.ExporterChunkfileRollupFilesDeleted.Add(bg, 1) },
 		onError:   onError,
 	}

@@ -33,6 +33,9 @@ const (
 	defaultRollupFineAge   = 30 * 24 * time.Hour
 	defaultRollupCoarse    = time.Hour
 	defaultRollupCoarseAge = 400 * 24 * time.Hour
+	// defaultRollupMinPointsPerSeries: a segment needs two points per series on average to be
+	// rolled up (a flood's segments hold one or two).
+	defaultRollupMinPointsPerSeries = 2.0
 )
 
 // NewFactory returns the factory of the chunkfile exporter.
@@ -56,9 +59,10 @@ func createDefaultConfig() component.Config {
 			{Resolution: defaultRollupFine, Retention: RetentionConfig{MaxAge: defaultRollupFineAge}},
 			{Resolution: defaultRollupCoarse, Retention: RetentionConfig{MaxAge: defaultRollupCoarseAge}},
 		},
-		TimeoutConfig: exporterhelper.NewDefaultTimeoutConfig(),
-		BackOff:       configretry.NewDefaultBackOffConfig(),
-		QueueConfig:   configoptional.Some(queue),
+		RollupMinPointsPerSeries: defaultRollupMinPointsPerSeries,
+		TimeoutConfig:            exporterhelper.NewDefaultTimeoutConfig(),
+		BackOff:                  configretry.NewDefaultBackOffConfig(),
+		QueueConfig:              configoptional.Some(queue),
 	}
 }
 

@@ -67,6 +67,7 @@ func TestKillNineChild(t *testing.T) {
 	first, err := strconv.Atoi(os.Getenv(kill9FirstEnv))
 	require.NoError(t, err)
 	cfg := createDefaultConfig().(*Config)
+	cfg.RollupMinPointsPerSeries = 0 // every segment rolled up, however small
 	cfg.Directory = dir
 	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
 	cfg.MaxSegmentBytes = 16 << 10 // seal often, so kills land in seals and recoveries too
@@ -124,6 +125,7 @@ func TestKillNineLosesAndDoublesNothing(t *testing.T) {
 func checkExactlyOnce(t *testing.T, dir string, acked map[int]bool) {
 	t.Helper()
 	cfg := createDefaultConfig().(*Config)
+	cfg.RollupMinPointsPerSeries = 0 // every segment rolled up, however small
 	cfg.Directory = dir
 	e := newExporter(cfg, exportertest.NewNopSettings(metadata.Type))
 	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))

@@ -43,6 +43,8 @@ type tiers struct {
 
 	onWritten func(trigger string, bytes int64)
 	onSkipped func(points int64)
+	onSparse  func()
+	minPoints float64 // RollupMinPointsPerSeries
 	onDeleted func()
 	onError   func(op string, err error)
 	mu        sync.Mutex // guards the fields below
@@ -165,6 +167,11 @@ func (t *tiers) build(job tierJob) {
 			return
 		case errors.Is(err, fs.ErrNotExist) && !exists(job.path):
 			return // deleted by retention while it was read
+		case errors.Is(err, chunkfile.ErrRollupSparse):
+			t.onSparse()
+			t.log.Debug("segment not rolled up: too few points per series", zap.String("segment", job.path),
+				zap.Duration("resolution", rc.Resolution), zap.Error(err))
+			continue
 		case err != nil:
 			t.onError("rollup", fmt.Errorf("chunkfile: writing the %s tier of %s (it is tried again at the next start): %w", rc.Resolution, job.path, err))
 			continue
@@ -216,7 +223,7 @@ func (t *tiers) write(rc RollupConfig, path, final string, mod time.Time) (n int
 			_ = os.Remove(tmp)
 		}
 	}()
-	st, err = chunkfile.RollupFile(t.ctx, seg.Writer, path, chunkfile.RollupOptions{Resolution: rc.Resolution})
+	st, err = chunkfile.RollupFile(t.ctx, seg.Writer, path, chunkfile.RollupOptions{Resolution: rc.Resolution, MinPointsPerSeries: t.minPoints})
 	if err != nil {
 		return 0, st, errors.Join(err, seg.Abandon())
 	}

@@ -106,7 +106,7 @@ func checkTiers(t *testing.T, dir string, tiers []RollupConfig) {
 func TestRollupTiersAreWrittenAfterEachSeal(t *testing.T) {
 	tt := componenttest.NewTelemetry()
 	defer func() { require.NoError(t, tt.Shutdown(context.Background())) }()
-	e := startInternal(t, tt, func(c *Config) { c.MaxSegmentBytes = 1 }) // every push seals
+	e := startInternal(t, tt, func(c *Config) { c.MaxSegmentBytes = 1; c.RollupMinPointsPerSeries = 0 }) // every push seals
 	waitTiers(t, e)                                                      // the start's look for missing tiers is done
 	for sec := 0; sec < 150; sec += 50 {
 		require.NoError(t, e.push(context.Background(), sample(sec)))
@@ -138,7 +138,7 @@ func TestRollupTiersAreWrittenAfterEachSeal(t *testing.T) {
 // writes the missing tiers in the background.
 func TestRollupsInterruptedAreWrittenAtTheNextStart(t *testing.T) {
 	held := make(chan string, 16)
-	e := startInternal(t, nil, func(c *Config) { c.MaxSegmentBytes = 1 })
+	e := startInternal(t, nil, func(c *Config) { c.MaxSegmentBytes = 1; c.RollupMinPointsPerSeries = 0 })
 	e.tiers.mu.Lock()
 	e.tiers.beforeRollup = func(ctx context.Context, path string) {
 		held <- path
@@ -164,7 +164,7 @@ func TestRollupsInterruptedAreWrittenAtTheNextStart(t *testing.T) {
 
 	tt := componenttest.NewTelemetry()
 	defer func() { require.NoError(t, tt.Shutdown(context.Background())) }()
-	again := startInternal(t, tt, func(c *Config) { c.Directory = e.cfg.Directory })
+	again := startInternal(t, tt, func(c *Config) { c.Directory = e.cfg.Directory; c.RollupMinPointsPerSeries = 0 })
 	waitTiers(t, again)
 	require.NoError(t, again.shutdown(context.Background()))
 	_, err = os.Stat(half)
@@ -186,7 +186,7 @@ func TestRollupErrorIsCountedAndTheRestGoesOn(t *testing.T) {
 
 	tt := componenttest.NewTelemetry()
 	defer func() { require.NoError(t, tt.Shutdown(context.Background())) }()
-	e := startInternal(t, tt, func(c *Config) { c.Directory = dir; c.MaxSegmentBytes = 1 })
+	e := startInternal(t, tt, func(c *Config) { c.Directory = dir; c.MaxSegmentBytes = 1; c.RollupMinPointsPerSeries = 0 })
 	require.NoError(t, e.push(context.Background(), sample(1)))
 	waitTierFiles(t, e, 1)
 	require.NoError(t, e.shutdown(context.Background()))
@@ -251,4 +251,47 @@ func TestMissingTiersAndTierRetention(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, files, 3)
 	assert.Equal(t, filepath.Base(paths[2]), filepath.Base(files[0].path))
+}
+
+// TestSparseSegmentsAreNotRolledUp: with the default rollup_min_points_per_series (2), a
+// segment of one point per series (what a cardinality flood seals) gets no tier file, counted
+// once per tier, and stays readable raw; a segment with more points per series gets its tiers.
+func TestSparseSegmentsAreNotRolledUp(t *testing.T) {
+	tt := componenttest.NewTelemetry()
+	defer func() { require.NoError(t, tt.Shutdown(context.Background())) }()
+	e := startInternal(t, tt, func(c *Config) { c.MaxSegmentBytes = 1 << 30 })
+	waitTiers(t, e)
+	require.NoError(t, e.push(context.Background(), sample(1)))
+	sealNow(t, e, 1)
+	require.Eventually(t, func() bool { // the sealer hands the segment over after renaming it
+		m, err := tt.GetMetric("otelcol_exporter_chunkfile_rollup_segments_sparse")
+		return err == nil && m.Data.(metricdata.Sum[int64]).DataPoints[0].Value == 2 && e.tiers.idle()
+	}, 30*time.Second, 5*time.Millisecond)
+	for _, rc := range e.cfg.Rollups {
+		files, _ := listSegments(filepath.Join(e.cfg.Directory, chunkfile.RollupDirName(rc.Resolution)))
+		assert.Empty(t, files, "%s: a segment of one point per series is not rolled up", rc.Resolution)
+	}
+	metadatatest.AssertEqualExporterChunkfileRollupSegmentsSparse(t, tt, []metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
+
+	for sec := 10; sec < 14; sec++ { // four points per series
+		require.NoError(t, e.push(context.Background(), sample(sec)))
+	}
+	sealNow(t, e, 2)
+	waitTierFiles(t, e, 1)
+	require.NoError(t, e.shutdown(context.Background()))
+	points, _, _ := readAll(t, e.cfg.Directory)
+	assert.Len(t, points["temp"], 5, "the raw data is all there")
+}
+
+// sealNow seals the open segment and waits until n segments are sealed and the tiers idle.
+func sealNow(t *testing.T, e *chunkExporter, n int) {
+	t.Helper()
+	e.mu.Lock()
+	e.store.rotate()
+	e.mu.Unlock()
+	require.Eventually(t, func() bool {
+		segs, _ := listSegments(e.cfg.Directory)
+		return len(segs) == n
+	}, 30*time.Second, 5*time.Millisecond)
+	waitTiers(t, e)
 }

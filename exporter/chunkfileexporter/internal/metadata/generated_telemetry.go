@@ -36,6 +36,7 @@ type TelemetryBuilder struct {
 	ExporterChunkfileRollupFilesDeleted    metric.Int64Counter
 	ExporterChunkfileRollupFilesWritten    metric.Int64Counter
 	ExporterChunkfileRollupPointsSkipped   metric.Int64Counter
+	ExporterChunkfileRollupSegmentsSparse  metric.Int64Counter
 	ExporterChunkfileSegmentsSealed        metric.Int64Counter
 	ExporterChunkfileWriteErrors           metric.Int64Counter
 }
@@ -127,6 +128,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_exporter_chunkfile_rollup_points_skipped",
 		metric.WithDescription("Raw points left out of a rollup tier file - of series with a __rollup__ attribute of their own, with timestamps within one resolution of the int64 range's ends, or exponential histograms of a scale beyond 2^20. They stay in the raw segment. [Alpha]"),
 		metric.WithUnit("{datapoint}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterChunkfileRollupSegmentsSparse, err = builder.meter.Int64Counter(
+		"otelcol_exporter_chunkfile_rollup_segments_sparse",
+		metric.WithDescription("Tier files not written because their sealed segment has fewer points per series than rollup_min_points_per_series (a cardinality flood's segment), one per segment and tier. Queries read its raw points. [Alpha]"),
+		metric.WithUnit("{file}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ExporterChunkfileSegmentsSealed, err = builder.meter.Int64Counter(

@@ -181,6 +181,22 @@ func AssertEqualExporterChunkfileRollupPointsSkipped(t *testing.T, tt *component
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualExporterChunkfileRollupSegmentsSparse(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_exporter_chunkfile_rollup_segments_sparse",
+		Description: "Tier files not written because their sealed segment has fewer points per series than rollup_min_points_per_series (a cardinality flood's segment), one per segment and tier. Queries read its raw points. [Alpha]",
+		Unit:        "{file}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_exporter_chunkfile_rollup_segments_sparse")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualExporterChunkfileSegmentsSealed(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_chunkfile_segments_sealed",

@@ -29,6 +29,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ExporterChunkfileRollupFilesDeleted.Add(context.Background(), 1)
 	tb.ExporterChunkfileRollupFilesWritten.Add(context.Background(), 1)
 	tb.ExporterChunkfileRollupPointsSkipped.Add(context.Background(), 1)
+	tb.ExporterChunkfileRollupSegmentsSparse.Add(context.Background(), 1)
 	tb.ExporterChunkfileSegmentsSealed.Add(context.Background(), 1)
 	tb.ExporterChunkfileWriteErrors.Add(context.Background(), 1)
 	AssertEqualExporterChunkfileBackgroundErrors(t, testTel,
@@ -59,6 +60,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterChunkfileRollupPointsSkipped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterChunkfileRollupSegmentsSparse(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterChunkfileSegmentsSealed(t, testTel,
