@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/doghouse-otel/doghouse/chunkfile/internal/enc"
 )
@@ -61,10 +62,57 @@ type blockDecoder struct {
 
 var errStructure = errors.New("block structure invalid")
 
-// decoders recycles block decoders between readers: a query reads many files, and a decoder
-// keeps the columns of the largest block it decoded, which a new one would allocate (and zero)
-// again.
-var decoders = sync.Pool{New: func() any { return new(blockDecoder) }}
+// decoders keeps the block decoders readers released, for the next readers: a decoder keeps
+// the columns of the largest block it decoded, which a new one would allocate (and zero) again;
+// for a query over many files that costs more than the decoding. A sync.Pool would drop them
+// at every garbage collection, which such a query triggers often. Up to maxIdleDecoders are
+// kept, and only for decoderIdle after the last release, so an idle process does not hold them.
+var decoders = &decoderCache{}
+
+const (
+	maxIdleDecoders = 8
+	decoderIdle     = time.Minute
+)
+
+type decoderCache struct {
+	mu    sync.Mutex
+	idle  []*blockDecoder
+	timer *time.Timer
+}
+
+func (c *decoderCache) get() *blockDecoder {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.idle); n > 0 {
+		bd := c.idle[n-1]
+		c.idle[n-1] = nil
+		c.idle = c.idle[:n-1]
+		return bd
+	}
+	return new(blockDecoder)
+}
+
+func (c *decoderCache) put(bd *blockDecoder) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.idle) >= maxIdleDecoders {
+		return
+	}
+	c.idle = append(c.idle, bd)
+	if c.timer == nil {
+		c.timer = time.AfterFunc(decoderIdle, c.drop)
+	} else {
+		c.timer.Reset(decoderIdle)
+	}
+}
+
+// drop lets the idle decoders go.
+func (c *decoderCache) drop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.idle)
+	c.idle = c.idle[:0]
+}
 
 // decode decodes payload given the kinds of the series defined so far. budget caps the values.
 func (bd *blockDecoder) decode(payload []byte, kinds []Kind, budget int) (*decodedBlock, error) {

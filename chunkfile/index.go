@@ -272,8 +272,12 @@ func (ix *Index) NewReader(r io.ReaderAt, opts ReaderOptions) *Reader {
 	n := len(ix.series)
 	rd.series, rd.kinds = ix.series[:n:n], ix.kinds[:n:n]
 	rd.keep = make([]bool, n)
-	for i, s := range rd.series {
-		rd.keep[i] = opts.Match == nil || opts.Match(s)
+	if opts.Refs != nil {
+		copy(rd.keep, opts.Refs)
+	} else {
+		for i, s := range rd.series {
+			rd.keep[i] = opts.Match == nil || opts.Match(s)
+		}
 	}
 	foot := &footer{nSeries: n}
 	for _, list := range [][]BlockInfo{ix.blocks, ix.pending} {

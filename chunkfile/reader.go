@@ -25,6 +25,10 @@ type ReaderOptions struct {
 	Time *TimeRange
 	// Match keeps only series for which it returns true; nil keeps all.
 	Match func(*Series) bool
+	// Refs, when not nil, keeps only the series whose ref indexes a true value (and none
+	// beyond its length) instead of Match: for a caller that already knows the refs it wants
+	// (from an Index), without a call per series of the file. Index.NewReader only.
+	Refs []bool
 	// MaxFrameSize caps the bytes of one frame (compressed or not); 0 means DefaultMaxFrameSize.
 	MaxFrameSize int
 	// MaxBlockValues caps the values one block may decode to; 0 means DefaultMaxBlockValues.
@@ -101,7 +105,8 @@ type Reader struct {
 	series   []*Series
 	kinds    []Kind
 	keep     []bool
-	bd       *blockDecoder // from decoders; back there at Close
+	bd       *blockDecoder // from decoders at the first block; back there at Close
+	closed   bool
 	blk      *decodedBlock
 	next     int
 	batch    Batch
@@ -149,7 +154,6 @@ func newReader(r io.Reader, opts ReaderOptions) *Reader {
 		fr:     frameReader{r: r, off: headerSize, maxFrame: opts.MaxFrameSize},
 		opts:   opts,
 		budget: opts.MaxBlockValues,
-		bd:     decoders.Get().(*blockDecoder),
 	}
 }
 
@@ -261,9 +265,10 @@ func (r *Reader) Batch() *Batch { return &r.batch }
 // Close releases the file opened by OpenFile.
 func (r *Reader) Close() error {
 	r.fr.close()
+	r.closed = true
 	if r.bd != nil {
 		r.blk = nil
-		decoders.Put(r.bd)
+		decoders.put(r.bd)
 		r.bd = nil
 	}
 	if r.closer != nil {
@@ -440,8 +445,11 @@ func (r *Reader) addSeries(f frame) error {
 }
 
 func (r *Reader) decodeBlock(f frame) error {
-	if r.bd == nil {
+	if r.closed {
 		return ErrClosed
+	}
+	if r.bd == nil {
+		r.bd = decoders.get() // at the first block: a reader made but not read yet holds none
 	}
 	blk, err := r.bd.decode(f.payload, r.kinds, r.budget)
 	if err != nil {

@@ -116,7 +116,7 @@ func (e *env) queryCompare(ctx context.Context, r *Report) error {
 		if msg := compareAnswers(answers[0], answers[1]); msg != "" {
 			sec.Failed = append(sec.Failed, fmt.Sprintf("%s: the answers differ: %s", q.name, msg))
 		} else {
-			sec.Notes = append(sec.Notes, fmt.Sprintf("%s: both answer %d series of %d points; the values differ by at most %.2f %% (%s)",
+			sec.Notes = append(sec.Notes, fmt.Sprintf("%s: both answer %d series, %d points in all; the values differ by at most %.2f %% (%s)",
 				q.name, len(answers[0]), answers[0].points(), 100*maxRelDiff(answers[0], answers[1]), rateNote))
 		}
 		lat := make([][]float64, len(targets))

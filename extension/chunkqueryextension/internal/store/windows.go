@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -123,7 +125,9 @@ type Windows struct {
 	Start, Res int64
 	Has        []bool
 	Col        [numStats][]float64
-	slab       *slab // the columns' memory, shared by the windows of one SelectWindows
+	slab       *slab  // the columns' memory, shared by the windows of one SelectWindows
+	kept       uint16 // bit st set: Col[st] is kept
+	hi         int    // windows from hi on hold no point yet (absorb's fast path)
 }
 
 // ReleaseWindows gives the memory of a SelectWindows answer back for the next one; ws must not
@@ -182,10 +186,12 @@ func (p *spareSlab) put(sl *slab) {
 }
 
 func newWindows(s *Series, start, res int64, n int, keep *[numStats]bool, sl *slab) *Windows {
-	w := &Windows{Series: s, Start: start, Res: res, Has: sl.bools(n)}
+	w := &carve(&sl.w, &sl.wc, &sl.wi, 1, windowsChunk)[0]
+	*w = Windows{Series: s, Start: start, Res: res, Has: sl.bools(n)}
 	for st := range numStats {
 		if keep[st] {
 			w.Col[st] = sl.floats(n)
+			w.kept |= 1 << st
 		}
 	}
 	return w
@@ -196,25 +202,30 @@ func newWindows(s *Series, start, res int64, n int, keep *[numStats]bool, sl *sl
 // windows. Bool slices (Has) are zeroed; float slices (the columns) hold whatever a previous
 // use left, as a column is only read where Has is set, and only after it was written there.
 type slab struct {
-	f      [][]float64
-	b      [][]bool
-	fc, bc int // the chunk being carved
-	fi, bi int // its used length
+	f          [][]float64
+	b          [][]bool
+	w          [][]Windows
+	fc, bc, wc int // the chunk being carved
+	fi, bi, wi int // its used length
 }
 
-const slabChunk = 1 << 18
+const (
+	slabChunk    = 1 << 18 // floats or bools
+	windowsChunk = 1 << 10 // Windows structs
+)
 
-func (s *slab) floats(n int) []float64 { return carve(&s.f, &s.fc, &s.fi, n) }
+func (s *slab) floats(n int) []float64 { return carve(&s.f, &s.fc, &s.fi, n, slabChunk) }
 
-func (s *slab) bools(n int) []bool { return carve(&s.b, &s.bc, &s.bi, n) }
+func (s *slab) bools(n int) []bool { return carve(&s.b, &s.bc, &s.bi, n, slabChunk) }
 
-// carve hands out n elements of chunks, from chunk *c at *i, adding a chunk when none has room.
-func carve[T any](chunks *[][]T, c, i *int, n int) []T {
+// carve hands out n elements of chunks, from chunk *c at *i, adding a chunk of at least size
+// elements when none has room.
+func carve[T any](chunks *[][]T, c, i *int, n, size int) []T {
 	for *c < len(*chunks) && *i+n > len((*chunks)[*c]) {
 		*c, *i = *c+1, 0
 	}
 	if *c == len(*chunks) {
-		*chunks = append(*chunks, make([]T, max(n, slabChunk)))
+		*chunks = append(*chunks, make([]T, max(n, size)))
 	}
 	out := (*chunks)[*c][*i : *i+n : *i+n]
 	*i += n
@@ -230,6 +241,9 @@ func (s *slab) bytes() int {
 	for _, c := range s.b {
 		n += len(c)
 	}
+	for _, c := range s.w {
+		n += int(unsafe.Sizeof(Windows{})) * len(c)
+	}
 	return n
 }
 
@@ -238,7 +252,7 @@ func (s *slab) reset() {
 	for i := 0; i < len(s.b) && i <= s.bc; i++ {
 		clear(s.b[i])
 	}
-	s.fc, s.bc, s.fi, s.bi = 0, 0, 0, 0
+	s.fc, s.bc, s.wc, s.fi, s.bi, s.wi = 0, 0, 0, 0, 0, 0
 }
 
 var slabs = sync.Pool{New: func() any { return new(slab) }}
@@ -262,10 +276,8 @@ func (w *Windows) At(k int) Window {
 
 // zero sets window k's kept statistics to 0.
 func (w *Windows) zero(k int) {
-	for _, c := range w.Col {
-		if c != nil {
-			c[k] = 0
-		}
+	for m := w.kept; m != 0; m &= m - 1 {
+		w.Col[bits.TrailingZeros16(m)][k] = 0
 	}
 }
 
@@ -291,6 +303,18 @@ func (w *Windows) set(k int, win *Window) {
 // segment boundary inside it) is merged.
 func (w *Windows) absorb(p *Windows, off int) {
 	has := w.Has[off : off+len(p.Has)]
+	if off >= w.hi {
+		// No window of w there holds points yet (segments come in time order, so this is
+		// the usual case): copy the columns whole; where p has no point, w has none either.
+		copy(has, p.Has)
+		for m := p.kept & w.kept; m != 0; m &= m - 1 {
+			st := bits.TrailingZeros16(m)
+			copy(w.Col[st][off:], p.Col[st])
+		}
+		w.hi = off + len(p.Has)
+		return
+	}
+	w.hi = max(w.hi, off+len(p.Has))
 	for k, ph := range p.Has {
 		if ph && has[k] {
 			win, o := w.At(off+k), p.At(k)
@@ -373,7 +397,7 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 	onGrid := mint%resMs == 0 // the tiers' windows end at multiples of their resolution
 	// gridCeil is the end of the window that holds time t: the first grid time at or after it.
 	gridCeil := func(t int64) int64 { return mint + ceilDiv(t-mint, resMs)*resMs }
-	keep := map[uint32]*[numStats]bool{} // per selected series: the statistics kept
+	keep := make([]*[numStats]bool, len(s.series)) // by series id: the statistics kept, nil if not selected
 	for _, id := range ids {
 		var k [numStats]bool
 		for st := StatSum; st < StatMerge; st++ {
@@ -421,32 +445,30 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 		if !ok || tr.Max < lo || tr.Min > maxt {
 			continue
 		}
-		keepCS := map[*chunkfile.Series]int{}
+		refs, any := make([]bool, len(seg.global)), false // the series of the file to read
 		for ref, id := range seg.global {
 			k := keep[id]
 			if k == nil || (seg.tier > 0 && (!useful(seg.stat[ref]) || !k[seg.stat[ref]])) {
 				continue
 			}
-			cs, _ := seg.ix.Series(chunkfile.SeriesRef(ref))
-			keepCS[cs] = ref
+			refs[ref], any = true, true
 		}
-		if len(keepCS) == 0 {
+		if !any {
 			continue
 		}
-		match := func(cs *chunkfile.Series) bool { _, ok := keepCS[cs]; return ok }
 		ranges := []chunkfile.TimeRange{{Min: lo, Max: maxt}}
 		if seg.tier == 0 {
 			ranges = splitRange(seg.ix, lo, maxt, pieces)
 		}
 		for _, rg := range ranges {
 			// The windows this range can touch, clipped to the query.
-			j := &windowJob{seg: seg, keepCS: keepCS}
+			j := &windowJob{seg: seg}
 			j.k0 = max(gridCeil(max(tr.Min, rg.Min)), mint)
 			j.n = int((min(gridCeil(min(tr.Max, rg.Max)), maxt)-j.k0)/resMs) + 1
 			if j.n <= 0 {
 				continue
 			}
-			j.rd = seg.ix.NewReader(seg.f, chunkfile.ReaderOptions{Time: &rg, Match: match})
+			j.rd = seg.ix.NewReader(seg.f, chunkfile.ReaderOptions{Time: &rg, Refs: refs})
 			j.done = make(chan struct{})
 			jobs = append(jobs, j)
 		}
@@ -533,7 +555,6 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 // it holds per series.
 type windowJob struct {
 	seg     *segment
-	keepCS  map[*chunkfile.Series]int // series read -> local ref
 	k0      int64                     // end of the segment's first window in range
 	n       int                       // windows in range
 	rd      *chunkfile.Reader
@@ -544,7 +565,7 @@ type windowJob struct {
 	done    chan struct{}
 }
 
-func (j *windowJob) run(ctx context.Context, s *Store, keep map[uint32]*[numStats]bool, resMs int64) {
+func (j *windowJob) run(ctx context.Context, s *Store, keep []*[numStats]bool, resMs int64) {
 	defer j.rd.Close()
 	j.parts = map[uint32]*Windows{}
 	j.slab = slabs.Get().(*slab)
@@ -574,7 +595,7 @@ func (j *windowJob) run(ctx context.Context, s *Store, keep map[uint32]*[numStat
 			continue
 		}
 		j.samples += bt.Len()
-		ref := j.keepCS[bt.Series]
+		ref := int(bt.Ref)
 		id := j.seg.global[ref]
 		if j.seg.tier > 0 {
 			p := part(id)
