@@ -68,14 +68,31 @@ func (w *Window) add(v float64) {
 	w.Has = true
 }
 
-// addRun folds the points vs into the window (in time order), as add would one by one.
-func (w *Window) addRun(vs []chunkfile.Number) {
-	if len(vs) == 0 {
-		return
+// fold adds the points vs (in time order) to window k, as Window.add would one by one (the
+// same sums in the same order), reading and writing only the kept columns.
+func (w *Windows) fold(k int, vs []chunkfile.Number) {
+	sumC, incC, cntC := w.Col[StatSum], w.Col[StatIncrease], w.Col[StatCount]
+	minC, maxC, firstC, lastC := w.Col[StatMin], w.Col[StatMax], w.Col[StatFirst], w.Col[StatLast]
+	var sum, inc, cnt, mn, mx, last float64
+	if !w.Has[k] {
+		v := vs[0].Float64()
+		sum, cnt, mn, mx, last = v, 1, v, v, v
+		if firstC != nil {
+			firstC[k] = v
+		}
+		w.Has[k] = true
+		vs = vs[1:]
+	} else {
+		get := func(c []float64) float64 {
+			if c != nil {
+				return c[k]
+			}
+			return 0
+		}
+		sum, inc, cnt = get(sumC), get(incC), get(cntC)
+		mn, mx, last = get(minC), get(maxC), get(lastC)
 	}
-	w.add(vs[0].Float64())
-	sum, inc, mn, mx, last := w.Sum, w.Inc, w.Min, w.Max, w.Last
-	for _, n := range vs[1:] {
+	for _, n := range vs {
 		v := n.Float64()
 		if v < last {
 			inc += v
@@ -85,9 +102,19 @@ func (w *Window) addRun(vs []chunkfile.Number) {
 		sum += v
 		mn, mx = math.Min(mn, v), math.Max(mx, v)
 		last = v
+		cnt++
 	}
-	w.Sum, w.Inc, w.Min, w.Max, w.Last = sum, inc, mn, mx, last
-	w.Count += float64(len(vs) - 1)
+	put := func(c []float64, v float64) {
+		if c != nil {
+			c[k] = v
+		}
+	}
+	put(sumC, sum)
+	put(incC, inc)
+	put(cntC, cnt)
+	put(minC, mn)
+	put(maxC, mx)
+	put(lastC, last)
 }
 
 // merge folds o, the same window seen later (in a later segment), into w.
@@ -569,24 +596,17 @@ func (j *windowJob) run(ctx context.Context, s *Store, keep []*[numStats]bool, r
 	defer j.rd.Close()
 	j.parts = map[uint32]*Windows{}
 	j.slab = slabs.Get().(*slab)
+	byID := make([]*Windows, len(keep)) // j.parts, for the lookups of every batch
 	part := func(id uint32) *Windows {
-		p := j.parts[id]
+		p := byID[id]
 		if p == nil {
 			p = newWindows(nil, j.k0, resMs, j.n, keep[id], j.slab)
-			j.parts[id] = p
+			j.parts[id], byID[id] = p, p
 		}
 		return p
 	}
-	var cur Window // the raw window being filled
-	curID, curK := uint32(0), -1
-	flush := func() {
-		if curK >= 0 {
-			part(curID).set(curK, &cur)
-		}
-		curK = -1
-	}
-	for j.rd.Next() {
-		if ctx.Err() != nil {
+	for n := 0; j.rd.Next(); n++ {
+		if n%64 == 0 && ctx.Err() != nil {
 			j.err = ctx.Err()
 			return
 		}
@@ -596,9 +616,8 @@ func (j *windowJob) run(ctx context.Context, s *Store, keep []*[numStats]bool, r
 		}
 		j.samples += bt.Len()
 		ref := int(bt.Ref)
-		id := j.seg.global[ref]
+		p := part(j.seg.global[ref])
 		if j.seg.tier > 0 {
-			p := part(id)
 			col := p.Col[j.seg.stat[ref]]
 			for i, t := range bt.T {
 				k := int((t - j.k0) / resMs)
@@ -622,22 +641,12 @@ func (j *windowJob) run(ctx context.Context, s *Store, keep []*[numStats]bool, r
 			for e < len(ts) && ts[e] <= end {
 				e++
 			}
-			if k := int(kk); kk >= 0 && k < j.n {
-				if id != curID || k != curK {
-					flush()
-					if p := j.parts[id]; p != nil && p.Has[k] {
-						cur = p.At(k) // a window continued in a later block
-					} else {
-						cur = Window{}
-					}
-					curID, curK = id, k
-				}
-				cur.addRun(bt.Num[i:e])
+			if kk >= 0 && kk < int64(j.n) {
+				p.fold(int(kk), bt.Num[i:e])
 			}
 			i = e
 		}
 	}
-	flush()
 	j.err = j.rd.Err()
 }
 
