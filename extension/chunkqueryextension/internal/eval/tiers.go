@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -246,6 +248,10 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
+// rowGroup is how many series' rows each goroutine of rangeFromWindows evaluates before they
+// are emitted.
+const rowGroup = 256
+
 // rangeFromWindows evaluates a range function from windows of resolution res. It returns
 // false when there would be too many windows (the points are read instead, under their own
 // limit).
@@ -259,25 +265,41 @@ func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn s
 		return true, err
 	}
 	defer store.ReleaseWindows(got)
-	var r *row
 	fns := [2]func(*store.Windows, int, int) (float64, bool){windowsFunc(fn, false, rng), windowsFunc(fn, true, rng)}
-	for _, s := range got {
-		ls := s.Series.Labels
-		if !keepName {
-			ls = dropName(ls)
+	// The series are evaluated in groups, each group's rows in parallel (one goroutine per
+	// core), then emitted in order.
+	procs := max(1, min(runtime.GOMAXPROCS(0), len(got)/rowGroup))
+	rows := make([]*row, min(rowGroup*procs, len(got)))
+	for from := 0; from < len(got); from += len(rows) {
+		group := got[from:min(from+len(rows), len(got))]
+		var wg sync.WaitGroup
+		for w := range procs {
+			wg.Go(func() {
+				for i := w; i < len(group); i += procs {
+					s := group[i]
+					ls := s.Series.Labels
+					if !keepName {
+						ls = dropName(ls)
+					}
+					r := reuse(rows[i], ls, ev.g.n)
+					rows[i] = r
+					f := fns[0]
+					if s.Series.Delta() {
+						f = fns[1]
+					}
+					for k := range ev.g.n {
+						if lo, hi, ok := windowRange(s, ev.g.at(k), rng); ok {
+							r.v[k], r.ok[k] = f(s, lo, hi)
+						}
+					}
+				}
+			})
 		}
-		r = reuse(r, ls, ev.g.n)
-		f := fns[0]
-		if s.Series.Delta() {
-			f = fns[1]
-		}
-		for i := range ev.g.n {
-			if lo, hi, ok := windowRange(s, ev.g.at(i), rng); ok {
-				r.v[i], r.ok[i] = f(s, lo, hi)
+		wg.Wait()
+		for _, r := range rows[:len(group)] {
+			if err := emit(r); err != nil {
+				return true, err
 			}
-		}
-		if err := emit(r); err != nil {
-			return true, err
 		}
 	}
 	return true, nil
