@@ -158,7 +158,7 @@ func TestRestartStoresEachLineOnce(t *testing.T) {
 	c := start(t, config, 1)
 	burst(c, "1", 400)
 	require.Equal(t, map[string]string{"1": "400"}, wait(queryAPI(t, c), map[string]string{"1": "400"}), "first run\n%s", c.logs())
-	burst(c, "1", 100) // then stop at once: these are flushed by the shutdown
+	burst(c, "1", 100)                // then stop at once: these are flushed by the shutdown
 	time.Sleep(50 * time.Millisecond) // read by the receiver (loopback UDP, well within its buffer)
 	c.stop(t)
 

@@ -107,7 +107,7 @@ func TestRollupTiersAreWrittenAfterEachSeal(t *testing.T) {
 	tt := componenttest.NewTelemetry()
 	defer func() { require.NoError(t, tt.Shutdown(context.Background())) }()
 	e := startInternal(t, tt, func(c *Config) { c.MaxSegmentBytes = 1; c.RollupMinPointsPerSeries = 0 }) // every push seals
-	waitTiers(t, e)                                                      // the start's look for missing tiers is done
+	waitTiers(t, e)                                                                                      // the start's look for missing tiers is done
 	for sec := 0; sec < 150; sec += 50 {
 		require.NoError(t, e.push(context.Background(), sample(sec)))
 		require.NoError(t, e.push(context.Background(), sample(sec+40)))

@@ -582,8 +582,8 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 // it holds per series.
 type windowJob struct {
 	seg     *segment
-	k0      int64                     // end of the segment's first window in range
-	n       int                       // windows in range
+	k0      int64 // end of the segment's first window in range
+	n       int   // windows in range
 	rd      *chunkfile.Reader
 	parts   map[uint32]*Windows
 	slab    *slab // the parts' columns, back to the pool once merged

@@ -286,10 +286,10 @@ func TestOneSegmentCutIntoRangesGivesTheSameWindows(t *testing.T) {
 	pts, err := s.Select(context.Background(), all, 0, 1<<62, Limits{})
 	require.NoError(t, err)
 	for _, c := range []struct{ mint, maxt, res int64 }{
-		{60_000, 600_000, 60_000},  // the tiers' grid
-		{7_500, 607_500, 100_000},  // off it
+		{60_000, 600_000, 60_000},   // the tiers' grid
+		{7_500, 607_500, 100_000},   // off it
 		{300_000, 600_000, 300_000}, // one 5-minute window per series
-		{1_000, 600_000, 1_000},    // a window per point
+		{1_000, 600_000, 1_000},     // a window per point
 	} {
 		want := map[string][]Window{}
 		for _, p := range pts {
