@@ -54,22 +54,10 @@ type Window struct {
 	Has bool
 }
 
-// add folds point v into the window (points come in time order).
-func (w *Window) add(v float64) {
-	if !w.Has {
-		w.Min, w.Max, w.First = v, v, v
-	} else {
-		w.Inc += increase(w.Last, v)
-		w.Min, w.Max = math.Min(w.Min, v), math.Max(w.Max, v)
-	}
-	w.Sum += v
-	w.Last = v
-	w.Count++
-	w.Has = true
-}
-
-// fold adds the points vs (in time order) to window k, as Window.add would one by one (the
-// same sums in the same order), reading and writing only the kept columns.
+// fold adds the points vs (in time order) to window k, reading and writing only the kept
+// columns: the sum, count, extremes, first and last values, and the increase between
+// consecutive points (a drop counting as a reset: the new value is the increase). The tests'
+// oracle (Window.add, one point at a time) gives the same sums in the same order.
 func (w *Windows) fold(k int, vs []chunkfile.Number) {
 	sumC, incC, cntC := w.Col[StatSum], w.Col[StatIncrease], w.Col[StatCount]
 	minC, maxC, firstC, lastC := w.Col[StatMin], w.Col[StatMax], w.Col[StatFirst], w.Col[StatLast]

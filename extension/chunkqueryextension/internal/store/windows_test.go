@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -341,4 +342,18 @@ func TestOneSegmentCutIntoRangesGivesTheSameWindows(t *testing.T) {
 	}
 	assert.Len(t, splitRange(ix, 0, 600_000, 1), 1)
 	assert.Len(t, splitRange(ix, 545_000, 555_000, 4), 1, "one block in range: nothing to cut")
+}
+
+// add folds point v into the window (points come in time order): the oracle of Windows.fold.
+func (w *Window) add(v float64) {
+	if !w.Has {
+		w.Min, w.Max, w.First = v, v, v
+	} else {
+		w.Inc += increase(w.Last, v)
+		w.Min, w.Max = math.Min(w.Min, v), math.Max(w.Max, v)
+	}
+	w.Sum += v
+	w.Last = v
+	w.Count++
+	w.Has = true
 }
