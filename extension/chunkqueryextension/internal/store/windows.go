@@ -535,7 +535,8 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 			break
 		}
 		off := int((j.k0 - mint) / resMs)
-		for id, part := range j.parts {
+		for _, id := range j.ids {
+			part := j.byID[id]
 			g := out[id]
 			if g == nil {
 				g = newWindows(s.series[id], mint, resMs, n, keep[id], global)
@@ -544,7 +545,7 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 			}
 			g.absorb(part, off)
 		}
-		j.parts = nil
+		j.byID, j.ids = nil, nil
 		j.slab.reset()
 		slabs.Put(j.slab)
 		j.slab = nil
@@ -573,7 +574,8 @@ type windowJob struct {
 	k0      int64 // end of the segment's first window in range
 	n       int   // windows in range
 	rd      *chunkfile.Reader
-	parts   map[uint32]*Windows
+	byID    []*Windows // by series id, the windows of the series read
+	ids     []uint32   // the ids of byID's windows, in the order they came
 	slab    *slab // the parts' columns, back to the pool once merged
 	samples int
 	err     error
@@ -582,14 +584,14 @@ type windowJob struct {
 
 func (j *windowJob) run(ctx context.Context, s *Store, keep []*[numStats]bool, resMs int64) {
 	defer j.rd.Close()
-	j.parts = map[uint32]*Windows{}
 	j.slab = slabs.Get().(*slab)
-	byID := make([]*Windows, len(keep)) // j.parts, for the lookups of every batch
+	j.byID = make([]*Windows, len(keep))
 	part := func(id uint32) *Windows {
-		p := byID[id]
+		p := j.byID[id]
 		if p == nil {
 			p = newWindows(nil, j.k0, resMs, j.n, keep[id], j.slab)
-			j.parts[id], byID[id] = p, p
+			j.byID[id] = p
+			j.ids = append(j.ids, id)
 		}
 		return p
 	}
@@ -613,7 +615,9 @@ func (j *windowJob) run(ctx context.Context, s *Store, keep []*[numStats]bool, r
 					continue
 				}
 				if !p.Has[k] {
-					p.zero(k) // a statistic the file lacks for this window reads 0
+					if p.kept&(p.kept-1) != 0 {
+						p.zero(k) // a statistic the file lacks for this window reads 0
+					}
 					p.Has[k] = true
 				}
 				col[k] = bt.Num[i].Float64()
