@@ -576,7 +576,7 @@ type windowJob struct {
 	rd      *chunkfile.Reader
 	byID    []*Windows // by series id, the windows of the series read
 	ids     []uint32   // the ids of byID's windows, in the order they came
-	slab    *slab // the parts' columns, back to the pool once merged
+	slab    *slab      // the parts' columns, back to the pool once merged
 	samples int
 	err     error
 	done    chan struct{}
