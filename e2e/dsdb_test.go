@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,25 +77,7 @@ func TestOpenTSDBOnOnePort(t *testing.T) {
 	u.Close()
 
 	query := func(q string) map[string]string {
-		resp, err := client.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-		var r struct {
-			Data struct {
-				Result []struct {
-					Metric map[string]string `json:"metric"`
-					Value  []any             `json:"value"`
-				} `json:"result"`
-			} `json:"data"`
-		}
-		require.NoError(t, json.Unmarshal(body, &r))
-		out := map[string]string{}
-		for _, s := range r.Data.Result {
-			out[s.Metric["__name__"]+"/"+s.Metric["host"]+s.Metric["env"]] = s.Value[1].(string)
-		}
-		return out
+		return instantQuery(t, "http://"+addr, q, func(m map[string]string) string { return m["__name__"] + "/" + m["host"] + m["env"] })
 	}
 	want := map[string]string{"e2e.cpu.user/web01": "42.5", "e2e.cpu.user/web02": "7", "e2e.cpu.nice/web01": "18", "e2e_requests/prod": "5"}
 	var got map[string]string

@@ -185,7 +185,7 @@ func (e *env) tsdbMeasure(ctx context.Context, tg tsdbTarget, vmBin string, http
 		}
 		addr = fmt.Sprintf("127.0.0.1:%d", port)
 		cfg := filepath.Join(dir, "config.yaml")
-		if err := os.WriteFile(cfg, []byte(dsdbConfig(addr, filepath.Join(dir, "chunks"), tport)), 0o600); err != nil {
+		if err := os.WriteFile(cfg, []byte(dsdbConfig(addr, filepath.Join(dir, "chunks"), tport, 0)), 0o600); err != nil {
 			return tsdbRun{}, err
 		}
 		if proc, err = collector.Start(collector.Doghouse, e.o.Paths.Doghouse, cfg); err != nil {
@@ -285,9 +285,15 @@ func (e *env) tsdbMeasure(ctx context.Context, tg tsdbTarget, vmBin string, http
 	return res, nil
 }
 
-// dsdbConfig is doghouse's configuration for scenario 9: the dsdb receiver (its defaults, TCP
-// only) into the chunkfile exporter.
-func dsdbConfig(addr, chunks string, telemetryPort int) string {
+// dsdbConfig is doghouse's configuration for scenarios 9 and 10: the dsdb receiver (its
+// defaults, TCP only) into the chunkfile exporter and, when queryPort is not 0, the chunkquery
+// extension over its directory on that port, all at their defaults.
+func dsdbConfig(addr, chunks string, telemetryPort, queryPort int) string {
+	ext, uses := "", ""
+	if queryPort != 0 {
+		ext = fmt.Sprintf("extensions:\n  chunkquery:\n    directory: %s\n    endpoint: 127.0.0.1:%d\n", chunks, queryPort)
+		uses = "  extensions: [chunkquery]\n"
+	}
 	return fmt.Sprintf(`receivers:
   dsdb:
     endpoint: %s
@@ -296,8 +302,8 @@ func dsdbConfig(addr, chunks string, telemetryPort int) string {
 exporters:
   chunkfile:
     directory: %s
-service:
-  pipelines:
+%sservice:
+%s  pipelines:
     metrics:
       receivers: [dsdb]
       exporters: [chunkfile]
@@ -312,5 +318,5 @@ service:
               prometheus:
                 host: 127.0.0.1
                 port: %d
-`, addr, chunks, telemetryPort)
+`, addr, chunks, ext, uses, telemetryPort)
 }

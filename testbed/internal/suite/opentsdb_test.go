@@ -22,13 +22,23 @@ func TestTSDBLoadScales(t *testing.T) {
 
 func TestDSDBConfig(t *testing.T) {
 	var doc map[string]any
-	if err := yaml.Unmarshal([]byte(dsdbConfig("127.0.0.1:4242", "/tmp/chunks", 8888)), &doc); err != nil {
+	if err := yaml.Unmarshal([]byte(dsdbConfig("127.0.0.1:4242", "/tmp/chunks", 8888, 0)), &doc); err != nil {
 		t.Fatal(err)
 	}
-	y := dsdbConfig("127.0.0.1:4242", "/tmp/chunks", 8888)
+	y := dsdbConfig("127.0.0.1:4242", "/tmp/chunks", 8888, 0)
 	for _, want := range []string{"endpoint: 127.0.0.1:4242", "directory: /tmp/chunks", "port: 8888", "receivers: [dsdb]"} {
 		if !strings.Contains(y, want) {
 			t.Errorf("config lacks %q:\n%s", want, y)
+		}
+	}
+	// Scenario 10 adds the chunkquery extension over the same directory.
+	q := dsdbConfig("127.0.0.1:4242", "/tmp/chunks", 8888, 9999)
+	if err := yaml.Unmarshal([]byte(q), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"chunkquery:\n    directory: /tmp/chunks\n    endpoint: 127.0.0.1:9999", "extensions: [chunkquery]", "receivers: [dsdb]"} {
+		if !strings.Contains(q, want) {
+			t.Errorf("config lacks %q:\n%s", want, q)
 		}
 	}
 }

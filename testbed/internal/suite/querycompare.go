@@ -173,7 +173,7 @@ func (e *env) startQueryDoghouse(ctx context.Context, dir string, l queryLoad, s
 	putAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	tg.base = fmt.Sprintf("http://127.0.0.1:%d", ports[1])
 	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte(queryConfig(putAddr, filepath.Join(dir, "chunks"), ports[1], ports[2])), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(dsdbConfig(putAddr, filepath.Join(dir, "chunks"), ports[2], ports[1])), 0o600); err != nil {
 		return tg, err
 	}
 	var err error
@@ -248,41 +248,6 @@ func waitStored(ctx context.Context, want float64, stored func() (float64, error
 		}
 	}
 	return fmt.Errorf("stored %s of %s points after 2 minutes", formatNum(n), formatNum(want))
-}
-
-// queryConfig is doghouse's configuration for scenario 10: the dsdb receiver into the
-// chunkfile exporter, and the chunkquery extension over its directory, at their defaults.
-func queryConfig(putAddr, chunks string, queryPort, telemetryPort int) string {
-	return fmt.Sprintf(`receivers:
-  dsdb:
-    endpoint: %s
-    statshouse:
-      udp: false
-exporters:
-  chunkfile:
-    directory: %s
-extensions:
-  chunkquery:
-    directory: %s
-    endpoint: 127.0.0.1:%d
-service:
-  extensions: [chunkquery]
-  pipelines:
-    metrics:
-      receivers: [dsdb]
-      exporters: [chunkfile]
-  telemetry:
-    logs:
-      level: info
-    metrics:
-      level: detailed
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: %d
-`, putAddr, chunks, chunks, queryPort, telemetryPort)
 }
 
 // promAnswer is a query's answer: per series (its labels as text), its points.
