@@ -42,6 +42,10 @@ func (e *env) tsdbLoad() tsdbLoad {
 	return l
 }
 
+// storedPoll is how often a run asks its target how much it stored: a rate is measured to
+// within this much time.
+const storedPoll = 50 * time.Millisecond
+
 // tsdbTarget is what ran: doghouse or VictoriaMetrics.
 type tsdbTarget int
 
@@ -109,16 +113,16 @@ func (e *env) opentsdbPut(ctx context.Context, r *Report) error {
 			}
 		}
 	}
-	sec.Method = fmt.Sprintf("Each run starts the target fresh: otelcol-doghouse with the dsdb receiver feeding the chunkfile exporter "+
+	sec.Method = fmt.Sprintf("Each run starts the target fresh: otelcol-doghouse with the dsdb receiver feeding the chunkfile exporter, its telemetry at the Collector's default level "+
 		"(a new directory each run), or %s (`-opentsdbListenAddr`, its own storage in a new directory), both on loopback ports the OS chose. "+
 		"Telnet: %s `put` lines over one TCP connection (%d series: 10 metrics × %d hosts, 3 tags; a block of %s lines formatted before "+
 		"sending, sent %d times), written as fast as the connection takes them. /api/put: %s requests of %d-point JSON arrays over %d "+
 		"keep-alive connections. A rate is what was sent over the time from the first byte to the moment the target counted all of it "+
 		"stored (doghouse: `otelcol_exporter_sent_metric_points{exporter=\"chunkfile\"}`; VictoriaMetrics: `vm_rows_inserted_total` of "+
-		"type `opentsdb` or `opentsdbhttp`); CPU is the target's utime + stime from the first byte until it was idle (no CPU for 0.5 s); "+
+		"type `opentsdb` or `opentsdbhttp`), polled every %s; CPU is the target's utime + stime from the first byte until it was idle (no CPU for 0.5 s); "+
 		"peak RSS is its VmHWM. The load generator shares the machine's cores.",
 		vmVersion, formatNum(float64(l.lines)), l.series, l.series/10, formatNum(float64(l.block)), l.lines/l.block,
-		formatNum(float64(l.requests)), l.perBody, l.httpConns)
+		formatNum(float64(l.requests)), l.perBody, l.httpConns, storedPoll)
 	t := Table{Caption: fmt.Sprintf("median (min–max) of %d run(s)", e.p.runs),
 		Columns: []string{"doghouse: dsdb → chunkfile", vmVersion + ": own storage", "doghouse / VictoriaMetrics"}}
 	for p, proto := range []string{"telnet put, one connection", "/api/put, 100-point arrays"} {
@@ -248,7 +252,9 @@ func (e *env) tsdbMeasure(ctx context.Context, tg tsdbTarget, vmBin string, http
 		}
 	}
 	res.genCPU = selfCPU() - gen0
-	// All stored: poll until the count reaches what was sent (at most 2 minutes).
+	// All stored: poll until the count reaches what was sent (at most 2 minutes). Every
+	// scrape costs the target CPU (about 2 ms for otelcol-doghouse's /metrics), so the poll
+	// is not tighter than storedPoll.
 	for deadline := time.Now().Add(2 * time.Minute); ; {
 		n, err := stored()
 		if err == nil {
@@ -262,7 +268,7 @@ func (e *env) tsdbMeasure(ctx context.Context, tg tsdbTarget, vmBin string, http
 			res.note = strings.TrimSpace(res.note + fmt.Sprintf(" stored %s of %s after 2 minutes", formatNum(res.stored), formatNum(res.sent)))
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(storedPoll)
 	}
 	// Idle: no CPU for 0.5 s (at most 30 s).
 	last := cpu0.Total()
@@ -311,7 +317,6 @@ exporters:
     logs:
       level: info
     metrics:
-      level: detailed
       readers:
         - pull:
             exporter:
