@@ -92,7 +92,18 @@ func (b *batch) metric(name []byte, k kind) pmetric.Metric {
 	if m, ok := b.byName[k][string(name)]; ok {
 		return m
 	}
-	s := b.strs.get(name)
+	return b.newMetric(b.strs.get(name), k)
+}
+
+// metricOf is metric for an interned name.
+func (b *batch) metricOf(name string, k kind) pmetric.Metric {
+	if m, ok := b.byName[k][name]; ok {
+		return m
+	}
+	return b.newMetric(name, k)
+}
+
+func (b *batch) newMetric(s string, k kind) pmetric.Metric {
 	m := b.metrics.AppendEmpty()
 	m.SetName(s)
 	switch k {
@@ -167,6 +178,23 @@ func (b *batch) addOpenTSDB(p *opentsdb.Point, now time.Time) {
 		for _, t := range p.Tags {
 			attrs.PutStr(b.strs.get(t.Key), b.strs.get(t.Value))
 		}
+	}
+	b.count(now)
+}
+
+// addSeries adds an OpenTSDB point of a series the connection's seriesTable holds.
+func (b *batch) addSeries(s *knownSeries, p *opentsdb.Point, now time.Time) {
+	dp := b.metricOf(s.name, kindGauge).Gauge().DataPoints().AppendEmpty()
+	dp.SetTimestamp(pcommon.Timestamp(p.Timestamp * int64(time.Millisecond)))
+	if p.IsInt {
+		dp.SetIntValue(p.Int)
+	} else {
+		dp.SetDoubleValue(p.Float)
+	}
+	attrs := dp.Attributes()
+	attrs.EnsureCapacity(len(s.kvs) / 2)
+	for i := 0; i+1 < len(s.kvs); i += 2 {
+		attrs.PutStr(s.kvs[i], s.kvs[i+1])
 	}
 	b.count(now)
 }
@@ -272,6 +300,18 @@ func (in *interner) tagSet(p *opentsdb.Point) []string {
 	if kvs, ok := in.sets[string(p.TagsText)]; ok {
 		return kvs
 	}
+	kvs := in.tags(p)
+	if len(p.TagsText) <= maxInternLen {
+		if in.sets == nil || len(in.sets) >= maxInterned {
+			in.sets = make(map[string][]string, 256)
+		}
+		in.sets[string(p.TagsText)] = kvs
+	}
+	return kvs
+}
+
+// tags returns the interned keys and values of p's tags (k1, v1, k2, v2, ...).
+func (in *interner) tags(p *opentsdb.Point) []string {
 	kvs := make([]string, 0, 2*len(p.Tags))
 	for _, t := range p.Tags {
 		if t.Word != nil {
@@ -281,13 +321,60 @@ func (in *interner) tagSet(p *opentsdb.Point) []string {
 			kvs = append(kvs, in.get(t.Key), in.get(t.Value))
 		}
 	}
-	if len(p.TagsText) <= maxInternLen {
-		if in.sets == nil || len(in.sets) >= maxInterned {
-			in.sets = make(map[string][]string, 256)
-		}
-		in.sets[string(p.TagsText)] = kvs
-	}
 	return kvs
+}
+
+// knownSeries is a series a telnet connection accepted: its interned name and tags.
+type knownSeries struct {
+	name string
+	kvs  []string
+}
+
+// seriesTable remembers the series a telnet connection accepted by their line text: the
+// metric and the tags text (from the first tag to the end of the line). A line of a known
+// series is then neither split into tags nor checked nor interned again: one map lookup of
+// its text finds all. It is bounded like the interner: when it holds maxInterned series it
+// starts over, and a text longer than maxSeriesKey is not kept.
+type seriesTable struct {
+	ids  map[string]int32
+	list []*knownSeries // not changed once added: a batch may still hold one after a reset
+	key  []byte
+	strs interner
+}
+
+const maxSeriesKey = 1024
+
+func (s *seriesTable) setKey(metric, tagsText []byte) {
+	s.key = append(append(append(s.key[:0], metric...), ' '), tagsText...)
+}
+
+// lookup is opentsdb.LineParser.Lookup: the series' index, or -1.
+func (s *seriesTable) lookup(metric, tagsText []byte) int32 {
+	s.setKey(metric, tagsText)
+	if id, ok := s.ids[string(s.key)]; ok {
+		return id
+	}
+	return -1
+}
+
+// of returns the series of an accepted point, adding it when the parser did not know it.
+func (s *seriesTable) of(p *opentsdb.Point) *knownSeries {
+	if p.Series >= 0 {
+		return s.list[p.Series]
+	}
+	ks := &knownSeries{name: s.strs.get(p.Metric), kvs: s.strs.tags(p)}
+	if len(p.Metric)+1+len(p.TagsText) > maxSeriesKey {
+		return ks // not kept: the next line of it is checked again
+	}
+	if s.ids == nil || len(s.ids) >= maxInterned {
+		s.ids = make(map[string]int32, 256)
+		clear(s.list)
+		s.list = s.list[:0]
+	}
+	s.setKey(p.Metric, p.TagsText)
+	s.ids[string(s.key)] = int32(len(s.list))
+	s.list = append(s.list, ks)
+	return ks
 }
 
 // pair interns the key and value of a "key=value" word whose key is its first n bytes: one map

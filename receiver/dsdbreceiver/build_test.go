@@ -1,6 +1,9 @@
 package dsdbreceiver
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,4 +50,48 @@ func TestBatchInternsTagSets(t *testing.T) {
 		{"c", "gauge", "int:7", "hôte=w", 2000},
 		{"c", "gauge", "int:8", "hôte=v", 3000},
 	}, points(sink))
+}
+
+// TestSeriesTable: lines of a known series are found by their text and get the attributes of
+// their first line; the table starts over when full, and a series whose text is too long is
+// not kept, and both still give every line its own series.
+func TestSeriesTable(t *testing.T) {
+	var st seriesTable
+	b := newBatch("test")
+	lp := opentsdb.LineParser{Rules: opentsdb.Rules{MaxTags: 8}, Lookup: st.lookup}
+	long := strings.Repeat("v", maxSeriesKey)
+	now := time.Now()
+	var want []point
+	add := func(line string, wantKnown bool, p point) {
+		t.Helper()
+		_, pt, rej := lp.Parse([]byte(line))
+		require.Nil(t, rej, line)
+		require.Equal(t, wantKnown, pt.Series >= 0, line)
+		b.addSeries(st.of(pt), pt, now)
+		want = append(want, p)
+	}
+	add("put a 1356998400 1 host=x dc=y", false, point{"a", "gauge", "int:1", "host=x,dc=y", 1356998400000})
+	add("put a 1356998401 2 host=x dc=y", true, point{"a", "gauge", "int:2", "host=x,dc=y", 1356998401000})
+	add("put b 1356998400 3 host=x dc=y", false, point{"b", "gauge", "int:3", "host=x,dc=y", 1356998400000})
+	add("put a 1356998400 4 host=x  dc=y", false, point{"a", "gauge", "int:4", "host=x,dc=y", 1356998400000})
+	add("put a 1356998400 5 host="+long, false, point{"a", "gauge", "int:5", "host=" + long, 1356998400000})
+	add("put a 1356998401 6 host="+long, false, point{"a", "gauge", "int:6", "host=" + long, 1356998401000})
+	for i := len(st.ids); i < maxInterned; i++ {
+		_, pt, rej := lp.Parse(fmt.Appendf(nil, "put f 1356998400 1 n=%d", i))
+		require.Nil(t, rej)
+		st.of(pt)
+	}
+	require.Len(t, st.ids, maxInterned)
+	// Full: the next new series starts the table over; the old ones are checked again.
+	add("put c 1356998400 7 n=new", false, point{"c", "gauge", "int:7", "n=new", 1356998400000})
+	require.Len(t, st.ids, 1)
+	add("put a 1356998402 8 host=x dc=y", false, point{"a", "gauge", "int:8", "host=x,dc=y", 1356998402000})
+	add("put c 1356998401 9 n=new", true, point{"c", "gauge", "int:9", "n=new", 1356998401000})
+
+	md, n := b.take()
+	require.Equal(t, len(want), n)
+	sink := new(consumertest.MetricsSink)
+	require.NoError(t, sink.ConsumeMetrics(t.Context(), md))
+	slices.SortStableFunc(want, func(x, y point) int { return strings.Compare(x.Name, y.Name) })
+	assert.Equal(t, want, points(sink))
 }

@@ -27,6 +27,7 @@ func (r *dsdbReceiver) serveTelnet(c net.Conn, buf []byte, n int) {
 		r: r, c: c, w: bufio.NewWriterSize(c, 4096), b: newBatch(r.set.BuildInfo.Version),
 		lp: opentsdb.LineParser{Rules: r.tsdbRules()},
 	}
+	t.lp.Lookup = t.series.lookup
 	t.serve(buf, n)
 }
 
@@ -35,13 +36,14 @@ func (r *dsdbReceiver) tsdbRules() opentsdb.Rules {
 }
 
 type telnetConn struct {
-	r     *dsdbReceiver
-	c     net.Conn
-	w     *bufio.Writer
-	b     *batch
-	lp    opentsdb.LineParser
-	reply []byte
-	exit  bool
+	r      *dsdbReceiver
+	c      net.Conn
+	w      *bufio.Writer
+	b      *batch
+	lp     opentsdb.LineParser
+	series seriesTable
+	reply  []byte
+	exit   bool
 }
 
 func (t *telnetConn) serve(buf []byte, n int) {
@@ -140,7 +142,7 @@ func (t *telnetConn) line(line []byte, now time.Time) {
 			t.r.set.Logger.Debug("dsdb: telnet line rejected", zap.String("reason", rej.Reason.String()), zap.String("error", rej.Msg))
 			return
 		}
-		t.b.addOpenTSDB(p, now)
+		t.b.addSeries(t.series.of(p), p, now)
 		if t.b.points >= t.r.cfg.MaxBatchPoints {
 			t.flush()
 		}

@@ -39,3 +39,19 @@ func FuzzLineParser(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLookup: a line parsed with a Lookup that knows the series of another line (teach) gets
+// the answer of a full parse.
+func FuzzLookup(f *testing.F) {
+	f.Add([]byte("put sys.cpu.user 1356998400 42.5 host=a cpu=0"), []byte("put sys.cpu.user 10000000000000 1 host=a cpu=0"))
+	f.Add([]byte("put m 1356998400 1 a=b  c=d "), []byte("put m 1356998400 1e999 a=b  c=d "))
+	f.Add([]byte("put m 1 1 a=b"), []byte("put m 1.5 x a=b"))
+	f.Fuzz(func(t *testing.T, teach, line []byte) {
+		if bytes.IndexByte(teach, '\n') >= 0 || bytes.IndexByte(line, '\n') >= 0 {
+			return
+		}
+		l := learner{}
+		l.learn(string(teach))
+		sameAnswer(t, l, line)
+	})
+}

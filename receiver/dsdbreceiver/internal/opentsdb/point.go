@@ -40,6 +40,9 @@ type Point struct {
 	// end, or the JSON "tags" object. The same text always gives the same tags, so one lookup
 	// finds a series' interned tags when they come again.
 	TagsText []byte
+	// Series is what LineParser.Lookup returned for a line whose tags it knew (Tags is then
+	// empty), or -1.
+	Series int32
 }
 
 // Rules are the limits and character rules a point must meet.
@@ -96,9 +99,8 @@ func (r *Rules) validString(s []byte) (rune, bool) {
 // checkPoint is TSDB.addPoint's checks after a point was read: timestamp range, tag count,
 // and the character rules of the metric name and every tag.
 func (r *Rules) checkPoint(p *Point, rawTS int64, value []byte) *Error {
-	if rawTS&secondMask != 0 && rawTS > maxTimestamp {
-		return errorf(ReasonBadTimestamp, "bad timestamp=%d when trying to add value=%s to metric=%s, tags=%s",
-			rawTS, value, p.Metric, formatTags(p.Tags))
+	if err := r.checkTimestamp(p, rawTS, value); err != nil {
+		return err
 	}
 	if len(p.Tags) == 0 {
 		return errorf(ReasonMissingTags, "Need at least one tag (metric=%s, tags={})", p.Metric)
@@ -120,6 +122,15 @@ func (r *Rules) checkPoint(p *Point, rawTS int64, value []byte) *Error {
 		if c, ok := r.validString(t.Value); !ok {
 			return errorf(ReasonIllegalCharacter, "Invalid tag value with key [%s] (%s): illegal character: %s", t.Key, quote(t.Value), string(c))
 		}
+	}
+	return nil
+}
+
+// checkTimestamp is TSDB.addPoint's range check of a timestamp in milliseconds.
+func (*Rules) checkTimestamp(p *Point, rawTS int64, value []byte) *Error {
+	if rawTS&secondMask != 0 && rawTS > maxTimestamp {
+		return errorf(ReasonBadTimestamp, "bad timestamp=%d when trying to add value=%s to metric=%s, tags=%s",
+			rawTS, value, p.Metric, formatTags(p.Tags))
 	}
 	return nil
 }

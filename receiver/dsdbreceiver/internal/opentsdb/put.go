@@ -211,7 +211,7 @@ func (pp *PutParser) check() (*Point, *Error) {
 		return nil, errorf(ReasonMissingTags, "Missing tags")
 	}
 	p := &pp.p
-	p.Metric, p.Tags, p.TagsText = r.Metric, r.Tags, r.TagsText
+	p.Metric, p.Tags, p.TagsText, p.Series = r.Metric, r.Tags, r.TagsText, -1
 	if perr := parseValue(p, r.Value); perr != nil {
 		return nil, errorf(ReasonInvalidValue, "Unable to parse value to a number")
 	}

@@ -23,6 +23,12 @@ const (
 // concurrent use: each connection has its own.
 type LineParser struct {
 	Rules Rules
+	// Lookup, when set, is called with the metric and the tags text of a put line (from its
+	// first tag to its end) before the tags are split. A result of 0 or more says that this
+	// metric with this tags text was accepted before: its tags and the metric's characters are
+	// then not checked again (they would pass again), Point.Tags is left empty and the result
+	// is returned in Point.Series. -1 has the line checked in full.
+	Lookup func(metric, tagsText []byte) int32
 
 	words [][]byte
 	line  []byte
@@ -40,6 +46,12 @@ func (lp *LineParser) Parse(line []byte) (Command, *Point, *Error) {
 	// OpenTSDB splits on single spaces, so two spaces make an empty word.
 	lp.line = line
 	lp.words = lp.words[:0]
+	if lp.Lookup != nil && bytes.HasPrefix(line, putWord) {
+		if p, err, ok := lp.known(line); ok {
+			return CmdPut, p, err
+		}
+		lp.words = lp.words[:0]
+	}
 	for {
 		i := bytes.IndexByte(line, ' ')
 		if i < 0 {
@@ -51,7 +63,7 @@ func (lp *LineParser) Parse(line []byte) (Command, *Point, *Error) {
 	}
 	switch string(lp.words[0]) {
 	case "put":
-		p, err := lp.put(lp.words)
+		p, err := lp.put(lp.words, nil, -1)
 		return CmdPut, p, err
 	case "version":
 		return CmdVersion, nil, nil
@@ -63,12 +75,40 @@ func (lp *LineParser) Parse(line []byte) (Command, *Point, *Error) {
 	return CmdUnknown, nil, &Error{Reason: ReasonUnknownCommand, Msg: string(lp.words[0])}
 }
 
-// put is PutDataPointRpc.importDataPoint followed by TSDB.addPoint's checks.
-func (lp *LineParser) put(words [][]byte) (*Point, *Error) {
-	if len(words) < 5 {
+var putWord = []byte("put ")
+
+// known parses a put line whose metric and tags text Lookup knows; ok is false when the line
+// has fewer than five words or Lookup does not know them, and the line must be parsed in full.
+func (lp *LineParser) known(line []byte) (p *Point, err *Error, ok bool) {
+	rest := line
+	for range 4 {
+		i := bytes.IndexByte(rest, ' ')
+		if i < 0 {
+			return nil, nil, false
+		}
+		lp.words = append(lp.words, rest[:i])
+		rest = rest[i+1:]
+	}
+	id := lp.Lookup(lp.words[1], rest)
+	if id < 0 {
+		return nil, nil, false
+	}
+	p, err = lp.put(lp.words, rest, id)
+	if err != nil {
+		return nil, nil, false // parsed again in full, for the reply a full parse gives
+	}
+	return p, nil, true
+}
+
+// put is PutDataPointRpc.importDataPoint followed by TSDB.addPoint's checks. With known >= 0
+// words holds the first four words and tagsText the rest of the line, whose tags (and the
+// metric's characters) passed before; otherwise words are all of the line's words.
+func (lp *LineParser) put(words [][]byte, tagsText []byte, known int32) (*Point, *Error) {
+	if known < 0 && len(words) < 5 {
 		return nil, errorf(ReasonNotEnoughArguments, "not enough arguments (need least 4, got %d)", len(words)-1)
 	}
 	p := &lp.p
+	p.Series = known
 	p.Metric = words[1]
 	if len(p.Metric) == 0 {
 		return nil, errorf(ReasonEmptyMetric, "empty metric name")
@@ -96,6 +136,10 @@ func (lp *LineParser) put(words [][]byte) (*Point, *Error) {
 		return nil, errorf(ReasonEmptyValue, "empty value")
 	}
 	p.Tags = p.Tags[:0]
+	if known >= 0 {
+		p.TagsText = tagsText
+		return lp.value(p, ts, value)
+	}
 	off := 0 // where words[4] starts in the line: the words are split at single spaces
 	for _, w := range words[:4] {
 		off += len(w) + 1
@@ -134,6 +178,22 @@ func (lp *LineParser) put(words [][]byte) (*Point, *Error) {
 		return nil, errorf(ReasonTooManyTags, "Too many tags: %d maximum allowed: %d, tags: %s", n, lp.Rules.MaxTags, formatTags(p.Tags))
 	}
 	if err := lp.Rules.checkPoint(p, ts, value); err != nil {
+		return nil, err
+	}
+	p.Timestamp = millis(ts)
+	return p, nil
+}
+
+// value finishes a point whose tags are known to pass: the value and the timestamp's range,
+// checked as put checks them when the tags pass.
+func (lp *LineParser) value(p *Point, ts int64, value []byte) (*Point, *Error) {
+	if perr := parseValue(p, value); perr != nil {
+		return nil, perr
+	}
+	if !p.IsInt && (math.IsNaN(p.Float) || math.IsInf(p.Float, 0)) {
+		return nil, errorf(ReasonNaNValue, "value is NaN or Infinite: %s for metric=%s timestamp=%d", javaDouble(p.Float), p.Metric, ts)
+	}
+	if err := lp.Rules.checkTimestamp(p, ts, value); err != nil {
 		return nil, err
 	}
 	p.Timestamp = millis(ts)

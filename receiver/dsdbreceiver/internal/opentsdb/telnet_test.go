@@ -146,3 +146,97 @@ func TestManyTagsBounded(t *testing.T) {
 		t.Fatalf("kept %d tags", len(lp.p.Tags))
 	}
 }
+
+// learner is a LineParser.Lookup that knows the metric and tags text of every line a full
+// parse accepted.
+type learner map[string]int32
+
+func (l learner) lookup(metric, tagsText []byte) int32 {
+	if id, ok := l[string(metric)+" "+string(tagsText)]; ok {
+		return id
+	}
+	return -1
+}
+
+func (l learner) learn(line string) {
+	lp := LineParser{Rules: Rules{MaxTags: 8}}
+	if _, p, rej := lp.Parse([]byte(line)); p != nil && rej == nil {
+		l[string(p.Metric)+" "+string(p.TagsText)] = int32(len(l))
+	}
+}
+
+// sameAnswer parses line in full and with Lookup, and fails unless both give the same point
+// (but for the tags, which a known series skips) or the same reply; it reports whether the
+// parse with Lookup took the known path.
+func sameAnswer(t *testing.T, l learner, line []byte) bool {
+	t.Helper()
+	full := LineParser{Rules: Rules{MaxTags: 8}}
+	known := LineParser{Rules: Rules{MaxTags: 8}, Lookup: l.lookup}
+	cmd1, p1, rej1 := full.Parse(line)
+	var want, wantReply string
+	if p1 != nil {
+		tags := p1.Tags
+		p1.Tags = nil
+		want = describe(p1)
+		p1.Tags = tags
+	}
+	if rej1 != nil {
+		wantReply = string(AppendReply(nil, rej1))
+	}
+	cmd2, p2, rej2 := known.Parse(line)
+	var got, gotReply string
+	if p2 != nil {
+		if p2.Series >= 0 && len(p2.Tags) != 0 {
+			t.Fatalf("%q: known series with tags %v", line, p2.Tags)
+		}
+		tags := p2.Tags
+		p2.Tags = nil
+		got = describe(p2)
+		p2.Tags = tags
+	}
+	if rej2 != nil {
+		gotReply = string(AppendReply(nil, rej2))
+	}
+	if cmd1 != cmd2 || got != want || gotReply != wantReply {
+		t.Fatalf("%q: with Lookup %v %q %q, in full %v %q %q", line, cmd2, got, gotReply, cmd1, want, wantReply)
+	}
+	if p1 != nil && p1.Series != -1 {
+		t.Fatalf("%q: a full parse gave Series %d", line, p1.Series)
+	}
+	return p2 != nil && p2.Series >= 0
+}
+
+// TestLookupGivesTheSameAnswers: a line of a series the parser's Lookup knows skips the tag
+// checks, and still gets the point or the reply a full parse gives, whatever its timestamp
+// and value.
+func TestLookupGivesTheSameAnswers(t *testing.T) {
+	l := learner{}
+	l.learn("put sys.cpu.user 1356998400 42.5 host=webserver01 cpu=0")
+	l.learn("put m 1356998400 1 a=b  c=d ")
+	tags := []string{"host=webserver01 cpu=0"}
+	hits := 0
+	for _, rest := range []string{
+		"1356998400 42.5", "1356998400500 7", "1356998400.500 -.5", "4294967296 1e3", "9999999999999 +7",
+		// Rejected with the same replies: timestamp, value, range.
+		"13x 1", "0 1", "-5 1", "99999999999999999999 1", "10000000000000 1", "1356998400 ",
+		"1356998400 abc", "1356998400 NaN", "1356998400 +", "1356998400 1e999", "1356998400 1.5x",
+	} {
+		for _, tg := range tags {
+			if sameAnswer(t, l, []byte("put sys.cpu.user "+rest+" "+tg)) {
+				hits++
+			}
+		}
+		if sameAnswer(t, l, []byte("put m "+rest+" a=b  c=d ")) {
+			hits++
+		}
+		// Same tags under another metric, and the same metric with other tags: checked in full.
+		for _, line := range []string{"put m!x " + rest + " a=b  c=d ", "put m " + rest + " a=b  c=d", "put m " + rest + " a=b c=d!"} {
+			if sameAnswer(t, l, []byte(line)) {
+				t.Fatalf("%q took the known path", line)
+			}
+		}
+	}
+	if hits != 10 { // the five accepted values, for both known series
+		t.Fatalf("%d lines took the known path, want 10", hits)
+	}
+}
