@@ -103,7 +103,7 @@ func (w *Writer) logNumber(ref SeriesRef, t, start int64, v uint64, isInt bool) 
 	}
 	w.touch(ref)
 	w.cnt[ref]++
-	if w.log == nil {
+	if w.log.pages == nil {
 		w.takeScratch()
 	}
 	var flags uint32
@@ -118,11 +118,7 @@ func (w *Writer) logNumber(ref SeriesRef, t, start int64, v uint64, isInt bool) 
 		w.starts = append(w.starts, start)
 		flags |= logStart
 	}
-	if len(w.log) == cap(w.log) {
-		// Double: append grows large slices by a quarter, which copies a big log many times.
-		w.log = slices.Grow(w.log, len(w.log))
-	}
-	w.log = append(w.log, logEntry{t: t, v: v, ref: uint32(ref), flags: flags})
+	w.log.add(logEntry{t: t, v: v, ref: uint32(ref), flags: flags})
 	w.points++
 	w.values++
 	return nil
@@ -141,10 +137,63 @@ const (
 	logStart = 2
 )
 
+// entryLog is the arrival log of a block's number points, in pages of logPage entries. A block
+// of a million points never copies its log to grow it, nor asks for one large zeroed array:
+// both are slow, and a large copy cannot be preempted while the GC waits for it. Pages are kept
+// for the next block (and the next writer, through scratchPool).
+type entryLog struct {
+	pages [][]logEntry // pages[i] has length logPage when i < n/logPage
+	n     int
+}
+
+const (
+	logPageBits = 14
+	logPage     = 1 << logPageBits
+)
+
+func (l *entryLog) add(e logEntry) {
+	i := l.n >> logPageBits
+	if i == len(l.pages) {
+		l.pages = append(l.pages, make([]logEntry, 0, logPage))
+	}
+	l.pages[i] = append(l.pages[i], e)
+	l.n++
+}
+
+func (l *entryLog) len() int { return l.n }
+
+// from returns the entries from index i on, as slices of the pages.
+func (l *entryLog) from(i int) [][]logEntry {
+	if i >= l.n {
+		return nil
+	}
+	p := i >> logPageBits
+	out := l.pages[p : (l.n-1)>>logPageBits+1]
+	if off := i & (logPage - 1); off > 0 {
+		out = append([][]logEntry{out[0][off:]}, out[1:]...)
+	}
+	return out
+}
+
+// used returns the pages holding entries.
+func (l *entryLog) used() [][]logEntry {
+	if l.n == 0 {
+		return nil
+	}
+	return l.pages[:(l.n-1)>>logPageBits+1]
+}
+
+func (l *entryLog) reset() {
+	for i := range l.used() {
+		l.pages[i] = l.pages[i][:0]
+	}
+	l.n = 0
+}
+
 // scratch holds the number-point buffers of a block. They are pooled between writers so that
 // rotating segments does not pay for fresh (page-faulting) memory every time.
 type scratch struct {
-	log    []logEntry
+	log    entryLog
 	starts []int64
 	t      []int64
 	start  []int64
@@ -157,18 +206,19 @@ var scratchPool sync.Pool
 func (w *Writer) takeScratch() {
 	sc, _ := scratchPool.Get().(*scratch)
 	if sc == nil {
-		sc = &scratch{log: make([]logEntry, 0, 1<<12)}
+		sc = &scratch{log: entryLog{pages: make([][]logEntry, 0, 8)}}
 	}
-	w.log, w.starts = sc.log[:0], sc.starts[:0]
+	sc.log.reset()
+	w.log, w.starts = sc.log, sc.starts[:0]
 	w.sortT, w.sortStart, w.sortV, w.sortInt = sc.t, sc.start, sc.v, sc.isInt
 }
 
 func (w *Writer) releaseScratch() {
-	if w.log == nil {
+	if w.log.pages == nil {
 		return
 	}
-	scratchPool.Put(&scratch{log: w.log[:0], starts: w.starts[:0], t: w.sortT, start: w.sortStart, v: w.sortV, isInt: w.sortInt})
-	w.log, w.starts, w.sortT, w.sortStart, w.sortV, w.sortInt = nil, nil, nil, nil, nil, nil
+	scratchPool.Put(&scratch{log: w.log, starts: w.starts[:0], t: w.sortT, start: w.sortStart, v: w.sortV, isInt: w.sortInt})
+	w.log, w.starts, w.sortT, w.sortStart, w.sortV, w.sortInt = entryLog{}, nil, nil, nil, nil, nil
 }
 
 // AppendFloat appends a float point to a gauge or sum series.

@@ -140,7 +140,7 @@ func (w *Writer) encodeBlock() blockIndex {
 // sortNumbers distributes the logged number points into per-series columns (a stable
 // counting sort by series, in block order) and points the series buffers at them.
 func (w *Writer) sortNumbers() {
-	n := len(w.log)
+	n := w.log.len()
 	if n == 0 {
 		return
 	}
@@ -150,10 +150,13 @@ func (w *Writer) sortNumbers() {
 	if w.anyStart {
 		w.sortStart = resize(w.sortStart, n)
 	}
+	pages := w.log.used()
 	if w.anyStart {
-		for i := range w.log {
-			if w.log[i].flags&logStart != 0 {
-				w.series[w.log[i].ref].hasStart = true
+		for _, page := range pages {
+			for i := range page {
+				if page[i].flags&logStart != 0 {
+					w.series[page[i].ref].hasStart = true
+				}
 			}
 		}
 	}
@@ -174,15 +177,17 @@ func (w *Writer) sortNumbers() {
 	cnt, ts, vs, ints := w.cnt, w.sortT, w.sortV, w.sortInt
 	if w.anyStart {
 		k := 0
-		for i := range w.log {
-			e := &w.log[i]
-			p := cnt[e.ref]
-			cnt[e.ref] = p + 1
-			if e.flags&logStart != 0 {
-				w.sortStart[p] = w.starts[k]
-				k++
-			} else {
-				w.sortStart[p] = 0
+		for _, page := range pages {
+			for i := range page {
+				e := &page[i]
+				p := cnt[e.ref]
+				cnt[e.ref] = p + 1
+				if e.flags&logStart != 0 {
+					w.sortStart[p] = w.starts[k]
+					k++
+				} else {
+					w.sortStart[p] = 0
+				}
 			}
 		}
 		for _, b := range w.active {
@@ -191,11 +196,13 @@ func (w *Writer) sortNumbers() {
 			}
 		}
 	}
-	for i := range w.log {
-		e := &w.log[i]
-		p := cnt[e.ref]
-		cnt[e.ref] = p + 1
-		ts[p], vs[p], ints[p] = e.t, e.v, e.flags&logInt != 0
+	for _, page := range pages {
+		for i := range page {
+			e := &page[i]
+			p := cnt[e.ref]
+			cnt[e.ref] = p + 1
+			ts[p], vs[p], ints[p] = e.t, e.v, e.flags&logInt != 0
+		}
 	}
 	for _, b := range w.active {
 		if b.kind.isNumber() {
@@ -210,9 +217,11 @@ func (w *Writer) sortNumbers() {
 	}
 }
 
+// resize returns s with length n, reallocated with room to grow when it is too small: blocks
+// of slowly growing size do not each allocate (and zero) a new array.
 func resize[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]T, n)
+		return make([]T, n, max(n, 2*cap(s)))
 	}
 	return s[:n]
 }

@@ -52,7 +52,7 @@ func (w *Writer) Checkpoint() error {
 	if !w.opts.Checkpoints {
 		return ErrNoCheckpoints
 	}
-	n := len(w.log) - w.ckLog + len(w.ckPoints)
+	n := w.log.len() - w.ckLog + len(w.ckPoints)
 	if n == 0 && w.nDefs == 0 {
 		return w.commitHeld()
 	}
@@ -69,7 +69,7 @@ func (w *Writer) Checkpoint() error {
 	w.defsWritten(defOff)
 	if n > 0 {
 		w.nCkpt++
-		w.ckLog, w.ckStarts = len(w.log), len(w.starts)
+		w.ckLog, w.ckStarts = w.log.len(), len(w.starts)
 		clear(w.ckPoints)
 		w.ckPoints = w.ckPoints[:0]
 	}
@@ -91,16 +91,18 @@ func (w *Writer) encodeCheckpoint() ([]byte, error) {
 		ck.cnt = append(ck.cnt, 0)
 	}
 	k := w.ckStarts
-	for _, e := range w.log[w.ckLog:] {
-		start := int64(0)
-		if e.flags&logStart != 0 {
-			start = w.starts[k]
-			k++
-		}
-		// The refs and kinds were checked when the points were appended.
-		if err := ck.logNumber(SeriesRef(e.ref), e.t, start, e.v, e.flags&logInt != 0); err != nil {
-			ck.resetBlock()
-			return nil, fmt.Errorf("checkpoint: %w", err)
+	for _, page := range w.log.from(w.ckLog) {
+		for _, e := range page {
+			start := int64(0)
+			if e.flags&logStart != 0 {
+				start = w.starts[k]
+				k++
+			}
+			// The refs and kinds were checked when the points were appended.
+			if err := ck.logNumber(SeriesRef(e.ref), e.t, start, e.v, e.flags&logInt != 0); err != nil {
+				ck.resetBlock()
+				return nil, fmt.Errorf("checkpoint: %w", err)
+			}
 		}
 	}
 	for _, p := range w.ckPoints {

@@ -103,7 +103,7 @@ type Writer struct {
 	stamp     []uint32 // block sequence number in which the series was last active
 	cnt       []int32  // points of the series in the current block
 	seq       uint32
-	log       []logEntry
+	log       entryLog
 	starts    []int64
 	anyStart  bool
 	sortT     []int64
@@ -321,7 +321,7 @@ func (w *Writer) resetBlock() {
 	}
 	w.active = w.active[:0]
 	w.activeNum = w.activeNum[:0]
-	w.log = w.log[:0]
+	w.log.reset()
 	w.starts = w.starts[:0]
 	w.anyStart = false
 	w.seq++
