@@ -1,6 +1,7 @@
 package dsdbreceiver
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -182,21 +183,22 @@ func (b *batch) addOpenTSDB(p *opentsdb.Point, now time.Time) {
 	b.count(now)
 }
 
-// addSeries adds an OpenTSDB point of a series the connection's seriesTable holds.
-func (b *batch) addSeries(s *knownSeries, p *opentsdb.Point, now time.Time) {
+// addTelnet adds a telnet put line's point, of a series the connection's seriesTable holds.
+func (b *batch) addTelnet(p *telnetPoint) {
+	s := p.s
 	dp := b.metricOf(s.name, kindGauge).Gauge().DataPoints().AppendEmpty()
-	dp.SetTimestamp(pcommon.Timestamp(p.Timestamp * int64(time.Millisecond)))
-	if p.IsInt {
-		dp.SetIntValue(p.Int)
+	dp.SetTimestamp(pcommon.Timestamp(p.t * int64(time.Millisecond)))
+	if p.isInt {
+		dp.SetIntValue(int64(p.v))
 	} else {
-		dp.SetDoubleValue(p.Float)
+		dp.SetDoubleValue(math.Float64frombits(p.v))
 	}
 	attrs := dp.Attributes()
 	attrs.EnsureCapacity(len(s.kvs) / 2)
 	for i := 0; i+1 < len(s.kvs); i += 2 {
 		attrs.PutStr(s.kvs[i], s.kvs[i+1])
 	}
-	b.count(now)
+	b.points++
 }
 
 // addStatsHouse adds a StatsHouse metric: a delta sum of its counter, an exponential histogram

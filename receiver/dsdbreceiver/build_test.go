@@ -60,14 +60,14 @@ func TestSeriesTable(t *testing.T) {
 	b := newBatch("test")
 	lp := opentsdb.LineParser{Rules: opentsdb.Rules{MaxTags: 8}, Lookup: st.lookup}
 	long := strings.Repeat("v", maxSeriesKey)
-	now := time.Now()
 	var want []point
 	add := func(line string, wantKnown bool, p point) {
 		t.Helper()
 		_, pt, rej := lp.Parse([]byte(line))
 		require.Nil(t, rej, line)
 		require.Equal(t, wantKnown, pt.Series >= 0, line)
-		b.addSeries(st.of(pt), pt, now)
+		tp := newTelnetPoint(st.of(pt), pt)
+		b.addTelnet(&tp)
 		want = append(want, p)
 	}
 	add("put a 1356998400 1 host=x dc=y", false, point{"a", "gauge", "int:1", "host=x,dc=y", 1356998400000})

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"strconv"
 	"time"
@@ -22,13 +23,72 @@ const writeTimeout = 10 * time.Second
 // Complete lines are parsed in place; accepted points gather in the connection's batch, which
 // is handed on when it holds max_batch_points, when its first point is flush_timeout old (a
 // read deadline wakes the loop), and when the connection ends.
+//
+// Two goroutines share the work of a connection: this one reads, parses and checks lines and
+// answers them, and a builder turns the accepted points into pdata and hands the batches on.
+// Chunks of parsed points go from one to the other over a channel; three chunks per
+// connection bound what is in flight, and a full builder makes the reader wait. The
+// connection ends when the builder has handed on all it was given.
 func (r *dsdbReceiver) serveTelnet(c net.Conn, buf []byte, n int) {
 	t := telnetConn{
-		r: r, c: c, w: bufio.NewWriterSize(c, 4096), b: newBatch(r.set.BuildInfo.Version),
-		lp: opentsdb.LineParser{Rules: r.tsdbRules()},
+		r: r, c: c, w: bufio.NewWriterSize(c, 4096),
+		lp:      opentsdb.LineParser{Rules: r.tsdbRules()},
+		toBuild: make(chan buildMsg, telnetChunks),
+		free:    make(chan []telnetPoint, telnetChunks),
+		built:   make(chan struct{}),
 	}
 	t.lp.Lookup = t.series.lookup
+	for range telnetChunks {
+		t.free <- make([]telnetPoint, 0, telnetChunk)
+	}
+	t.pts = <-t.free
+	go t.build(newBatch(r.set.BuildInfo.Version))
 	t.serve(buf, n)
+	close(t.toBuild)
+	<-t.built
+}
+
+const (
+	telnetChunk  = 1024 // points per chunk handed to the builder
+	telnetChunks = 3    // chunks per connection
+)
+
+// telnetPoint is an accepted put line on its way to the builder.
+type telnetPoint struct {
+	s     *knownSeries
+	t     int64 // milliseconds
+	v     uint64
+	isInt bool
+}
+
+func newTelnetPoint(s *knownSeries, p *opentsdb.Point) telnetPoint {
+	tp := telnetPoint{s: s, t: p.Timestamp, isInt: p.IsInt, v: uint64(p.Int)}
+	if !p.IsInt {
+		tp.v = math.Float64bits(p.Float)
+	}
+	return tp
+}
+
+// buildMsg is a chunk of points for the builder; flush asks it to hand its batch on after
+// them.
+type buildMsg struct {
+	pts   []telnetPoint
+	flush bool
+}
+
+// build is the builder: it adds the points it is sent to b and hands b on when asked to.
+func (t *telnetConn) build(b *batch) {
+	defer close(t.built)
+	for m := range t.toBuild {
+		for i := range m.pts {
+			b.addTelnet(&m.pts[i])
+		}
+		t.free <- m.pts[:0]
+		if m.flush {
+			md, n := b.take()
+			_ = t.r.consume(protoTelnet, md, n)
+		}
+	}
 }
 
 func (r *dsdbReceiver) tsdbRules() opentsdb.Rules {
@@ -39,11 +99,17 @@ type telnetConn struct {
 	r      *dsdbReceiver
 	c      net.Conn
 	w      *bufio.Writer
-	b      *batch
 	lp     opentsdb.LineParser
 	series seriesTable
 	reply  []byte
 	exit   bool
+
+	pts     []telnetPoint // the chunk being filled
+	points  int           // points accepted since the last flush
+	started time.Time     // when the first of them came
+	toBuild chan buildMsg
+	free    chan []telnetPoint
+	built   chan struct{}
 }
 
 func (t *telnetConn) serve(buf []byte, n int) {
@@ -85,12 +151,12 @@ func (t *telnetConn) serve(buf []byte, n int) {
 			t.flush()
 			return
 		}
-		if t.b.points >= r.cfg.MaxBatchPoints || t.b.points > 0 && now.Sub(t.b.started) >= r.cfg.FlushTimeout {
+		if t.points >= r.cfg.MaxBatchPoints || t.points > 0 && now.Sub(t.started) >= r.cfg.FlushTimeout {
 			t.flush()
 		}
 		deadline := now.Add(r.cfg.IdleTimeout)
-		if t.b.points > 0 {
-			deadline = t.b.started.Add(r.cfg.FlushTimeout)
+		if t.points > 0 {
+			deadline = t.started.Add(r.cfg.FlushTimeout)
 		}
 		_ = t.c.SetReadDeadline(deadline)
 		if r.stopping.Load() { // after the deadline: Shutdown's own deadline is not overwritten
@@ -105,7 +171,7 @@ func (t *telnetConn) serve(buf []byte, n int) {
 			continue
 		}
 		if isTimeout(err) && !r.stopping.Load() {
-			if t.b.points > 0 {
+			if t.points > 0 {
 				t.flush() // flush_timeout: hand the batch on and keep reading
 				continue
 			}
@@ -142,10 +208,7 @@ func (t *telnetConn) line(line []byte, now time.Time) {
 			t.r.set.Logger.Debug("dsdb: telnet line rejected", zap.String("reason", rej.Reason.String()), zap.String("error", rej.Msg))
 			return
 		}
-		t.b.addSeries(t.series.of(p), p, now)
-		if t.b.points >= t.r.cfg.MaxBatchPoints {
-			t.flush()
-		}
+		t.add(t.series.of(p), p, now)
 	case opentsdb.CmdVersion:
 		_, _ = t.w.WriteString("doghouse dsdb receiver " + t.r.set.BuildInfo.Version + "\n")
 		_, _ = t.w.WriteString("Built as " + t.r.set.BuildInfo.Command + ", OpenTSDB telnet put protocol\n")
@@ -176,7 +239,32 @@ func (t *telnetConn) flushReplies() bool {
 	return true
 }
 
+// add queues an accepted point for the builder.
+func (t *telnetConn) add(s *knownSeries, p *opentsdb.Point, now time.Time) {
+	t.pts = append(t.pts, newTelnetPoint(s, p))
+	if t.points == 0 {
+		t.started = now
+	}
+	t.points++
+	switch {
+	case t.points >= t.r.cfg.MaxBatchPoints:
+		t.flush()
+	case len(t.pts) == cap(t.pts):
+		t.send(false)
+	}
+}
+
+// send hands the chunk being filled to the builder and takes a free one.
+func (t *telnetConn) send(flush bool) {
+	t.toBuild <- buildMsg{pts: t.pts, flush: flush}
+	t.pts = <-t.free
+}
+
+// flush has the builder hand on every point accepted so far.
 func (t *telnetConn) flush() {
-	md, n := t.b.take()
-	_ = t.r.consume(protoTelnet, md, n)
+	if t.points == 0 {
+		return
+	}
+	t.send(true)
+	t.points = 0
 }
