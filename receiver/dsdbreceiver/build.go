@@ -35,6 +35,7 @@ type batch struct {
 	metrics pmetric.MetricSlice
 	byName  [numKinds]map[string]pmetric.Metric
 	points  int
+	gen     uint64    // counts the batches started, from 1
 	started time.Time // when the first point of the batch came
 	strs    interner
 	hist    exphist.Histogram
@@ -55,6 +56,7 @@ func newBatch(version string) *batch {
 
 // reset starts an empty batch; the previous pmetric.Metrics belongs to whoever took it.
 func (b *batch) reset() {
+	b.gen++
 	b.md = pmetric.NewMetrics()
 	sm := b.md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
 	sm.Scope().SetName(metadata.ScopeName)
@@ -186,7 +188,10 @@ func (b *batch) addOpenTSDB(p *opentsdb.Point, now time.Time) {
 // addTelnet adds a telnet put line's point, of a series the connection's seriesTable holds.
 func (b *batch) addTelnet(p *telnetPoint) {
 	s := p.s
-	dp := b.metricOf(s.name, kindGauge).Gauge().DataPoints().AppendEmpty()
+	if s.gen != b.gen {
+		s.gauge, s.gen = b.metricOf(s.name, kindGauge).Gauge().DataPoints(), b.gen
+	}
+	dp := s.gauge.AppendEmpty()
 	dp.SetTimestamp(pcommon.Timestamp(p.t * int64(time.Millisecond)))
 	if p.isInt {
 		dp.SetIntValue(int64(p.v))
@@ -326,10 +331,14 @@ func (in *interner) tags(p *opentsdb.Point) []string {
 	return kvs
 }
 
-// knownSeries is a series a telnet connection accepted: its interned name and tags.
+// knownSeries is a series a telnet connection accepted: its interned name and tags, which do
+// not change, and the data points of its metric in the batch the connection's builder
+// fills, which only the builder uses.
 type knownSeries struct {
-	name string
-	kvs  []string
+	name  string
+	kvs   []string
+	gauge pmetric.NumberDataPointSlice
+	gen   uint64 // the batch gauge belongs to (batch.gen)
 }
 
 // seriesTable remembers the series a telnet connection accepted by their line text: the
