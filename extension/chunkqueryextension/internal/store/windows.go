@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -488,6 +489,20 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 			jobs = append(jobs, j)
 		}
 	}
+	// A window only one job can touch is written by that job straight into the answer; a
+	// window two jobs share (a segment's or a range's boundary inside it, or segments that
+	// overlap in time) goes through the job's own part and is merged in segment order below.
+	ans := &answer{byID: make([]atomic.Pointer[Windows], len(s.series)), series: s.series, keep: keep,
+		mint: mint, res: resMs, n: n, slab: spare.get(), cover: make([]uint8, n)}
+	for _, j := range jobs {
+		j.off = int((j.k0 - mint) / resMs)
+		for k := j.off; k < j.off+j.n; k++ {
+			ans.cover[k] = min(ans.cover[k]+1, 2)
+			if mergeEveryWindow {
+				ans.cover[k] = 2
+			}
+		}
+	}
 	// Decode in parallel, merge in segment order.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -496,7 +511,7 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
 		wg.Go(func() {
 			for j := range next {
-				j.run(ctx, s, keep, resMs)
+				j.run(ctx, ans)
 				close(j.done)
 			}
 		})
@@ -512,8 +527,6 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 		}
 	}()
 	defer wg.Wait()
-	out := map[uint32]*Windows{}
-	global := spare.get() // the answer's columns
 	samples := 0
 	var err error
 	for _, j := range jobs {
@@ -534,16 +547,8 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 			err = &LimitError{What: fmt.Sprintf("the query reads more than %d points, the limit", lim.MaxSamples)}
 			break
 		}
-		off := int((j.k0 - mint) / resMs)
 		for _, id := range j.ids {
-			part := j.byID[id]
-			g := out[id]
-			if g == nil {
-				g = newWindows(s.series[id], mint, resMs, n, keep[id], global)
-				g.slab = global
-				out[id] = g
-			}
-			g.absorb(part, off)
+			ans.get(id).absorb(j.byID[id], j.off)
 		}
 		j.byID, j.ids = nil, nil
 		j.slab.reset()
@@ -559,20 +564,59 @@ func (s *Store) SelectWindows(ctx context.Context, ms []*labels.Matcher, mint, m
 		}
 		return nil, 0, err
 	}
-	list := make([]*Windows, 0, len(out))
-	for _, w := range out {
-		list = append(list, w)
+	list := make([]*Windows, 0, len(ans.ids))
+	for _, id := range ans.ids {
+		list = append(list, ans.byID[id].Load())
 	}
 	slices.SortFunc(list, func(a, b *Windows) int { return labels.Compare(a.Series.Labels, b.Series.Labels) })
 	return list, samples, nil
 }
 
+// mergeEveryWindow, set by tests, sends every window through the jobs' parts and absorb, as if
+// every job shared all its windows.
+var mergeEveryWindow = false
+
+// answer is what a SelectWindows fills: one Windows per series with points, made on the first
+// point of any job.
+type answer struct {
+	mu     sync.Mutex
+	byID   []atomic.Pointer[Windows]
+	ids    []uint32 // the series made, in the order they were
+	series []*Series
+	keep   []*[numStats]bool
+	mint   int64
+	res    int64
+	n      int
+	slab   *slab
+	// cover[k] is how many jobs can touch window k, up to 2: a job writes the windows only it
+	// covers into the answer directly.
+	cover []uint8
+}
+
+func (a *answer) get(id uint32) *Windows {
+	if w := a.byID[id].Load(); w != nil {
+		return w
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if w := a.byID[id].Load(); w != nil {
+		return w
+	}
+	w := newWindows(a.series[id], a.mint, a.res, a.n, a.keep[id], a.slab)
+	w.slab = a.slab
+	w.hi = a.n // jobs write into it: absorb must merge window by window
+	a.byID[id].Store(w)
+	a.ids = append(a.ids, id)
+	return w
+}
+
 // windowJob is one segment's part of a SelectWindows: its reader and, once run, the windows
-// it holds per series.
+// it holds per series that another job may hold too.
 type windowJob struct {
 	seg     *segment
 	k0      int64 // end of the segment's first window in range
 	n       int   // windows in range
+	off     int   // the answer's index of window k0
 	rd      *chunkfile.Reader
 	byID    []*Windows // by series id, the windows of the series read
 	ids     []uint32   // the ids of byID's windows, in the order they came
@@ -582,8 +626,9 @@ type windowJob struct {
 	done    chan struct{}
 }
 
-func (j *windowJob) run(ctx context.Context, s *Store, keep []*[numStats]bool, resMs int64) {
+func (j *windowJob) run(ctx context.Context, ans *answer) {
 	defer j.rd.Close()
+	keep, resMs := ans.keep, ans.res
 	j.slab = slabs.Get().(*slab)
 	j.byID = make([]*Windows, len(keep))
 	part := func(id uint32) *Windows {
@@ -595,6 +640,7 @@ func (j *windowJob) run(ctx context.Context, s *Store, keep []*[numStats]bool, r
 		}
 		return p
 	}
+	cover := ans.cover[j.off : j.off+j.n]
 	for n := 0; j.rd.Next(); n++ {
 		if n%64 == 0 && ctx.Err() != nil {
 			j.err = ctx.Err()
@@ -606,21 +652,29 @@ func (j *windowJob) run(ctx context.Context, s *Store, keep []*[numStats]bool, r
 		}
 		j.samples += bt.Len()
 		ref := int(bt.Ref)
-		p := part(j.seg.global[ref])
+		id := j.seg.global[ref]
+		var g *Windows // the answer's windows of the series, taken at the first direct write
 		if j.seg.tier > 0 {
-			col := p.Col[j.seg.stat[ref]]
+			st := j.seg.stat[ref]
 			for i, t := range bt.T {
 				k := int((t - j.k0) / resMs)
 				if k < 0 || k >= j.n || (t-j.k0)%resMs != 0 {
 					continue
 				}
-				if !p.Has[k] {
-					if p.kept&(p.kept-1) != 0 {
-						p.zero(k) // a statistic the file lacks for this window reads 0
-					}
-					p.Has[k] = true
+				w, wk := g, j.off+k
+				if cover[k] > 1 {
+					w, wk = part(id), k
+				} else if g == nil {
+					g = ans.get(id)
+					w = g
 				}
-				col[k] = bt.Num[i].Float64()
+				if !w.Has[wk] {
+					if w.kept&(w.kept-1) != 0 {
+						w.zero(wk) // a statistic the file lacks for this window reads 0
+					}
+					w.Has[wk] = true
+				}
+				w.Col[st][wk] = bt.Num[i].Float64()
 			}
 			continue
 		}
@@ -634,7 +688,15 @@ func (j *windowJob) run(ctx context.Context, s *Store, keep []*[numStats]bool, r
 				e++
 			}
 			if kk >= 0 && kk < int64(j.n) {
-				p.fold(int(kk), bt.Num[i:e])
+				switch k := int(kk); {
+				case cover[k] > 1:
+					part(id).fold(k, bt.Num[i:e])
+				default:
+					if g == nil {
+						g = ans.get(id)
+					}
+					g.fold(j.off+k, bt.Num[i:e])
+				}
 			}
 			i = e
 		}

@@ -357,3 +357,53 @@ func (w *Window) add(v float64) {
 	w.Count++
 	w.Has = true
 }
+
+// TestDirectWindowsEqualMergedWindows: segments that overlap in time (a restart that wrote
+// older timestamps again, a backfill), share boundary windows and are cut into ranges give the
+// same windows whether each job writes the windows only it covers straight into the answer
+// or every window goes through the jobs' parts and is merged in segment order.
+func TestDirectWindowsEqualMergedWindows(t *testing.T) {
+	dir := t.TempDir()
+	w1 := newWriter(t, dir, 1)
+	for i := 1; i <= 300; i++ {
+		w1.add("views", "a", "prod", int64(i)*1000, float64(i%7))
+		w1.add("views", "b", "prod", int64(i)*2000, float64(i%5))
+		if i%20 == 0 {
+			w1.checkpoint()
+		}
+	}
+	w1.seal()
+	w2 := newWriter(t, dir, 2)
+	for i := 250; i <= 500; i++ { // overlaps segment 1 from 250 s to 300 s (and b's to 600 s)
+		w2.add("views", "a", "prod", int64(i)*1000, float64(i%3))
+		w2.add("views", "c", "prod", int64(i)*1000+500, float64(i%11))
+		if i%20 == 0 {
+			w2.checkpoint()
+		}
+	}
+	w2.checkpoint()
+	rollFile(t, dir, w1.name, time.Minute)
+	s := New(Options{Dir: dir})
+	defer s.Close()
+	all := []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, labels.MetricName, ".+")}
+	for _, c := range []struct{ mint, maxt, res int64 }{
+		{60_000, 600_000, 60_000}, {7_500, 607_500, 100_000}, {300_000, 600_000, 300_000}, {1_000, 600_000, 1_000},
+	} {
+		for _, procs := range []int{1, 2, 3} {
+			prev := runtime.GOMAXPROCS(procs)
+			got, _, err := s.SelectWindows(context.Background(), all, c.mint, c.maxt, time.Duration(c.res)*time.Millisecond, nil, Limits{})
+			require.NoError(t, err)
+			mergeEveryWindow = true
+			want, _, err := s.SelectWindows(context.Background(), all, c.mint, c.maxt, time.Duration(c.res)*time.Millisecond, nil, Limits{})
+			mergeEveryWindow = false
+			runtime.GOMAXPROCS(prev)
+			require.NoError(t, err)
+			require.Len(t, got, len(want))
+			require.Len(t, got, 3)
+			for i := range want {
+				assert.Equal(t, want[i].Series.Labels, got[i].Series.Labels)
+				assert.Equal(t, hasWindows(want[i]), hasWindows(got[i]), "%+v, %d cores, %s", c, procs, want[i].Series.Labels)
+			}
+		}
+	}
+}
