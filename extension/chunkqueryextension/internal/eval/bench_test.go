@@ -77,7 +77,11 @@ func BenchmarkInstantLastFiveMinutes(b *testing.B) {
 	const nSeries, seconds = 10_000, 600
 	dir := b.TempDir()
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	seg, err := chunkfile.Create(dir+"/segment-1-000001.chunk.open", chunkfile.Options{BlockDuration: time.Minute, Checkpoints: true})
+	// The exporter's writer options at its defaults: blocks of a minute, a checkpoint per push,
+	// and up to max_segment_series (50,000) series in a block (chunkfileexporter's
+	// blockSeries; the writer's own default of 8,192 would cut each second's 10,000 points into
+	// blocks of one point per series, a layout the exporter does not write).
+	seg, err := chunkfile.Create(dir+"/segment-1-000001.chunk.open", chunkfile.Options{BlockDuration: time.Minute, Checkpoints: true, MaxBlockSeries: 50_000})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -139,7 +143,11 @@ func BenchmarkQueryRangeOpenSegment(b *testing.B) {
 	const nSeries, seconds = 1000, 5000
 	dir := b.TempDir()
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	seg, err := chunkfile.Create(dir+"/segment-1-000001.chunk.open", chunkfile.Options{BlockDuration: time.Minute, Checkpoints: true})
+	// The exporter's writer options at its defaults: blocks of a minute, a checkpoint per push,
+	// and up to max_segment_series (50,000) series in a block (chunkfileexporter's
+	// blockSeries; the writer's own default of 8,192 would cut each second's 10,000 points into
+	// blocks of one point per series, a layout the exporter does not write).
+	seg, err := chunkfile.Create(dir+"/segment-1-000001.chunk.open", chunkfile.Options{BlockDuration: time.Minute, Checkpoints: true, MaxBlockSeries: 50_000})
 	if err != nil {
 		b.Fatal(err)
 	}
