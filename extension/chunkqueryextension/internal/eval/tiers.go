@@ -267,12 +267,12 @@ func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn s
 	defer store.ReleaseWindows(got)
 	fns := [2]func(*store.Windows, int, int) (float64, bool){windowsFunc(fn, false, rng), windowsFunc(fn, true, rng)}
 	// The series are evaluated in groups, each group's rows in parallel (one goroutine per
-	// core), then emitted in order.
+	// core), and emitted in order: a group is emitted while the next one is evaluated, so the
+	// emitting (an aggregation, say) does not leave the cores idle.
 	procs := max(1, min(runtime.GOMAXPROCS(0), len(got)/rowGroup))
-	rows := make([]*row, min(rowGroup*procs, len(got)))
-	for from := 0; from < len(got); from += len(rows) {
-		group := got[from:min(from+len(rows), len(got))]
-		var wg sync.WaitGroup
+	size := min(rowGroup*procs, len(got))
+	bufs := [2][]*row{make([]*row, size), make([]*row, size)}
+	eval := func(group []*store.Windows, rows []*row, wg *sync.WaitGroup) {
 		for w := range procs {
 			wg.Go(func() {
 				for i := w; i < len(group); i += procs {
@@ -295,8 +295,19 @@ func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn s
 				}
 			})
 		}
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait() // an emit error returns while a group is evaluated
+	group := got[:size]
+	eval(group, bufs[0], &wg)
+	for from, b := 0, 0; from < len(got); from, b = from+size, 1-b {
 		wg.Wait()
-		for _, r := range rows[:len(group)] {
+		rows := bufs[b][:len(group)]
+		if next := from + size; next < len(got) {
+			group = got[next:min(next+size, len(got))]
+			eval(group, bufs[1-b], &wg)
+		}
+		for _, r := range rows {
 			if err := emit(r); err != nil {
 				return true, err
 			}
