@@ -1,6 +1,7 @@
 package dsdbreceiver
 
 import (
+	"hash/maphash"
 	"math"
 	"slices"
 	"time"
@@ -331,39 +332,42 @@ func (in *interner) tags(p *opentsdb.Point) []string {
 	return kvs
 }
 
-// knownSeries is a series a telnet connection accepted: its interned name and tags, which do
-// not change, and the data points of its metric in the batch the connection's builder
-// fills, which only the builder uses.
+// knownSeries is a series a telnet connection accepted: its interned name and tags and the
+// tags text it was read from, which do not change, and the data points of its metric in the
+// batch the connection's builder fills, which only the builder uses.
 type knownSeries struct {
-	name  string
-	kvs   []string
-	gauge pmetric.NumberDataPointSlice
-	gen   uint64 // the batch gauge belongs to (batch.gen)
+	name     string
+	kvs      []string
+	tagsText string
+	gauge    pmetric.NumberDataPointSlice
+	gen      uint64 // the batch gauge belongs to (batch.gen)
 }
 
 // seriesTable remembers the series a telnet connection accepted by their line text: the
 // metric and the tags text (from the first tag to the end of the line). A line of a known
-// series is then neither split into tags nor checked nor interned again: one map lookup of
-// its text finds all. It is bounded like the interner: when it holds maxInterned series it
-// starts over, and a text longer than maxSeriesKey is not kept.
+// series is then neither split into tags nor checked nor interned again: one lookup by a hash
+// of its text, and a comparison, finds all. It is bounded like the interner: when it holds
+// maxInterned series it starts over, and a text longer than maxSeriesKey is not kept.
 type seriesTable struct {
-	ids  map[string]int32
-	list []*knownSeries // not changed once added: a batch may still hold one after a reset
-	key  []byte
+	ids  map[uint64]int32 // by textHash; a collision only makes a series be checked again
+	list []*knownSeries   // not changed once added: a batch may still hold one after a reset
 	strs interner
 }
 
 const maxSeriesKey = 1024
 
-func (s *seriesTable) setKey(metric, tagsText []byte) {
-	s.key = append(append(append(s.key[:0], metric...), ' '), tagsText...)
+var seriesSeed = maphash.MakeSeed()
+
+func textHash(metric, tagsText []byte) uint64 {
+	return maphash.Bytes(seriesSeed, metric)*0x9e3779b97f4a7c15 ^ maphash.Bytes(seriesSeed, tagsText)
 }
 
 // lookup is opentsdb.LineParser.Lookup: the series' index, or -1.
 func (s *seriesTable) lookup(metric, tagsText []byte) int32 {
-	s.setKey(metric, tagsText)
-	if id, ok := s.ids[string(s.key)]; ok {
-		return id
+	if id, ok := s.ids[textHash(metric, tagsText)]; ok {
+		if ks := s.list[id]; ks.name == string(metric) && ks.tagsText == string(tagsText) {
+			return id
+		}
 	}
 	return -1
 }
@@ -377,13 +381,13 @@ func (s *seriesTable) of(p *opentsdb.Point) *knownSeries {
 	if len(p.Metric)+1+len(p.TagsText) > maxSeriesKey {
 		return ks // not kept: the next line of it is checked again
 	}
+	ks.tagsText = string(p.TagsText)
 	if s.ids == nil || len(s.ids) >= maxInterned {
-		s.ids = make(map[string]int32, 256)
+		s.ids = make(map[uint64]int32, 256)
 		clear(s.list)
 		s.list = s.list[:0]
 	}
-	s.setKey(p.Metric, p.TagsText)
-	s.ids[string(s.key)] = int32(len(s.list))
+	s.ids[textHash(p.Metric, p.TagsText)] = int32(len(s.list))
 	s.list = append(s.list, ks)
 	return ks
 }
