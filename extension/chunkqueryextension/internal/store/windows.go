@@ -670,9 +670,19 @@ func (j *windowJob) run(ctx context.Context, ans *answer) {
 		var g *Windows // the answer's windows of the series, taken at the first direct write
 		if j.seg.tier > 0 {
 			st := j.seg.stat[ref]
+			next, k := int64(math.MinInt64), 0 // the time of window k+1, and k
 			for i, t := range bt.T {
-				k := int((t - j.k0) / resMs)
-				if k < 0 || k >= j.n || (t-j.k0)%resMs != 0 {
+				if t == next { // the usual case: consecutive windows, no division
+					k++
+				} else {
+					if (t-j.k0)%resMs != 0 {
+						next = math.MinInt64
+						continue
+					}
+					k = int((t - j.k0) / resMs)
+				}
+				next = t + resMs
+				if k < 0 || k >= j.n {
 					continue
 				}
 				w, wk := g, j.off+k
