@@ -269,6 +269,25 @@ func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn s
 	// The series are evaluated in groups, each group's rows in parallel (one goroutine per
 	// core), and emitted in order: a group is emitted while the next one is evaluated, so the
 	// emitting (an aggregation, say) does not leave the cores idle.
+	if len(got) == 0 {
+		return true, nil
+	}
+	// The series' windows share one grid (SelectWindows' mint, res and count): the windows of
+	// each step are found once, not once per series.
+	type span struct {
+		lo, hi int
+		ok     bool
+	}
+	spans := make([]span, ev.g.n)
+	for k := range spans {
+		sp := &spans[k]
+		sp.lo, sp.hi, sp.ok = windowRange(got[0], ev.g.at(k), rng)
+	}
+	for _, w := range got {
+		if w.Start != got[0].Start || w.Res != got[0].Res || w.Len() != got[0].Len() {
+			return true, fmt.Errorf("internal error: windows of %s on another grid", w.Series.Labels)
+		}
+	}
 	procs := max(1, min(runtime.GOMAXPROCS(0), len(got)/rowGroup))
 	size := min(rowGroup*procs, len(got))
 	bufs := [2][]*row{make([]*row, size), make([]*row, size)}
@@ -287,9 +306,9 @@ func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn s
 					if s.Series.Delta() {
 						f = fns[1]
 					}
-					for k := range ev.g.n {
-						if lo, hi, ok := windowRange(s, ev.g.at(k), rng); ok {
-							r.v[k], r.ok[k] = f(s, lo, hi)
+					for k, sp := range spans {
+						if sp.ok {
+							r.v[k], r.ok[k] = f(s, sp.lo, sp.hi)
 						}
 					}
 				}
