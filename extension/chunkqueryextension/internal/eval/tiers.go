@@ -231,6 +231,51 @@ func windowsFunc(fn string, delta bool, rng int64) func(w *store.Windows, lo, hi
 	}
 }
 
+// winSpan is the windows lo..hi of one step, if ok.
+type winSpan struct {
+	lo, hi int
+	ok     bool
+}
+
+// rowFunc sets r's value at every step from the windows of spans.
+type rowFunc func(w *store.Windows, spans []winSpan, r *row)
+
+// windowsRowFunc is windowsFunc over a whole row. The rate and increase of delta sums, the
+// dashboards' usual query, loop without a call per step; the same sums in the same order.
+func windowsRowFunc(fn string, delta bool, rng int64) rowFunc {
+	if delta && (fn == "rate" || fn == "increase") {
+		perSecond := 1.0
+		if fn == "rate" {
+			perSecond = float64(rng) / 1000
+		}
+		return func(w *store.Windows, spans []winSpan, r *row) {
+			has, sum := w.Has, w.Col[store.StatSum]
+			for k, sp := range spans {
+				if !sp.ok {
+					continue
+				}
+				var inc float64
+				found := false
+				for j := sp.lo; j <= sp.hi; j++ {
+					if has[j] {
+						inc += sum[j]
+						found = true
+					}
+				}
+				r.v[k], r.ok[k] = inc/perSecond, found
+			}
+		}
+	}
+	f := windowsFunc(fn, delta, rng)
+	return func(w *store.Windows, spans []winSpan, r *row) {
+		for k, sp := range spans {
+			if sp.ok {
+				r.v[k], r.ok[k] = f(w, sp.lo, sp.hi)
+			}
+		}
+	}
+}
+
 // windowRange returns the indexes lo..hi of w's windows ending in (t-rng, t], and whether
 // there are any.
 func windowRange(w *store.Windows, t, rng int64) (int, int, bool) {
@@ -265,7 +310,7 @@ func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn s
 		return true, err
 	}
 	defer store.ReleaseWindows(got)
-	fns := [2]func(*store.Windows, int, int) (float64, bool){windowsFunc(fn, false, rng), windowsFunc(fn, true, rng)}
+	fns := [2]rowFunc{windowsRowFunc(fn, false, rng), windowsRowFunc(fn, true, rng)}
 	// The series are evaluated in groups, each group's rows in parallel (one goroutine per
 	// core), and emitted in order: a group is emitted while the next one is evaluated, so the
 	// emitting (an aggregation, say) does not leave the cores idle.
@@ -274,11 +319,7 @@ func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn s
 	}
 	// The series' windows share one grid (SelectWindows' mint, res and count): the windows of
 	// each step are found once, not once per series.
-	type span struct {
-		lo, hi int
-		ok     bool
-	}
-	spans := make([]span, ev.g.n)
+	spans := make([]winSpan, ev.g.n)
 	for k := range spans {
 		sp := &spans[k]
 		sp.lo, sp.hi, sp.ok = windowRange(got[0], ev.g.at(k), rng)
@@ -306,11 +347,7 @@ func (ev *evaluator) rangeFromWindows(ws WindowSelecter, res time.Duration, fn s
 					if s.Series.Delta() {
 						f = fns[1]
 					}
-					for k, sp := range spans {
-						if sp.ok {
-							r.v[k], r.ok[k] = f(s, sp.lo, sp.hi)
-						}
-					}
+					f(s, spans, r)
 				}
 			})
 		}
