@@ -50,7 +50,7 @@ func FuzzLookup(f *testing.F) {
 		if bytes.IndexByte(teach, '\n') >= 0 || bytes.IndexByte(line, '\n') >= 0 {
 			return
 		}
-		l := learner{}
+		l := newLearner()
 		l.learn(string(teach))
 		sameAnswer(t, l, line)
 	})
