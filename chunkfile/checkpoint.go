@@ -64,7 +64,10 @@ func (w *Writer) Checkpoint() error {
 			w.held = w.held[:start]
 			return err
 		}
-		w.held = w.fc.appendMaybeCompressed(w.held, frameCheckpoint|frameOptional, payload, w.opts.Compression == CompressionAuto)
+		// Not compressed: a checkpoint lives until its block is written (and the file is
+		// rewritten without it when sealed), and zstd on every push cost more CPU than the
+		// bytes it saved for that time are worth.
+		w.held = appendFrame(w.held, frameCheckpoint|frameOptional, payload)
 	}
 	w.defsWritten(defOff)
 	if n > 0 {

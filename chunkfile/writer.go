@@ -14,8 +14,9 @@ import (
 type Compression uint8
 
 const (
-	// CompressionAuto compresses a frame with zstd when that makes it smaller. Blocks are
-	// already entropy coded, so it pays mostly for the dictionary and for float-heavy blocks.
+	// CompressionAuto compresses a block or dictionary frame with zstd when that makes it
+	// smaller. Blocks are already entropy coded, so it pays mostly for the dictionary and for
+	// float-heavy blocks. Checkpoint frames, which a sealed file drops, are not compressed.
 	CompressionAuto Compression = iota
 	// CompressionNone never compresses.
 	CompressionNone
