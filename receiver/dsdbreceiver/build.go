@@ -345,13 +345,20 @@ type knownSeries struct {
 
 // seriesTable remembers the series a telnet connection accepted by their line text: the
 // metric and the tags text (from the first tag to the end of the line). A line of a known
-// series is then neither split into tags nor checked nor interned again: one lookup by a hash
-// of its text, and a comparison, finds all. It is bounded like the interner: when it holds
-// maxInterned series it starts over, and a text longer than maxSeriesKey is not kept.
+// series is then neither split into tags nor checked nor interned again: one probe of a small
+// open-addressing table by a hash of its text, and a comparison, finds all. It is bounded like
+// the interner: when it holds maxInterned series it starts over, and a text longer than
+// maxSeriesKey is not kept.
 type seriesTable struct {
-	ids  map[uint64]int32 // by textHash; a collision only makes a series be checked again
-	list []*knownSeries   // not changed once added: a batch may still hold one after a reset
-	strs interner
+	slots []seriesSlot   // a power of two, at most half full
+	list  []*knownSeries // not changed once added: a batch may still hold one after a reset
+	strs  interner
+}
+
+// seriesSlot is a table entry: the text's hash and 1 + the series' index in list (0: empty).
+type seriesSlot struct {
+	h  uint64
+	id int32
 }
 
 const maxSeriesKey = 1024
@@ -364,12 +371,22 @@ func textHash(metric, tagsText []byte) uint64 {
 
 // lookup is opentsdb.LineParser.Lookup: the series' index, or -1.
 func (s *seriesTable) lookup(metric, tagsText []byte) int32 {
-	if id, ok := s.ids[textHash(metric, tagsText)]; ok {
-		if ks := s.list[id]; ks.name == string(metric) && ks.tagsText == string(tagsText) {
-			return id
+	if len(s.slots) == 0 {
+		return -1
+	}
+	h := textHash(metric, tagsText)
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		sl := s.slots[i]
+		if sl.id == 0 {
+			return -1
+		}
+		if sl.h == h {
+			if ks := s.list[sl.id-1]; ks.name == string(metric) && ks.tagsText == string(tagsText) {
+				return sl.id - 1
+			}
 		}
 	}
-	return -1
 }
 
 // of returns the series of an accepted point, adding it when the parser did not know it.
@@ -382,14 +399,37 @@ func (s *seriesTable) of(p *opentsdb.Point) *knownSeries {
 		return ks // not kept: the next line of it is checked again
 	}
 	ks.tagsText = string(p.TagsText)
-	if s.ids == nil || len(s.ids) >= maxInterned {
-		s.ids = make(map[uint64]int32, 256)
+	if len(s.list) >= maxInterned {
+		clear(s.slots)
 		clear(s.list)
 		s.list = s.list[:0]
 	}
-	s.ids[textHash(p.Metric, p.TagsText)] = int32(len(s.list))
+	if 2*(len(s.list)+1) > len(s.slots) {
+		s.grow()
+	}
 	s.list = append(s.list, ks)
+	s.put(textHash(p.Metric, p.TagsText), int32(len(s.list)))
 	return ks
+}
+
+func (s *seriesTable) put(h uint64, id int32) {
+	mask := uint64(len(s.slots) - 1)
+	i := h & mask
+	for s.slots[i].id != 0 {
+		i = (i + 1) & mask
+	}
+	s.slots[i] = seriesSlot{h: h, id: id}
+}
+
+// grow doubles the table (256 slots at first) and puts its entries back.
+func (s *seriesTable) grow() {
+	old := s.slots
+	s.slots = make([]seriesSlot, max(256, 2*len(old)))
+	for _, sl := range old {
+		if sl.id != 0 {
+			s.put(sl.h, sl.id)
+		}
+	}
 }
 
 // pair interns the key and value of a "key=value" word whose key is its first n bytes: one map

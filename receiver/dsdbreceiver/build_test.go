@@ -76,15 +76,23 @@ func TestSeriesTable(t *testing.T) {
 	add("put a 1356998400 4 host=x  dc=y", false, point{"a", "gauge", "int:4", "host=x,dc=y", 1356998400000})
 	add("put a 1356998400 5 host="+long, false, point{"a", "gauge", "int:5", "host=" + long, 1356998400000})
 	add("put a 1356998401 6 host="+long, false, point{"a", "gauge", "int:6", "host=" + long, 1356998401000})
-	for i := len(st.ids); i < maxInterned; i++ {
+	first := len(st.list)
+	for i := first; i < maxInterned; i++ {
 		_, pt, rej := lp.Parse(fmt.Appendf(nil, "put f 1356998400 1 n=%d", i))
 		require.Nil(t, rej)
 		st.of(pt)
 	}
-	require.Len(t, st.ids, maxInterned)
+	require.Len(t, st.list, maxInterned)
+	for i := first; i < maxInterned; i++ { // every series is found by its text, whatever it collided with
+		text := fmt.Appendf(nil, "n=%d", i)
+		id := st.lookup([]byte("f"), text)
+		require.GreaterOrEqual(t, id, int32(0), "n=%d", i)
+		require.Equal(t, string(text), st.list[id].tagsText)
+	}
+	require.Equal(t, int32(-1), st.lookup([]byte("g"), []byte("n=1")))
 	// Full: the next new series starts the table over; the old ones are checked again.
 	add("put c 1356998400 7 n=new", false, point{"c", "gauge", "int:7", "n=new", 1356998400000})
-	require.Len(t, st.ids, 1)
+	require.Len(t, st.list, 1)
 	add("put a 1356998402 8 host=x dc=y", false, point{"a", "gauge", "int:8", "host=x,dc=y", 1356998402000})
 	add("put c 1356998401 9 n=new", true, point{"c", "gauge", "int:9", "n=new", 1356998401000})
 
