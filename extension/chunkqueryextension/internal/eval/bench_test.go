@@ -70,6 +70,20 @@ func BenchmarkQueryRangeDayThroughMinuteTier(b *testing.B) {
 	})
 }
 
+// openSegment creates an open segment in dir with the exporter's writer options at its
+// defaults: blocks of a minute, a checkpoint per push, and up to max_segment_series (50,000)
+// series in a block (chunkfileexporter's blockSeries; the writer's own default of 8,192 would
+// cut a push of 10,000 series into blocks of one point per series, a layout the exporter does
+// not write).
+func openSegment(b *testing.B, dir string) *chunkfile.Segment {
+	b.Helper()
+	seg, err := chunkfile.Create(dir+"/segment-1-000001.chunk.open", chunkfile.Options{BlockDuration: time.Minute, Checkpoints: true, MaxBlockSeries: 50_000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return seg
+}
+
 // BenchmarkInstantLastFiveMinutes: the second target, an instant query over the last
 // 5 minutes of 10,000 series stored at 1 s, answered from raw points (the open segment of the
 // last 10 minutes, with checkpoints, as the exporter leaves it between seals).
@@ -77,17 +91,11 @@ func BenchmarkInstantLastFiveMinutes(b *testing.B) {
 	const nSeries, seconds = 10_000, 600
 	dir := b.TempDir()
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	// The exporter's writer options at its defaults: blocks of a minute, a checkpoint per push,
-	// and up to max_segment_series (50,000) series in a block (chunkfileexporter's
-	// blockSeries; the writer's own default of 8,192 would cut each second's 10,000 points into
-	// blocks of one point per series, a layout the exporter does not write).
-	seg, err := chunkfile.Create(dir+"/segment-1-000001.chunk.open", chunkfile.Options{BlockDuration: time.Minute, Checkpoints: true, MaxBlockSeries: 50_000})
-	if err != nil {
-		b.Fatal(err)
-	}
+	seg := openSegment(b, dir)
 	defer seg.Abandon()
 	refs := make([]chunkfile.SeriesRef, nSeries)
 	for i := range refs {
+		var err error
 		refs[i], err = seg.AddSeries(chunkfile.Series{Name: "req", Kind: chunkfile.KindSum, Temporality: chunkfile.TemporalityDelta, Monotonic: true,
 			Attrs: []chunkfile.Attr{{Key: "host", Value: chunkfile.StringValue(fmt.Sprintf("h%02d", i%50))},
 				{Key: "path", Value: chunkfile.StringValue(fmt.Sprintf("/p%d", i))}}})
@@ -143,17 +151,11 @@ func BenchmarkQueryRangeOpenSegment(b *testing.B) {
 	const nSeries, seconds = 1000, 5000
 	dir := b.TempDir()
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	// The exporter's writer options at its defaults: blocks of a minute, a checkpoint per push,
-	// and up to max_segment_series (50,000) series in a block (chunkfileexporter's
-	// blockSeries; the writer's own default of 8,192 would cut each second's 10,000 points into
-	// blocks of one point per series, a layout the exporter does not write).
-	seg, err := chunkfile.Create(dir+"/segment-1-000001.chunk.open", chunkfile.Options{BlockDuration: time.Minute, Checkpoints: true, MaxBlockSeries: 50_000})
-	if err != nil {
-		b.Fatal(err)
-	}
+	seg := openSegment(b, dir)
 	defer seg.Abandon()
 	refs := make([]chunkfile.SeriesRef, nSeries)
 	for i := range refs {
+		var err error
 		refs[i], err = seg.AddSeries(chunkfile.Series{Name: "req", Kind: chunkfile.KindGauge,
 			Attrs: []chunkfile.Attr{{Key: "host", Value: chunkfile.StringValue(fmt.Sprintf("h%02d", i%10))},
 				{Key: "path", Value: chunkfile.StringValue(fmt.Sprintf("/p%04d", i))}}})

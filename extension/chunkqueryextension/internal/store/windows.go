@@ -81,31 +81,20 @@ func (w *Windows) fold(k int, vs []chunkfile.Number) {
 		sum, inc, cnt = get(sumC), get(incC), get(cntC)
 		mn, mx, last = get(minC), get(maxC), get(lastC)
 	}
-	if minC != nil || maxC != nil {
-		for _, n := range vs {
-			v := n.Float64()
-			if v < last {
-				inc += v
-			} else {
-				inc += v - last
-			}
-			sum += v
+	minMax := minC != nil || maxC != nil // math.Min and Max cost more than the rest together
+	for _, n := range vs {
+		v := n.Float64()
+		if v < last {
+			inc += v
+		} else {
+			inc += v - last
+		}
+		sum += v
+		if minMax {
 			mn, mx = math.Min(mn, v), math.Max(mx, v)
-			last = v
-			cnt++
 		}
-	} else { // the same without the minimum and maximum, which no kept column needs
-		for _, n := range vs {
-			v := n.Float64()
-			if v < last {
-				inc += v
-			} else {
-				inc += v - last
-			}
-			sum += v
-			last = v
-			cnt++
-		}
+		last = v
+		cnt++
 	}
 	put := func(c []float64, v float64) {
 		if c != nil {
