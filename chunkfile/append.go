@@ -16,7 +16,7 @@ func (w *Writer) cut(t int64, grows bool) error {
 		}
 		return nil
 	}
-	if w.points > 0 && (t >= w.blockEnd || w.points >= w.opts.MaxBlockPoints || w.values >= maxBlockValues ||
+	if w.points > 0 && (t >= w.blockEnd || w.full() || w.values >= maxBlockValues ||
 		grows && w.tooManySeries()) {
 		if err := w.cutBlock(); err != nil {
 			return err
@@ -46,6 +46,14 @@ func (w *Writer) tooManySeries() bool {
 
 // blockSeries is the number of series with points in the current block.
 func (w *Writer) blockSeries() int { return len(w.active) + len(w.activeNum) }
+
+// full reports whether the block holds enough points to be cut for size: MaxBlockPoints, or
+// (when MaxBlockPoints is above it) sizeCut once its series hold sizeCutPerSeries points each
+// on average.
+func (w *Writer) full() bool {
+	return w.points >= w.opts.MaxBlockPoints ||
+		w.sizeCut > 0 && w.points >= w.sizeCut && w.points >= sizeCutPerSeries*w.blockSeries()
+}
 
 // touch marks series ref active in the current block.
 func (w *Writer) touch(ref SeriesRef) {
@@ -95,7 +103,7 @@ func (w *Writer) logNumber(ref SeriesRef, t, start int64, v uint64, isInt bool) 
 		return ErrClosed
 	}
 	grows := w.stamp[ref] != w.seq
-	if w.points == 0 || t >= w.blockEnd || w.points >= w.opts.MaxBlockPoints || w.values >= maxBlockValues ||
+	if w.points == 0 || t >= w.blockEnd || w.full() || w.values >= maxBlockValues ||
 		grows && w.tooManySeries() {
 		if err := w.cut(t, grows); err != nil {
 			return err

@@ -34,8 +34,9 @@ type roller struct {
 	lo, hi int64 // window ends of this pass, inclusive
 	stats  RollupStats
 
-	saved Options // dst's options, restored when done
-	dur   int64
+	saved   Options // dst's options, restored when done
+	dur     int64
+	sizeCut int
 }
 
 func newRoller(ctx context.Context, dst *Writer, opts RollupOptions) (*roller, error) {
@@ -45,17 +46,17 @@ func newRoller(ctx context.Context, dst *Writer, opts RollupOptions) (*roller, e
 	if err := dst.Flush(); err != nil {
 		return nil, err
 	}
-	ro := &roller{ctx: ctx, dst: dst, res: opts.Resolution.Milliseconds(), saved: dst.opts, dur: dst.dur}
+	ro := &roller{ctx: ctx, dst: dst, res: opts.Resolution.Milliseconds(), saved: dst.opts, dur: dst.dur, sizeCut: dst.sizeCut}
 	// Blocks are cut between statistics (and by MaxBlockPoints), never by time or series count:
 	// a window of every series of a statistic goes in the same block.
-	dst.dur = -1
+	dst.dur, dst.sizeCut = -1, 0
 	dst.opts.MaxBlockSeries, dst.opts.MaxBlockNewSeries = math.MaxInt, math.MaxInt
 	return ro, nil
 }
 
 // restore gives dst back its block limits.
 func (ro *roller) restore() {
-	ro.dst.opts, ro.dst.dur = ro.saved, ro.dur
+	ro.dst.opts, ro.dst.dur, ro.dst.sizeCut = ro.saved, ro.dur, ro.sizeCut
 }
 
 // roleOf returns the role of raw series ref.

@@ -3,6 +3,7 @@ package chunkfile
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -404,5 +405,57 @@ func TestMaxBlockNewSeriesCutsFloodsOnly(t *testing.T) {
 	}
 	if got := w.Stats().Points; got != 1200 {
 		t.Fatalf("%d points, want 1200", got)
+	}
+}
+
+// TestFewSeriesCutForSize: a block of few busy series is cut at 256 K points once they hold
+// 256 points each on average, while many series fill a block up to MaxBlockPoints (or the end
+// of its window), so that their spans stay long. A MaxBlockPoints of at most 256 K alone
+// decides.
+func TestFewSeriesCutForSize(t *testing.T) {
+	cases := []struct {
+		name            string
+		opts            Options
+		series, perEach int
+		blocks          int
+	}{
+		{"1000 series × 600 points", Options{}, 1000, 600, 3}, // 256 K, 256 K, 88 K
+		{"2000 series × 300 points", Options{}, 2000, 300, 2}, // cut at 512 K (256 × 2000)
+		// 25.6 points each at 256 K: one block (the exporter's max_segment_series is 50,000)
+		{"10000 series × 60 points", Options{MaxBlockSeries: 50_000, MaxBlockNewSeries: 50_000}, 10_000, 60, 1},
+		{"explicit 300 K", Options{MaxBlockPoints: 300_000}, 1000, 600, 3}, // still cut at 256 K
+		{"explicit 200 K", Options{MaxBlockPoints: 200_000}, 1000, 600, 3}, // 200 K each
+		{"explicit 100 K", Options{MaxBlockPoints: 100_000}, 1000, 600, 6},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w, err := NewWriter(io.Discard, c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			refs := make([]SeriesRef, c.series)
+			for i := range refs {
+				if refs[i], err = w.AddSeries(Series{Name: "busy", Kind: KindGauge, Attrs: []Attr{{Key: "i", Value: StringValue(fmt.Sprint(i))}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// All in one minute: only size cuts the block.
+			for k := range c.perEach {
+				for _, ref := range refs {
+					if err := w.AppendInt(ref, 1_700_000_040_000+int64(k), int64(k)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got := w.Stats().Blocks; got != c.blocks {
+				t.Fatalf("%d blocks, want %d", got, c.blocks)
+			}
+			if got, want := w.Stats().Points, int64(c.series*c.perEach); got != want {
+				t.Fatalf("%d points, want %d", got, want)
+			}
+		})
 	}
 }

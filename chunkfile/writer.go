@@ -30,6 +30,12 @@ const (
 	// DefaultMaxBlockPoints cuts a block early when many series write at once; 1 M points keep
 	// a block's encoder memory around 60 MB.
 	DefaultMaxBlockPoints = 1 << 20
+	// A block of few series is cut for size earlier: once it holds sizeCutPoints points and its
+	// series hold sizeCutPerSeries points each on average. Past that, a bigger block compresses
+	// little better but holds more memory (its arrival log, its sorted columns, and what waits
+	// upstream while it is encoded), so a few busy series fill 256 K-point blocks, not 1 M.
+	sizeCutPoints    = 1 << 18
+	sizeCutPerSeries = 256
 	// DefaultMaxBlockSeries cuts a block early when it holds points of this many series: an
 	// encoder holds a few hundred bytes per series of a block, so a cardinality flood of one
 	// point per series is encoded 8192 series at a time (a few MB), not a whole segment at once.
@@ -46,6 +52,8 @@ type Options struct {
 	// epoch. 0 means DefaultBlockDuration; negative means blocks are cut only by size or Flush.
 	BlockDuration time.Duration
 	// MaxBlockPoints cuts a block when it holds this many points. 0 means DefaultMaxBlockPoints.
+	// Above 256 K, a block is also cut at 256 K points or more once its series hold 256 points
+	// each on average.
 	MaxBlockPoints int
 	// MaxBlockSeries cuts a block before a point of a series it does not hold yet when it holds
 	// this many series. 0 means DefaultMaxBlockSeries.
@@ -92,6 +100,7 @@ type Writer struct {
 	rollback func(off int64) error
 	opts     Options
 	dur      int64
+	sizeCut  int // points from which a block of few series is cut (0: only MaxBlockPoints)
 
 	series []*seriesBuf // nil while the series has no point in the current block
 	free   [numKinds][]*seriesBuf
@@ -176,7 +185,11 @@ func newWriter(w io.Writer, opts Options) *Writer {
 	if opts.BlockDuration > 0 {
 		dur = max(opts.BlockDuration.Milliseconds(), 1)
 	}
-	return &Writer{out: w, opts: opts, dur: dur, index: map[seriesKey]SeriesRef{}, seq: 1}
+	wr := &Writer{out: w, opts: opts, dur: dur, index: map[seriesKey]SeriesRef{}, seq: 1}
+	if opts.MaxBlockPoints > sizeCutPoints {
+		wr.sizeCut = sizeCutPoints
+	}
+	return wr
 }
 
 // AddSeries interns a series descriptor and returns its ref; adding an identical descriptor
