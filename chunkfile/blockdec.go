@@ -304,6 +304,14 @@ func (bd *blockDecoder) decodeSeries(h blockHead) {
 			si++
 		}
 		bd.timestamps(ts, h.minT+enc.Unzig(bases[i]), step, int(modes[i]))
+		// Every timestamp lies in the header's range (the writer's minimum and maximum), so a
+		// reader may trust that range for the whole block; checked here, while ts is in cache.
+		for _, t := range ts {
+			if t < h.minT || t > h.maxT {
+				c.fail(fmt.Errorf("%w: series %d has a point at %d outside the block's range [%d, %d]", errStructure, sp.id, t, h.minT, h.maxT))
+				return
+			}
+		}
 		if sp.hasStart {
 			if len(out.start) < sp.off {
 				out.start = append(out.start, make([]int64, sp.off-len(out.start))...)

@@ -31,8 +31,8 @@ func (r *Reader) fill(sp *span) bool {
 		b.Summary = blk.sum[sp.kidx : sp.kidx+sp.n]
 	}
 	tr := r.opts.Time
-	if tr == nil {
-		return true
+	if tr == nil || blk.head.minT >= tr.Min && blk.head.maxT <= tr.Max {
+		return true // the decoder checked that every point lies in the block's range
 	}
 	all := true
 	for _, t := range b.T {

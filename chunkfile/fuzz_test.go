@@ -116,6 +116,11 @@ func FuzzBlockPayload(f *testing.F) {
 		if n != blk.head.nPoints || len(blk.t) != n {
 			t.Fatalf("decoded %d points in spans, %d timestamps, header says %d", n, len(blk.t), blk.head.nPoints)
 		}
+		for _, ts := range blk.t {
+			if ts < blk.head.minT || ts > blk.head.maxT {
+				t.Fatalf("timestamp %d outside the header's range [%d, %d]", ts, blk.head.minT, blk.head.maxT)
+			}
+		}
 	})
 }
 

@@ -2,6 +2,8 @@ package chunkfile
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -457,5 +459,56 @@ func TestFewSeriesCutForSize(t *testing.T) {
 				t.Fatalf("%d points, want %d", got, want)
 			}
 		})
+	}
+}
+
+// TestBlockRangeIsChecked: a reader trusts a block's header range to skip the time filter of
+// a block inside a query's range, so a block with a point outside its header's range is
+// corrupt, not read.
+func TestBlockRangeIsChecked(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := w.AddSeries(Series{Name: "g", Kind: KindGauge})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range 10 {
+		if err := w.AppendInt(ref, 1_700_000_000_000+int64(k)*1000, int64(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReader(bytes.NewReader(buf.Bytes()), ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var payload []byte
+	for payload == nil {
+		fr, err := r.fr.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fr.typ&frameKindMask == frameBlock {
+			payload = bytes.Clone(fr.payload)
+		}
+	}
+	kinds := []Kind{KindGauge}
+	var bd blockDecoder
+	if _, err := bd.decode(payload, kinds, 1<<16); err != nil {
+		t.Fatalf("the block as written: %v", err)
+	}
+	// The header: zigzag varint minT, then uvarint maxT - minT. Shrink the range by 1 ms.
+	_, n := binary.Uvarint(payload)
+	span, m := binary.Uvarint(payload[n:])
+	bad := append(binary.AppendUvarint(bytes.Clone(payload[:n]), span-1), payload[n+m:]...)
+	var bd2 blockDecoder
+	if _, err := bd2.decode(bad, kinds, 1<<16); !errors.Is(err, errStructure) {
+		t.Fatalf("a point after the header's maxT: got %v, want errStructure", err)
 	}
 }
